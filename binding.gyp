@@ -1,0 +1,26 @@
+{
+  "targets": [
+    {
+      "target_name": "nsvisor",
+      "sources": [
+        "native/addon.cc",
+        "native/spawn_binding.cc",
+        "native/process_binding.cc",
+        "native/spawn.c"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "-fno-stack-protector"],
+      "cflags_cc": ["-Wall", "-Wextra", "-Werror", "-std=c++17"]
+    },
+    {
+      "target_name": "nsvisor-init",
+      "type": "executable",
+      "sources": ["native/init.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"],
+      "ldflags": ["-static-pie"]
+    }
+  ]
+}

@@ -1,0 +1,259 @@
+/* nsvisor-init: PID 1 of a service's pid namespace (or a subreaper): forwards signals to the main process, reaps orphans, drains, exits with the main process's status. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "steps.h"
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+#define MAX_EXPECTED 32
+
+struct options {
+  int process_group;          /* -g: forward to the main process's group */
+  int expected[MAX_EXPECTED]; /* -e CODE: exit codes reported as 0 */
+  int n_expected;
+  int status_fd;              /* --status-fd N: records for the supervisor, or -1 */
+  int listen_fds;             /* --listen-fds N: fds 3.. that belong to the main process */
+  int stop_signal;            /* --stop-signal N: what the drain sends */
+  long drain_ms;              /* --drain MS */
+  int supervised;             /* --supervised: die with the supervisor */
+  long uid, gid;              /* --uid / --gid, -1 = keep */
+  char **command;
+};
+
+static const char *prog = "nsvisor-init";
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: %s [-g] [-e CODE]... [--drain MS] [--stop-signal N] [--uid U] [--gid G] -- CMD [ARG...]\n"
+          "  -g              forward signals to CMD's process group, not just CMD\n"
+          "  -e CODE         report exit code CODE as 0 (repeatable)\n"
+          "  --drain MS      after CMD exits, signal what is left and wait up to MS (default 5000)\n"
+          "  --stop-signal N the signal the drain sends (default 15, SIGTERM)\n"
+          "  --uid U --gid G run CMD with these ids\n",
+          prog);
+  exit(2);
+}
+
+static long parse_long(const char *s, const char *what) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *s == '\0' || *end != '\0') {
+    fprintf(stderr, "%s: %s: expected a number, got \"%s\"\n", prog, what, s);
+    exit(2);
+  }
+  return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o) {
+  int i;
+  memset(o, 0, sizeof *o);
+  o->status_fd = -1;
+  o->stop_signal = SIGTERM;
+  o->drain_ms = 5000;
+  o->uid = o->gid = -1;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--") == 0) { i++; break; }
+    if (strcmp(a, "-g") == 0) { o->process_group = 1; continue; }
+    if (strcmp(a, "--supervised") == 0) { o->supervised = 1; continue; }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) usage();
+    if (!next) usage();
+    if (strcmp(a, "-e") == 0) {
+      long v = parse_long(next, "-e");
+      if (v < 0 || v > 255 || o->n_expected == MAX_EXPECTED) usage();
+      o->expected[o->n_expected++] = (int)v;
+    } else if (strcmp(a, "--status-fd") == 0) o->status_fd = (int)parse_long(next, a);
+    else if (strcmp(a, "--listen-fds") == 0) o->listen_fds = (int)parse_long(next, a);
+    else if (strcmp(a, "--stop-signal") == 0) o->stop_signal = (int)parse_long(next, a);
+    else if (strcmp(a, "--drain") == 0) o->drain_ms = parse_long(next, a);
+    else if (strcmp(a, "--uid") == 0) o->uid = parse_long(next, a);
+    else if (strcmp(a, "--gid") == 0) o->gid = parse_long(next, a);
+    else usage();
+    i++;
+  }
+  if (i >= argc) usage();
+  o->command = argv + i;
+}
+
+static void report(int fd, int step, int err) {
+  struct nsv_record rec = {NSV_REC_ERROR, step, err, -1};
+  if (fd >= 0 && write(fd, &rec, sizeof rec) < 0) { /* the supervisor is gone; the exit code still tells */ }
+}
+
+/* The main process: ids, a clean signal state, its own process group (foreground of our terminal), exec. */
+static void exec_main(const struct options *o, const sigset_t *saved) {
+  int fd = o->status_fd, code;
+  /* Whatever started us may have ignored some (Node ignores SIGPIPE): the service starts from defaults. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGTTOU) signal(sig, SIG_DFL);
+  if (setpgid(0, 0) == 0 && isatty(STDIN_FILENO)) {
+    /* SIGTTOU is still blocked here, so a background init may hand the terminal over. */
+    if (tcsetpgrp(STDIN_FILENO, getpgrp()) < 0 && errno != ENOTTY && errno != ENXIO && errno != EPERM)
+      perror("nsvisor-init: tcsetpgrp");
+  }
+  signal(SIGTTOU, SIG_DFL);
+  sigprocmask(SIG_SETMASK, saved, NULL);
+  if (o->supervised) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (o->gid >= 0) {
+    gid_t g = (gid_t)o->gid;
+    if (setgroups(1, &g) < 0) { report(fd, STEP_SETGROUPS, errno); _exit(125); }
+    if (setgid(g) < 0) { report(fd, STEP_SETGID, errno); _exit(125); }
+  }
+  if (o->uid >= 0 && setuid((uid_t)o->uid) < 0) { report(fd, STEP_SETUID, errno); _exit(125); }
+  if (o->listen_fds > 0) {
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("LISTEN_PID", pid, 1);
+  }
+  execvp(o->command[0], o->command);
+  code = errno == ENOENT ? 127 : 126;
+  report(fd, STEP_EXEC, errno);
+  if (fd < 0) fprintf(stderr, "%s: execve(%s): %s\n", prog, o->command[0], strerror(errno));
+  _exit(code);
+}
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Sends sig to every process we still have: all of the namespace as its PID 1, else each child (orphans come to us as subreaper). */
+static void signal_rest(int sig) {
+  char path[64];
+  if (getpid() == 1) {
+    kill(-1, sig);
+    return;
+  }
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+  FILE *f = fopen(path, "re");
+  if (!f) return;
+  int pid;
+  while (fscanf(f, "%d", &pid) == 1) kill(pid, sig);
+  fclose(f);
+}
+
+struct state {
+  pid_t main_pid;
+  int main_status;     /* wait status, valid once main_done */
+  int main_done;
+};
+
+/* Reaps every exited child; returns 1 when no child is left at all. */
+static int reap(struct state *st) {
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid > 0) {
+      if (pid == st->main_pid) {
+        st->main_status = status;
+        st->main_done = 1;
+      }
+      continue;
+    }
+    if (pid < 0 && errno == EINTR) continue;
+    return pid < 0 && errno == ECHILD;
+  }
+}
+
+static void forward(const struct options *o, const struct state *st, int sig) {
+  if (st->main_done) return;
+  if (kill(o->process_group ? -st->main_pid : st->main_pid, sig) < 0 && errno != ESRCH)
+    fprintf(stderr, "%s: forwarding signal %d: %s\n", prog, sig, strerror(errno));
+}
+
+static int exit_code(const struct options *o, int status) {
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  for (int i = 0; i < o->n_expected; i++)
+    if (o->expected[i] == code) return 0;
+  return code;
+}
+
+int main(int argc, char **argv) {
+  struct options o;
+  struct state st = {0, 0, 0};
+  sigset_t all, saved;
+  int sfd, none_left = 0;
+  long drain_deadline = -1;
+
+  parse_options(argc, argv, &o);
+  if (o.status_fd >= 0) {
+    struct nsv_record rec = {NSV_REC_INIT_STARTED, 0, 0, -1};
+    fcntl(o.status_fd, F_SETFD, FD_CLOEXEC);
+    if (write(o.status_fd, &rec, sizeof rec) < 0) return 125;
+  }
+  if (o.supervised) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) perror("nsvisor-init: PR_SET_CHILD_SUBREAPER");
+
+  /* Every signal we can take arrives through the signalfd; faults stay synchronous. */
+  sigfillset(&all);
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGTRAP);
+  sigdelset(&all, SIGSYS);
+  sigdelset(&all, SIGABRT);
+  sigprocmask(SIG_SETMASK, &all, &saved);
+  signal(SIGTTIN, SIG_IGN);
+  signal(SIGTTOU, SIG_IGN);
+  sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) { report(o.status_fd, STEP_INIT_FORK, errno); perror("nsvisor-init: signalfd"); return 125; }
+
+  st.main_pid = fork();
+  if (st.main_pid < 0) { report(o.status_fd, STEP_INIT_FORK, errno); perror("nsvisor-init: fork"); return 125; }
+  if (st.main_pid == 0) exec_main(&o, &saved);
+
+  /* The main process holds what it needs; keep only the signalfd and stdio. */
+  if (o.status_fd >= 0) close(o.status_fd);
+  for (int fd = 3; fd < 3 + o.listen_fds; fd++) close(fd);
+
+  for (;;) {
+    struct pollfd p = {sfd, POLLIN, 0};
+    int timeout = -1;
+    if (drain_deadline >= 0) {
+      long left = drain_deadline - now_ms();
+      if (left <= 0) {
+        signal_rest(SIGKILL);
+        drain_deadline = -1;
+        continue;
+      }
+      timeout = (int)left;
+    }
+    if (!none_left && poll(&p, 1, timeout) > 0) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo != SIGCHLD) forward(&o, &st, (int)si.ssi_signo);
+      }
+    }
+    int main_was_done = st.main_done;
+    none_left = reap(&st);
+    if (!st.main_done) continue;
+    if (none_left) break;
+    if (!main_was_done) {
+      /* The main process just ended: ask the rest to leave, give them the drain time, then kill. */
+      signal_rest(o.stop_signal);
+      drain_deadline = now_ms() + (o.drain_ms > 0 ? o.drain_ms : 0);
+    }
+  }
+  return exit_code(&o, st.main_status);
+}

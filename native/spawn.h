@@ -1,0 +1,69 @@
+/* The prepared request that the supervisor hands to the clone child: every string resolved and every decision made before clone3. */
+#ifndef NSV_SPAWN_H
+#define NSV_SPAWN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum nsv_mount_kind { NSV_MOUNT_BIND = 1, NSV_MOUNT_TMPFS = 2, NSV_MOUNT_PROC = 3, NSV_MOUNT_MQUEUE = 4 };
+
+struct nsv_mount {
+  int kind;             /* enum nsv_mount_kind */
+  const char *source;   /* host path for binds, fs name otherwise */
+  const char *target;   /* absolute path as seen before pivot_root (rootfs already prefixed) */
+  const char *data;     /* mount options string (tmpfs size/mode), or NULL */
+  int readonly;
+  int create;           /* create the target when missing: 1 directory, 2 empty file, 0 never */
+};
+
+enum nsv_time_mode { NSV_TIME_NONE = 0, NSV_TIME_OFFSET = 1, NSV_TIME_FROM_ZERO = 2 };
+
+struct nsv_time_offset {
+  int mode;             /* enum nsv_time_mode */
+  int64_t sec;          /* for NSV_TIME_OFFSET */
+  int64_t nsec;         /* 0 <= nsec < 1e9 */
+};
+
+struct nsv_spawn_req {
+  uint64_t clone_flags;       /* CLONE_NEW* set at clone time (never NEWTIME or NEWCGROUP) */
+  int unshare_time;           /* unshare(CLONE_NEWTIME) after the go, then write the offsets */
+  struct nsv_time_offset monotonic, boottime;
+  int unshare_cgroup;         /* unshare(CLONE_NEWCGROUP) after the go (the supervisor placed us by then) */
+
+  int sync_fd;                /* read end: one byte "go" from the supervisor, EOF = abort */
+  int sync_write_fd;          /* the supervisor's end, closed in the child */
+  int status_fd;              /* write end: records for the supervisor */
+  int status_read_fd;         /* the supervisor's end, closed in the child */
+  int stdio[3];               /* become 0, 1, 2 */
+  const int *pass_fds;        /* become 3, 4, ... */
+  int n_pass_fds;
+  int new_session;            /* setsid(): the service gets no controlling terminal of ours */
+
+  unsigned long propagation;  /* MS_PRIVATE / MS_SLAVE / MS_SHARED for / (recursive), 0 = leave */
+  const char *rootfs;         /* NULL = keep the host root */
+  int readonly_root;
+  const struct nsv_mount *mounts;
+  int n_mounts;
+
+  const char *hostname;       /* NULL = leave */
+  const char *domainname;
+  int loopback_up;
+
+  const char *cwd;            /* inside the final root */
+  const char *init_path;      /* nsvisor-init, opened before pivot_root: executed by fd */
+  int init_fd;                /* O_PATH fd of init_path, so it is found after pivot_root */
+  char *const *argv;          /* init's argv (the service command after "--") */
+  char *const *envp;          /* the service's environment */
+};
+
+/* Starts the child. On success returns its pid and stores a pidfd; on failure returns -errno. */
+long nsv_spawn_start(struct nsv_spawn_req *req, void *stack, unsigned long stack_size, int *pidfd_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

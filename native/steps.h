@@ -1,0 +1,58 @@
+/* The steps of starting a service, shared by the spawn child, nsvisor-init and the addon, so a failure names exactly where it happened. */
+#ifndef NSV_STEPS_H
+#define NSV_STEPS_H
+
+#include <stdint.h>
+
+/* X(id, name): name is what the user reads, e.g. "pivot_root(/srv/web): Invalid argument". */
+#define NSV_STEPS(X)                          \
+  X(STEP_CLONE, "clone3")                     \
+  X(STEP_SIGNALS, "rt_sigaction")             \
+  X(STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG)")\
+  X(STEP_SYNC, "wait for the supervisor")     \
+  X(STEP_FDS, "dup3")                         \
+  X(STEP_CLOSE_RANGE, "close_range")          \
+  X(STEP_SETSID, "setsid")                    \
+  X(STEP_UNSHARE_TIME, "unshare(CLONE_NEWTIME)")\
+  X(STEP_CLOCK, "clock_gettime")              \
+  X(STEP_TIME_OFFSETS, "write /proc/self/timens_offsets") \
+  X(STEP_UNSHARE_CGROUP, "unshare(CLONE_NEWCGROUP)") \
+  X(STEP_PROPAGATION, "mount(/, propagation)")\
+  X(STEP_ROOTFS_BIND, "mount(rootfs, MS_BIND)") \
+  X(STEP_MKDIR, "mkdir")                      \
+  X(STEP_MOUNT, "mount")                      \
+  X(STEP_MOUNT_READONLY, "mount_setattr(MOUNT_ATTR_RDONLY)") \
+  X(STEP_CHDIR_ROOTFS, "chdir(rootfs)")       \
+  X(STEP_PIVOT_ROOT, "pivot_root")            \
+  X(STEP_UMOUNT_OLD_ROOT, "umount2(old root, MNT_DETACH)") \
+  X(STEP_READONLY_ROOT, "mount_setattr(/, MOUNT_ATTR_RDONLY)") \
+  X(STEP_HOSTNAME, "sethostname")             \
+  X(STEP_DOMAINNAME, "setdomainname")         \
+  X(STEP_LOOPBACK, "bring up lo")             \
+  X(STEP_CWD, "chdir")                        \
+  X(STEP_EXEC_INIT, "execve(nsvisor-init)")   \
+  X(STEP_INIT_FORK, "fork")                   \
+  X(STEP_SETGROUPS, "setgroups")              \
+  X(STEP_SETGID, "setgid")                    \
+  X(STEP_SETUID, "setuid")                    \
+  X(STEP_NO_NEW_PRIVS, "prctl(PR_SET_NO_NEW_PRIVS)") \
+  X(STEP_EXEC, "execve")
+
+enum nsv_step {
+#define NSV_STEP_ENUM(id, name) id,
+  NSV_STEPS(NSV_STEP_ENUM)
+#undef NSV_STEP_ENUM
+  STEP_COUNT
+};
+
+/* Records on the status pipe, child -> supervisor. Small enough that each write is atomic. */
+enum nsv_record_kind { NSV_REC_INIT_STARTED = 1, NSV_REC_ERROR = 2 };
+
+struct nsv_record {
+  int32_t kind;  /* enum nsv_record_kind */
+  int32_t step;  /* enum nsv_step, for errors */
+  int32_t err;   /* errno, for errors */
+  int32_t index; /* which mount (or -1) the step was working on */
+};
+
+#endif

@@ -1,0 +1,91 @@
+// The one typed contract with the native addon (build/Release/nsvisor.node) and the nsvisor-init executable.
+import * as path from 'path';
+
+const buildDir = path.resolve(__dirname, '..', '..', 'build', 'Release');
+
+/** Absolute path of the nsvisor-init executable built beside the addon. */
+export const initPath = path.join(buildDir, 'nsvisor-init');
+
+export interface TimeOffsetRequest {
+  /** 0 none, 1 fixed offset, 2 from zero (the clock starts near 0 inside). */
+  mode: 0 | 1 | 2;
+  sec: number;
+  nsec: number;
+}
+
+export interface MountRequest {
+  /** 1 bind, 2 tmpfs, 3 proc, 4 mqueue. */
+  kind: 1 | 2 | 3 | 4;
+  source: string | null;
+  /** Absolute, as seen before pivot_root (the rootfs already prefixed). */
+  target: string;
+  data: string | null;
+  readonly: boolean;
+  /** Create the target when missing: 0 never, 1 a directory, 2 an empty file. */
+  create: 0 | 1 | 2;
+}
+
+/** Everything the clone child needs, decided in advance (see native/spawn.h). */
+export interface SpawnRequest {
+  cloneFlags: number;
+  unshareTime: boolean;
+  monotonic: TimeOffsetRequest;
+  boottime: TimeOffsetRequest;
+  unshareCgroup: boolean;
+  stdio: [number, number, number];
+  passFds: number[];
+  newSession: boolean;
+  propagation: number;
+  rootfs: string | null;
+  readonlyRoot: boolean;
+  mounts: MountRequest[];
+  hostname: string | null;
+  domainname: string | null;
+  loopbackUp: boolean;
+  cwd: string | null;
+  initPath: string;
+  argv: string[];
+  envp: string[];
+}
+
+export interface SpawnedChild {
+  pid: number;
+  pidfd: number;
+  /** Write one byte to let the child go on; close it without writing to abort. */
+  syncFd: number;
+  /** Records from the child and nsvisor-init; EOF once the service command has executed. */
+  statusFd: number;
+  /** Frees the child's stack and request: only once it has executed nsvisor-init or ended. */
+  job: { release(): void };
+}
+
+export interface PidfdWatch {
+  close(): void;
+}
+
+interface Addon {
+  spawn(req: SpawnRequest): SpawnedChild;
+  PidfdWatch: new (pidfd: number, onExit: (code: number | null, signal: number | null) => void) => PidfdWatch;
+  sendSignal(pidfd: number, signal: number): boolean;
+  execve(file: string, argv: string[], envp: string[]): never;
+  stepNames: string[];
+  recordKinds: { initStarted: number; error: number };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+export const addon: Addon = require(path.join(buildDir, 'nsvisor.node'));
+
+/** Linux clone flags for the namespaces (include/uapi/linux/sched.h). */
+export const CLONE = {
+  NEWTIME: 0x00000080,
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+/** Mount propagation flags (include/uapi/linux/mount.h). */
+export const MS = { PRIVATE: 1 << 18, SLAVE: 1 << 19, SHARED: 1 << 20 } as const;
