@@ -1,0 +1,24 @@
+// Entry point of the nsvisor command: builds the commander program from one module per command.
+import { Command } from 'commander';
+
+import { reportError } from './errors';
+import * as initCommand from './init';
+import * as sandboxCommand from './sandbox';
+
+export function buildProgram(): Command {
+  const program = new Command('nsvisor')
+    .description('Run services in isolated Linux namespaces: a correct PID 1, supervision, limits and metrics.')
+    .version(require('../../../package.json').version)
+    .showHelpAfterError()
+    .exitOverride();
+  for (const cmd of [sandboxCommand, initCommand]) cmd.register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportError(err);
+  }
+}
