@@ -141,7 +141,14 @@ static Napi::Value Execve(const Napi::CallbackInfo &info) {
   throw SystemError(env, "execve(" + path + ")", errno);
 }
 
+// strerror(errno) -> the C library's message, so errors read like the kernel's own words.
+static Napi::Value StrError(const Napi::CallbackInfo &info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "strerror(errno: number)");
+  return Napi::String::New(info.Env(), strerror(info[0].As<Napi::Number>().Int32Value()));
+}
+
 void InitProcessBindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("strerror", Napi::Function::New(env, StrError));
   exports.Set("PidfdWatch", PidfdWatch::Define(env));
   exports.Set("sendSignal", Napi::Function::New(env, SendSignal));
   exports.Set("execve", Napi::Function::New(env, Execve));

@@ -68,6 +68,7 @@ interface Addon {
   PidfdWatch: new (pidfd: number, onExit: (code: number | null, signal: number | null) => void) => PidfdWatch;
   sendSignal(pidfd: number, signal: number): boolean;
   execve(file: string, argv: string[], envp: string[]): never;
+  strerror(errno: number): string;
   stepNames: string[];
   recordKinds: { initStarted: number; error: number };
 }

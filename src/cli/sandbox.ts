@@ -1,0 +1,146 @@
+// `nsvisor sandbox [OPTIONS] -- CMD`: one command in new namespaces under nsvisor-init, exiting with its status.
+import { Command, Option } from 'commander';
+import * as os from 'os';
+
+import { NAMESPACES } from '../config/isolation';
+import { ConfigError } from '../config/issues';
+import { IsolatedProcess } from '../process/isolated-process';
+import { sandbox, SandboxOptions } from '../sandbox';
+import { SpecError } from '../spec/spawn-spec';
+import { CliError, UsageError } from './errors';
+
+/** Signals a terminal or a process manager sends us, passed on to nsvisor-init (which passes them to CMD). */
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+interface Flags {
+  isolate?: string;
+  hostname?: string;
+  domainname?: string;
+  rootfs?: string;
+  readonlyRoot?: boolean;
+  bind: string[];
+  tmpfs: string[];
+  user?: string;
+  mapRoot?: boolean;
+  uidMap?: string;
+  gidMap?: string;
+  boottime?: string;
+  monotonic?: string;
+  net?: string;
+  propagation?: 'private' | 'slave' | 'shared';
+  env: string[];
+  cwd?: string;
+  drain?: string;
+}
+
+function parseBind(spec: string) {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || (parts[2] !== undefined && parts[2] !== 'ro' && parts[2] !== 'rw')) {
+    throw new UsageError(`--bind ${spec}: expected SRC:DST or SRC:DST:ro`);
+  }
+  return { type: 'bind' as const, source: parts[0], target: parts[1], readonly: parts[2] === 'ro' };
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of pairs) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env ${kv}: expected KEY=VALUE`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}
+
+/** Command-line flags -> the service keys of SPEC section 2. */
+export function optionsFromFlags(flags: Flags, command: string[]): SandboxOptions {
+  const isolate = flags.isolate?.split(',').map((s) => s.trim()).filter(Boolean) as SandboxOptions['isolate'];
+  const opts: SandboxOptions = {
+    command,
+    isolate,
+    hostname: flags.hostname,
+    domainname: flags.domainname,
+    rootfs: flags.rootfs,
+    readonlyRoot: flags.readonlyRoot ?? false,
+    mounts: [...flags.bind.map(parseBind), ...flags.tmpfs.map((target) => ({ type: 'tmpfs' as const, target }))],
+    user: flags.user,
+    mapRoot: flags.mapRoot,
+    propagation: flags.propagation,
+    env: parseEnv(flags.env),
+    cwd: flags.cwd,
+    baseEnv: process.env,
+  };
+  if (flags.uidMap || flags.gidMap) {
+    if (!flags.uidMap || !flags.gidMap) throw new UsageError('--uid-map and --gid-map go together');
+    opts.userns = { uidMap: flags.uidMap, gidMap: flags.gidMap };
+  }
+  if (flags.boottime || flags.monotonic) opts.time = { boottime: flags.boottime, monotonic: flags.monotonic };
+  if (flags.net !== undefined) {
+    if (flags.net !== 'none') throw new UsageError(`--net ${flags.net}: only "none" (loopback only) is available; bridges come with networks`);
+    opts.isolate = [...new Set([...(opts.isolate ?? ['pid', 'mount', 'uts', 'ipc', 'cgroup']), 'net' as const])];
+  }
+  if (flags.drain) opts.stop = { drain: flags.drain };
+  return opts;
+}
+
+async function run(command: string[], flags: Flags): Promise<void> {
+  if (command.length === 0) throw new UsageError('sandbox: missing the command to run (nsvisor sandbox [OPTIONS] -- CMD [ARG...])');
+  const opts = optionsFromFlags(flags, command);
+  let proc: IsolatedProcess | undefined;
+  const forward = (sig: NodeJS.Signals) => proc?.kill(sig);
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    const r = await sandbox({ ...opts, onStart: (p) => (proc = p) });
+    if (r.reason === 'spawn_failed') throw new CliError(r.error ?? 'spawn failed', r.code ?? 125);
+    process.exitCode = r.code ?? 128 + os.constants.signals[r.signal as NodeJS.Signals];
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof SpecError) throw new CliError(e.message, 125);
+    throw e;
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('sandbox')
+    .description('run CMD in new namespaces under nsvisor-init as PID 1, wait, and exit with its status')
+    .usage('[OPTIONS] -- CMD [ARG...]')
+    .argument('[command...]', 'the command and its arguments, after --')
+    .option('--isolate <list>', `namespaces to create, comma-separated from ${NAMESPACES.join(',')}`, 'pid,mount,uts,ipc,cgroup')
+    .option('--hostname <name>', 'hostname inside (needs uts; default "sandbox")')
+    .option('--domainname <name>', 'NIS domain name inside (needs uts)')
+    .option('--rootfs <dir>', 'pivot_root into DIR; the old root is detached')
+    .option('--readonly-root', 'make the root mount read-only')
+    .option('--bind <src:dst[:ro]>', 'bind-mount host SRC at DST (repeatable)', collect, [])
+    .option('--tmpfs <dst>', 'mount a fresh tmpfs at DST (repeatable)', collect, [])
+    .addOption(new Option('--propagation <mode>', 'propagation of / inside').choices(['private', 'slave', 'shared']))
+    .option('--user <uid:gid>', 'ids of CMD inside the namespaces')
+    .option('--map-root', 'new user namespace with the caller mapped to root (works unprivileged)')
+    .option('--uid-map <in:out:count>', 'new user namespace with this uid map (with --gid-map)')
+    .option('--gid-map <in:out:count>', 'gid map for --uid-map')
+    .option('--boottime <offset>', 'boot clock offset in a new time namespace: e.g. -1h, 30s, or fromZero')
+    .option('--monotonic <offset>', 'monotonic clock offset in a new time namespace')
+    .option('--net <none>', 'new network namespace with only lo up')
+    .option('--env <K=V>', 'set a variable for CMD (repeatable; the rest of the environment is inherited)', collect, [])
+    .option('--cwd <dir>', 'working directory inside (default: the current one, or / with --rootfs)')
+    .option('--drain <duration>', 'after CMD exits, how long what is left may take to stop (default 5s)')
+    .addHelpText(
+      'after',
+      `
+Exit status: CMD's; 128+N if it was killed by signal N; 127 CMD not found, 126 not executable;
+125 when nsvisor failed before CMD started (the message names the step and errno).
+
+Examples:
+  nsvisor sandbox -- sh -c 'echo $$; hostname'           # prints 2 and "sandbox"
+  nsvisor sandbox --map-root --net none -- id             # works without root
+  nsvisor sandbox --rootfs /srv/alpine --bind /data:/data:ro -- /bin/sh
+  nsvisor sandbox --boottime fromZero -- cat /proc/uptime`,
+    )
+    .action(async (command: string[], flags: Flags) => {
+      const isolate = flags.isolate?.split(',').filter((n) => n && !(NAMESPACES as readonly string[]).includes(n));
+      if (isolate?.length) throw new UsageError(`--isolate: unknown namespace "${isolate[0]}" (known: ${NAMESPACES.join(', ')})`);
+      await run(command, flags);
+    });
+}

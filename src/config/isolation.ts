@@ -1,0 +1,79 @@
+// The service keys that decide how a process is isolated (SPEC section 2), as a zod schema shared by `sandbox` and services.
+import * as os from 'os';
+import { z } from 'zod';
+
+import { parseDuration, parseSize } from './units';
+
+export const NAMESPACES = ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time'] as const;
+export type Namespace = (typeof NAMESPACES)[number];
+export const DEFAULT_ISOLATE: Namespace[] = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];
+
+const signalNames = Object.keys(os.constants.signals);
+
+/** "500ms"-style string checked and turned into milliseconds. */
+const duration = (signed = false) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parseDuration(text, signed);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseSize(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const absolutePath = z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' });
+
+/** "inside:outside:count[,inside:outside:count...]" — one line of uid_map/gid_map per range. */
+const idMap = z.string().regex(/^\d+:\d+:\d+(,\d+:\d+:\d+)*$/, 'expected inside:outside:count, e.g. 0:100000:65536');
+
+const mount = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('bind'), source: absolutePath, target: absolutePath, readonly: z.boolean().default(false) }),
+  z.strictObject({ type: z.literal('tmpfs'), target: absolutePath, size: size.optional(), readonly: z.boolean().default(false) }),
+  z.strictObject({ type: z.literal('proc'), target: absolutePath }),
+]);
+
+const timeOffset = z.union([z.literal('fromZero'), duration(true)]);
+
+const signal = z
+  .string()
+  .transform((s) => (s.startsWith('SIG') ? s : `SIG${s}`))
+  .refine((s) => signalNames.includes(s), { message: 'expected a signal name such as SIGTERM' });
+
+export const isolationShape = {
+  command: z.array(z.string()).min(1, 'expected the command and its arguments, e.g. [/usr/bin/python3, -m, http.server]'),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: absolutePath.optional(),
+  user: z
+    .string()
+    .regex(/^\d+(:\d+)?$/, 'expected uid:gid, e.g. "1000:1000"')
+    .optional(),
+  isolate: z.array(z.enum(NAMESPACES)).optional(),
+  hostname: z.string().min(1).max(64).optional(),
+  domainname: z.string().min(1).max(64).optional(),
+  userns: z
+    .union([z.literal('auto'), z.strictObject({ uidMap: idMap, gidMap: idMap })])
+    .optional(),
+  rootfs: absolutePath.optional(),
+  readonlyRoot: z.boolean().default(false),
+  mounts: z.array(mount).default([]),
+  propagation: z.enum(['private', 'slave', 'shared']).default('private'),
+  time: z.strictObject({ boottime: timeOffset.optional(), monotonic: timeOffset.optional() }).optional(),
+  stop: z
+    .strictObject({ signal: signal.default('SIGTERM'), timeout: duration().default(10_000), drain: duration().default(5_000) })
+    .default({ signal: 'SIGTERM', timeout: 10_000, drain: 5_000 }),
+};
+
+export const isolationSchema = z.strictObject(isolationShape);
+/** What the user writes. */
+export type IsolationInput = z.input<typeof isolationSchema>;
+/** After validation: durations in ms, sizes in bytes, defaults filled. */
+export type Isolation = z.output<typeof isolationSchema>;

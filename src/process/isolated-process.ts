@@ -1,0 +1,150 @@
+// Starts a SpawnPlan through the addon and tracks the result: id maps, the go byte, the status pipe, the pidfd.
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+
+import { addon, SpawnedChild } from '../native';
+import type { SpawnPlan } from '../spec/spawn-spec';
+import { exitCodeFor, SpawnError } from './spawn-error';
+import { decodeRecords, StatusRecord } from './status-records';
+
+export interface ExitStatus {
+  /** Exit code of nsvisor-init: the main process's code, or 128+N when it was killed by signal N. */
+  code: number | null;
+  /** Set when nsvisor-init itself was killed. */
+  signal: NodeJS.Signals | null;
+}
+
+/** A running service instance: nsvisor-init and everything under it. */
+export class IsolatedProcess {
+  private ended = false;
+
+  constructor(
+    /** Host pid of nsvisor-init (PID 1 inside when pid is isolated). */
+    readonly pid: number,
+    private readonly pidfd: number,
+    /** Resolves when nsvisor-init has exited and been reaped. */
+    readonly exited: Promise<ExitStatus>,
+  ) {
+    void exited.then(() => (this.ended = true));
+  }
+
+  /** Sends a signal to nsvisor-init, which forwards it; false once the process is gone. */
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    if (this.ended) return false;
+    const n = typeof signal === 'number' ? signal : os.constants.signals[signal];
+    return addon.sendSignal(this.pidfd, n);
+  }
+}
+
+function signalName(n: number | null): NodeJS.Signals | null {
+  if (n === null) return null;
+  const entry = Object.entries(os.constants.signals).find(([, v]) => v === n);
+  return (entry?.[0] as NodeJS.Signals) ?? null;
+}
+
+/** Writes the user namespace maps of `pid` (setgroups first, then gid_map, then uid_map; one write each). */
+function writeIdMaps(pid: number, plan: SpawnPlan): void {
+  const maps = plan.idMaps;
+  if (!maps) return;
+  const files: [string, string | null][] = [
+    ['setgroups', maps.setgroups],
+    ['gid_map', maps.gidMap],
+    ['uid_map', maps.uidMap],
+  ];
+  for (const [file, text] of files) {
+    if (text === null) continue;
+    try {
+      fs.writeFileSync(`/proc/${pid}/${file}`, text);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new SpawnError(`write /proc/PID/${file}`, text.trim().replace(/\n/g, ', '), os.constants.errno[err.code as keyof typeof os.constants.errno] ?? 0, 125);
+    }
+  }
+}
+
+/** What a failed step was working on, in the user's words. */
+function subjectOf(plan: SpawnPlan, rec: Extract<StatusRecord, { kind: 'error' }>): string | null {
+  const r = plan.request;
+  if (rec.index >= 0) return plan.mountTargets[rec.index] ?? null;
+  switch (rec.step) {
+    case 'mount(rootfs, MS_BIND)':
+    case 'chdir(rootfs)':
+    case 'pivot_root':
+      return r.rootfs;
+    case 'chdir':
+      return r.cwd;
+    case 'sethostname':
+      return r.hostname;
+    case 'setdomainname':
+      return r.domainname;
+    case 'execve':
+      return r.argv[r.argv.indexOf('--') + 1];
+    default:
+      return null;
+  }
+}
+
+/** Reads the status pipe to its end; resolves with the first error record, or null when the command executed. */
+function readStatus(child: SpawnedChild, onInitStarted: () => void): Promise<Extract<StatusRecord, { kind: 'error' }> | null> {
+  return new Promise((resolve, reject) => {
+    const pipe = new net.Socket({ fd: child.statusFd, readable: true, writable: false });
+    let pending: Buffer = Buffer.alloc(0);
+    let failure: Extract<StatusRecord, { kind: 'error' }> | null = null;
+    pipe.on('data', (chunk: Buffer) => {
+      const { records, rest } = decodeRecords(Buffer.concat([pending, chunk]));
+      pending = rest;
+      for (const rec of records) {
+        if (rec.kind === 'initStarted') onInitStarted();
+        else failure ??= rec;
+      }
+    });
+    pipe.on('error', reject);
+    pipe.on('close', () => resolve(failure));
+  });
+}
+
+/**
+ * Starts the plan. Resolves once the service command has been executed, with the running process;
+ * rejects with a SpawnError after everything the attempt created has ended.
+ */
+export async function startIsolated(plan: SpawnPlan): Promise<IsolatedProcess> {
+  let child: SpawnedChild;
+  try {
+    child = addon.spawn(plan.request);
+  } catch (e) {
+    const err = e as Error & { syscall?: string; errno?: number };
+    throw new SpawnError(err.syscall ?? 'clone3', null, err.errno ?? 0, 125);
+  }
+  let released = false;
+  const release = () => {
+    if (!released) child.job.release();
+    released = true;
+  };
+  const exited = new Promise<ExitStatus>((resolve) => {
+    new addon.PidfdWatch(child.pidfd, (code, signal) => {
+      release(); // the child can no longer be running on the request's memory
+      fs.closeSync(child.pidfd);
+      resolve({ code, signal: signalName(signal) });
+    });
+  });
+  const status = readStatus(child, release);
+  try {
+    writeIdMaps(child.pid, plan);
+    fs.writeSync(child.syncFd, 'g');
+  } catch (e) {
+    fs.closeSync(child.syncFd); // EOF without the go byte: the child gives up
+    await Promise.all([exited, status.catch(() => null)]);
+    if (e instanceof SpawnError) e.pid = child.pid;
+    throw e;
+  }
+  fs.closeSync(child.syncFd);
+  const proc = new IsolatedProcess(child.pid, child.pidfd, exited);
+  const failure = await status;
+  if (!failure) return proc;
+  const end = await exited;
+  const code = end.code ?? exitCodeFor(failure.step, failure.errno);
+  const err = new SpawnError(failure.step, subjectOf(plan, failure), failure.errno, code);
+  err.pid = child.pid;
+  throw err;
+}

@@ -1,0 +1,195 @@
+// Isolation settings -> the native SpawnRequest: the only place that knows clone flags, mount order and id maps. Pure.
+import * as os from 'os';
+
+import type { Isolation, Namespace } from '../config/isolation';
+import { DEFAULT_ISOLATE } from '../config/isolation';
+import { toSecNsec } from '../config/units';
+import { CLONE, MS, MountRequest, SpawnRequest, TimeOffsetRequest } from '../native';
+
+/** What a path is, as far as the spec builder needs to know. */
+export type PathKind = 'dir' | 'file' | 'other' | null;
+
+export interface SpecContext {
+  /** Used for the default hostname. */
+  name: string;
+  /** Environment the configured env is laid over. */
+  baseEnv: Record<string, string | undefined>;
+  /** Working directory when none is configured and the host root is kept. */
+  defaultCwd: string;
+  /** The caller's effective ids, for id maps. */
+  uid: number;
+  gid: number;
+  /** The first subordinate uid/gid of the caller (/etc/subuid), for userns "auto" as root. */
+  subordinateBase: number;
+  /** Map the caller to root in a new user namespace (sandbox --map-root). */
+  mapRoot: boolean;
+  initPath: string;
+  stdio: [number, number, number];
+  passFds: number[];
+  newSession: boolean;
+  probe(path: string): PathKind;
+}
+
+export interface IdMaps {
+  uidMap: string;
+  gidMap: string;
+  /** "deny" must be written before gid_map when an unprivileged caller maps itself. */
+  setgroups: 'deny' | null;
+}
+
+export interface SpawnPlan {
+  request: SpawnRequest;
+  namespaces: Namespace[];
+  idMaps: IdMaps | null;
+  /** Mount i of the request as the user wrote it (target inside), for error messages. */
+  mountTargets: string[];
+}
+
+/** A setting that cannot work, with the key it came from. */
+export class SpecError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(`${key}: ${message}`);
+  }
+}
+
+const NONE: TimeOffsetRequest = { mode: 0, sec: 0, nsec: 0 };
+
+export function namespacesOf(iso: Isolation, mapRoot: boolean): Namespace[] {
+  const set = new Set<Namespace>(iso.isolate ?? DEFAULT_ISOLATE);
+  if (iso.userns || mapRoot) set.add('user');
+  if (iso.time && (iso.time.boottime !== undefined || iso.time.monotonic !== undefined)) set.add('time');
+  return [...set].sort();
+}
+
+function timeOffset(value: number | 'fromZero' | undefined): TimeOffsetRequest {
+  if (value === undefined) return NONE;
+  if (value === 'fromZero') return { mode: 2, sec: 0, nsec: 0 };
+  return { mode: 1, ...toSecNsec(value) };
+}
+
+/** "0:100000:65536,..." -> the kernel's "0 100000 65536\n..." */
+export function kernelIdMap(text: string): string {
+  return text
+    .split(',')
+    .map((range) => range.split(':').join(' '))
+    .join('\n') + '\n';
+}
+
+export function idMapsFor(iso: Isolation, ctx: SpecContext): IdMaps {
+  const unprivileged = ctx.uid !== 0;
+  if (iso.userns && iso.userns !== 'auto') {
+    return { uidMap: kernelIdMap(iso.userns.uidMap), gidMap: kernelIdMap(iso.userns.gidMap), setgroups: null };
+  }
+  if (iso.userns === 'auto' && !unprivileged && !ctx.mapRoot) {
+    const range = `0:${ctx.subordinateBase}:65536`;
+    return { uidMap: kernelIdMap(range), gidMap: kernelIdMap(range), setgroups: null };
+  }
+  // Like `unshare -r`: the caller is root inside, and only the caller is mapped.
+  return {
+    uidMap: `0 ${ctx.uid} 1\n`,
+    gidMap: `0 ${ctx.gid} 1\n`,
+    setgroups: unprivileged ? 'deny' : null,
+  };
+}
+
+function requireNs(namespaces: Namespace[], ns: Namespace, key: string): void {
+  if (!namespaces.includes(ns)) throw new SpecError(key, `requires "${ns}" in isolate`);
+}
+
+function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext): { mounts: MountRequest[]; targets: string[] } {
+  const prefix = iso.rootfs ?? '';
+  const mounts: MountRequest[] = [];
+  const targets: string[] = [];
+  const creatable = iso.rootfs !== undefined;
+  const add = (m: MountRequest, inside: string) => {
+    mounts.push(m);
+    targets.push(inside);
+  };
+  const declaresProc = iso.mounts.some((m) => m.type === 'proc' && m.target === '/proc');
+  if (ns.includes('pid') && !declaresProc) {
+    add({ kind: 3, source: null, target: `${prefix}/proc`, data: null, readonly: false, create: creatable ? 1 : 0 }, '/proc');
+  }
+  if (ns.includes('ipc') && ctx.probe(`${prefix}/dev/mqueue`) === 'dir') {
+    add({ kind: 4, source: null, target: `${prefix}/dev/mqueue`, data: null, readonly: false, create: 0 }, '/dev/mqueue');
+  }
+  iso.mounts.forEach((m, i) => {
+    const key = `mounts[${i}]`;
+    const target = `${prefix}${m.target}`;
+    let create: 0 | 1 | 2 = creatable ? 1 : 0;
+    if (m.type === 'bind') {
+      const kind = ctx.probe(m.source);
+      if (kind === null) throw new SpecError(`${key}.source`, `${m.source} does not exist`);
+      if (kind === 'file' && creatable) create = 2;
+    }
+    if (!creatable && ctx.probe(target) === null) {
+      throw new SpecError(`${key}.target`, `${m.target} does not exist (without rootfs nsvisor creates nothing on the host)`);
+    }
+    const base = { target, readonly: m.type !== 'proc' && m.readonly, create };
+    if (m.type === 'bind') add({ kind: 1, source: m.source, data: null, ...base }, m.target);
+    else if (m.type === 'tmpfs') add({ kind: 2, source: null, data: m.size ? `mode=1777,size=${m.size}` : 'mode=1777', ...base }, m.target);
+    else add({ kind: 3, source: null, data: null, ...base }, m.target);
+  });
+  return { mounts, targets };
+}
+
+function envList(iso: Isolation, ctx: SpecContext): string[] {
+  const env: Record<string, string | undefined> = { ...ctx.baseEnv, ...iso.env };
+  if (!env.PATH) env.PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  return Object.entries(env)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
+}
+
+function initArgv(iso: Isolation, ctx: SpecContext): string[] {
+  const argv = ['nsvisor-init', '--supervised', '--status-fd', String(3 + ctx.passFds.length)];
+  if (ctx.passFds.length) argv.push('--listen-fds', String(ctx.passFds.length));
+  argv.push('--stop-signal', String(os.constants.signals[iso.stop.signal as NodeJS.Signals]));
+  argv.push('--drain', String(Math.round(iso.stop.drain)));
+  if (iso.user) {
+    const [uid, gid] = iso.user.split(':');
+    argv.push('--uid', uid, '--gid', gid ?? uid);
+  }
+  return [...argv, '--', ...iso.command];
+}
+
+export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {
+  const ns = namespacesOf(iso, ctx.mapRoot);
+  if (iso.hostname !== undefined) requireNs(ns, 'uts', 'hostname');
+  if (iso.domainname !== undefined) requireNs(ns, 'uts', 'domainname');
+  if (iso.rootfs !== undefined) requireNs(ns, 'mount', 'rootfs');
+  if (iso.readonlyRoot) requireNs(ns, 'mount', 'readonlyRoot');
+  if (iso.mounts.length) requireNs(ns, 'mount', 'mounts');
+  if (iso.rootfs !== undefined && ctx.probe(iso.rootfs) !== 'dir') {
+    throw new SpecError('rootfs', `${iso.rootfs} is not a directory`);
+  }
+  const flagOf: Partial<Record<Namespace, number>> = {
+    user: CLONE.NEWUSER, pid: CLONE.NEWPID, mount: CLONE.NEWNS, uts: CLONE.NEWUTS, ipc: CLONE.NEWIPC, net: CLONE.NEWNET,
+  };
+  const cloneFlags = ns.reduce((flags, n) => flags | (flagOf[n] ?? 0), 0);
+  const mount = ns.includes('mount');
+  const { mounts, targets } = mount ? buildMounts(iso, ns, ctx) : { mounts: [], targets: [] };
+  const propagation = { private: MS.PRIVATE, slave: MS.SLAVE, shared: MS.SHARED }[iso.propagation];
+  const uts = ns.includes('uts');
+  const request: SpawnRequest = {
+    cloneFlags,
+    unshareTime: ns.includes('time'),
+    monotonic: timeOffset(iso.time?.monotonic),
+    boottime: timeOffset(iso.time?.boottime),
+    unshareCgroup: ns.includes('cgroup'),
+    stdio: ctx.stdio,
+    passFds: ctx.passFds,
+    newSession: ctx.newSession,
+    propagation: mount ? propagation : 0,
+    rootfs: iso.rootfs ?? null,
+    readonlyRoot: iso.readonlyRoot,
+    mounts,
+    hostname: uts ? iso.hostname ?? ctx.name : null,
+    domainname: uts ? iso.domainname ?? null : null,
+    loopbackUp: ns.includes('net'),
+    cwd: iso.cwd ?? (iso.rootfs ? '/' : ctx.defaultCwd),
+    initPath: ctx.initPath,
+    argv: initArgv(iso, ctx),
+    envp: envList(iso, ctx),
+  };
+  return { request, namespaces: ns, idMaps: ns.includes('user') ? idMapsFor(iso, ctx) : null, mountTargets: targets };
+}
