@@ -1,5 +1,7 @@
 // Process handles for the supervisor: watch a pidfd from the event loop, signal through it, execve, and the shared argument helpers.
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -121,7 +123,7 @@ static Napi::Value SendSignal(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, true);
 }
 
-// execve(path, argv, envp): replaces this process (the `nsvisor init` command); returns only by throwing.
+// execve(path, argv, envp, keepFds?): replaces this process (the `nsvisor init` command); returns only by throwing.
 static Napi::Value Execve(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsArray())
@@ -137,6 +139,12 @@ static Napi::Value Execve(const Napi::CallbackInfo &info) {
   for (size_t i = 0; i < store.size(); i++) (i < nargv ? argv : envp).push_back(&store[i][0]);
   argv.push_back(nullptr);
   envp.push_back(nullptr);
+  // Node marks its stdio close-on-exec and holds descriptors of its own: the new program gets 0-2 and the
+  // LISTEN_FDS the caller was given (3..), nothing else.
+  int keep = 3;
+  if (info.Length() >= 4 && info[3].IsNumber()) keep += info[3].As<Napi::Number>().Int32Value();
+  for (int fd = 0; fd < keep; fd++) fcntl(fd, F_SETFD, 0);
+  syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_CLOEXEC);
   execve(path.c_str(), argv.data(), envp.data());
   throw SystemError(env, "execve(" + path + ")", errno);
 }

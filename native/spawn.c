@@ -318,6 +318,15 @@ static int child_main(void *arg) {
     step = STEP_SETSID;
     if ((r = nsv_sys0(SYS_setsid)) < 0) goto fail;
   }
+  if (req->clear_groups) {
+    step = STEP_CLEAR_GROUPS;
+    if ((r = nsv_sys2(SYS_setgroups, 0, 0)) < 0) goto fail;
+  }
+  if (req->become_root) {
+    /* We still carry the creator's ids, unmapped here; root of the new namespace is who we must be. */
+    step = STEP_BECOME_ROOT;
+    if ((r = nsv_sys3(SYS_setresgid, 0, 0, 0)) < 0 || (r = nsv_sys3(SYS_setresuid, 0, 0, 0)) < 0) goto fail;
+  }
   step = STEP_FDS;
   if ((r = arrange_fds(req, &status_fd, &init_fd)) < 0) {
     status_fd = req->status_fd; /* may still be open at its old number */

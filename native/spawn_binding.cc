@@ -71,6 +71,8 @@ static void Fill(SpawnJob &job, Napi::Object spec) {
   TimeOffset(spec, "monotonic", &r.monotonic);
   TimeOffset(spec, "boottime", &r.boottime);
   r.unshare_cgroup = BoolProp(spec, "unshareCgroup");
+  r.become_root = BoolProp(spec, "becomeRoot");
+  r.clear_groups = BoolProp(spec, "clearGroups");
   Napi::Array stdio = spec.Get("stdio").As<Napi::Array>();
   if (stdio.Length() != 3) throw Napi::TypeError::New(env, "stdio: expected three fds");
   for (uint32_t i = 0; i < 3; i++) r.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();

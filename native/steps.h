@@ -13,6 +13,8 @@
   X(STEP_FDS, "dup3")                         \
   X(STEP_CLOSE_RANGE, "close_range")          \
   X(STEP_SETSID, "setsid")                    \
+  X(STEP_BECOME_ROOT, "setresuid(0) in the user namespace") \
+  X(STEP_CLEAR_GROUPS, "setgroups(0)")        \
   X(STEP_UNSHARE_TIME, "unshare(CLONE_NEWTIME)")\
   X(STEP_CLOCK, "clock_gettime")              \
   X(STEP_TIME_OFFSETS, "write /proc/self/timens_offsets") \

@@ -32,6 +32,10 @@ export interface SpawnRequest {
   monotonic: TimeOffsetRequest;
   boottime: TimeOffsetRequest;
   unshareCgroup: boolean;
+  /** In a new user namespace that maps 0: become its root once the maps are written. */
+  becomeRoot: boolean;
+  /** Drop the caller's supplementary groups (only where setgroups is allowed). */
+  clearGroups: boolean;
   stdio: [number, number, number];
   passFds: number[];
   newSession: boolean;
@@ -67,7 +71,8 @@ interface Addon {
   spawn(req: SpawnRequest): SpawnedChild;
   PidfdWatch: new (pidfd: number, onExit: (code: number | null, signal: number | null) => void) => PidfdWatch;
   sendSignal(pidfd: number, signal: number): boolean;
-  execve(file: string, argv: string[], envp: string[]): never;
+  /** Replaces this process; fds 0-2 and `keepFds` more from 3 are passed on, all others closed. */
+  execve(file: string, argv: string[], envp: string[], keepFds?: number): never;
   strerror(errno: number): string;
   stepNames: string[];
   recordKinds: { initStarted: number; error: number };

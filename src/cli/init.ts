@@ -25,8 +25,11 @@ Exit status: CMD's, 128+N when CMD was killed by signal N, 0 for a code given wi
         if (!/^\d+$/.test(code) || Number(code) > 255) throw new UsageError(`init -e ${code}: expected an exit code 0-255`);
       }
       if (!/^\d+$/.test(flags.drain)) throw new UsageError(`init --drain ${flags.drain}: expected milliseconds`);
+      const listenFds = Number(process.env.LISTEN_FDS) || 0;
       const argv = ['nsvisor-init', ...(flags.g ? ['-g'] : []), ...flags.e.flatMap((c) => ['-e', c]), '--drain', flags.drain];
+      if (listenFds > 0) argv.push('--listen-fds', String(listenFds));
       const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-      addon.execve(initPath, [...argv, '--', ...command], env);
+      // Descriptors handed to us by socket activation (LISTEN_FDS) pass through to CMD.
+      addon.execve(initPath, [...argv, '--', ...command], env, listenFds);
     });
 }

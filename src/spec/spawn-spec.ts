@@ -52,6 +52,9 @@ export class SpecError extends Error {
   }
 }
 
+/** Device nodes a service expects; bound from the host into the /dev of a new root. */
+const DEV_NODES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
+
 const NONE: TimeOffsetRequest = { mode: 0, sec: 0, nsec: 0 };
 
 export function namespacesOf(iso: Isolation, mapRoot: boolean): Namespace[] {
@@ -73,6 +76,17 @@ export function kernelIdMap(text: string): string {
     .split(',')
     .map((range) => range.split(':').join(' '))
     .join('\n') + '\n';
+}
+
+/** Whether a kernel-format map gives inside id 0 an outside id. */
+export function mapsRoot(kernelMap: string): boolean {
+  return kernelMap
+    .trim()
+    .split('\n')
+    .some((line) => {
+      const [inside, , count] = line.split(' ').map(Number);
+      return inside <= 0 && 0 < inside + count;
+    });
 }
 
 export function idMapsFor(iso: Isolation, ctx: SpecContext): IdMaps {
@@ -105,12 +119,21 @@ function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext): { mount
     mounts.push(m);
     targets.push(inside);
   };
-  const declaresProc = iso.mounts.some((m) => m.type === 'proc' && m.target === '/proc');
-  if (ns.includes('pid') && !declaresProc) {
+  const declares = (target: string) => iso.mounts.some((m) => m.target === target);
+  if (ns.includes('pid') && !declares('/proc')) {
     add({ kind: 3, source: null, target: `${prefix}/proc`, data: null, readonly: false, create: creatable ? 1 : 0 }, '/proc');
   }
-  if (ns.includes('ipc') && ctx.probe(`${prefix}/dev/mqueue`) === 'dir') {
-    add({ kind: 4, source: null, target: `${prefix}/dev/mqueue`, data: null, readonly: false, create: 0 }, '/dev/mqueue');
+  // A new root gets a small /dev of its own, with the host's harmless character devices bound in.
+  const ownDev = creatable && !declares('/dev');
+  if (ownDev) {
+    add({ kind: 2, source: null, target: `${prefix}/dev`, data: 'mode=0755', readonly: false, create: 1 }, '/dev');
+    for (const dev of DEV_NODES.filter((d) => ctx.probe(d) === 'other')) {
+      add({ kind: 1, source: dev, target: `${prefix}${dev}`, data: null, readonly: false, create: 2 }, dev);
+    }
+    add({ kind: 2, source: null, target: `${prefix}/dev/shm`, data: 'mode=1777', readonly: false, create: 1 }, '/dev/shm');
+  }
+  if (ns.includes('ipc') && (ownDev || ctx.probe(`${prefix}/dev/mqueue`) === 'dir')) {
+    add({ kind: 4, source: null, target: `${prefix}/dev/mqueue`, data: null, readonly: false, create: ownDev ? 1 : 0 }, '/dev/mqueue');
   }
   iso.mounts.forEach((m, i) => {
     const key = `mounts[${i}]`;
@@ -176,6 +199,8 @@ export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {
     monotonic: timeOffset(iso.time?.monotonic),
     boottime: timeOffset(iso.time?.boottime),
     unshareCgroup: ns.includes('cgroup'),
+    becomeRoot: false,
+    clearGroups: false,
     stdio: ctx.stdio,
     passFds: ctx.passFds,
     newSession: ctx.newSession,
@@ -191,5 +216,8 @@ export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {
     argv: initArgv(iso, ctx),
     envp: envList(iso, ctx),
   };
-  return { request, namespaces: ns, idMaps: ns.includes('user') ? idMapsFor(iso, ctx) : null, mountTargets: targets };
+  const idMaps = ns.includes('user') ? idMapsFor(iso, ctx) : null;
+  request.becomeRoot = idMaps !== null && mapsRoot(idMaps.uidMap) && mapsRoot(idMaps.gidMap);
+  request.clearGroups = idMaps !== null && idMaps.setgroups === null;
+  return { request, namespaces: ns, idMaps, mountTargets: targets };
 }

@@ -1,0 +1,122 @@
+// Shared tools for the root-only integration tests: run the CLI, hold a sandbox open, read /proc, wait for a condition.
+import { spawn, spawnSync, SpawnSyncOptions } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { sandbox, SandboxOptions, SandboxResult } from '../../src';
+import type { IsolatedProcess } from '../../src/process/isolated-process';
+
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const devNull = fs.openSync('/dev/null', 'r+');
+
+export const cliPath = path.join(repoRoot, 'bin', 'nsvisor');
+
+export function requireRoot(): void {
+  if (process.geteuid!() !== 0) throw new Error('the integration tests need root (they create namespaces, mounts and cgroups)');
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function cli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
+  return { code: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+const background = new Set<number>();
+
+/** Starts the CLI in the background (for signals and parent-death tests); killBackground() ends what is left. */
+export function cliBackground(args: string[]) {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  background.add(child.pid!);
+  child.on('exit', () => background.delete(child.pid!));
+  return child;
+}
+
+/** SIGKILLs pid and all its descendants, deepest first. */
+export function killTree(pid: number): void {
+  for (const child of childrenOf(pid)) killTree(child);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** For afterEach: whatever a failed test left running in the background. */
+export function killBackground(): void {
+  for (const pid of background) killTree(pid);
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function nsLink(pid: number | 'self', type: string): string {
+  return fs.readlinkSync(`/proc/${pid}/ns/${type}`);
+}
+
+export function childrenOf(pid: number): number[] {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function processState(pid: number): string | null {
+  try {
+    return /^State:\s+(\S)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
+  } catch {
+    return null;
+  }
+}
+
+export function alive(pid: number): boolean {
+  const s = processState(pid);
+  return s !== null && s !== 'Z';
+}
+
+/**
+ * Runs `opts` in a sandbox, calls `fn` with the running process once the command has executed,
+ * then stops it with SIGKILL (unless fn ended it) and returns the result.
+ */
+export async function withSandbox(
+  opts: SandboxOptions,
+  fn: (proc: IsolatedProcess) => Promise<void>,
+): Promise<SandboxResult> {
+  let started!: (p: IsolatedProcess) => void;
+  const ready = new Promise<IsolatedProcess>((r) => (started = r));
+  const done = sandbox({ stdio: [devNull, devNull, devNull], ...opts, onStart: started });
+  const proc = await Promise.race([ready, done.then((r) => Promise.reject(new Error(`sandbox ended early: ${JSON.stringify(r)}`)))]);
+  try {
+    await fn(proc);
+  } finally {
+    proc.kill('SIGKILL');
+  }
+  return done;
+}
+
+/** The host pid of the service's main process: nsvisor-init's only child at start. */
+export async function mainPid(initPid: number): Promise<number> {
+  return waitFor('the main process', () => childrenOf(initPid)[0]);
+}
+
+export function mountinfo(pid: number | 'self' = 'self'): string {
+  return fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+}
