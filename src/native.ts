@@ -59,6 +59,22 @@ export interface SpawnedChild {
   job: { release(): void };
 }
 
+/** Namespace types by their /proc/PID/ns names. */
+export type NsType = 'cgroup' | 'ipc' | 'mnt' | 'net' | 'pid' | 'time' | 'user' | 'uts';
+
+/** What ioctl_ns(2) says about one namespace file (native/nsinfo.c). */
+export interface NsInfo {
+  /** From NS_GET_NSTYPE. */
+  type: NsType;
+  inode: number;
+  /** Inode of the owning user namespace (NS_GET_USERNS); null when it is outside our reach (EPERM). */
+  userns: number | null;
+  /** Inode of the parent (NS_GET_PARENT), pid and user namespaces only; null when outside our reach or not applicable. */
+  parent: number | null;
+  /** NS_GET_OWNER_UID, user namespaces only, as seen from our user namespace. */
+  ownerUid: number | null;
+}
+
 export interface PidfdWatch {
   close(): void;
 }
@@ -69,6 +85,8 @@ interface Addon {
   sendSignal(pidfd: number, signal: number): boolean;
   execve(file: string, argv: string[], envp: string[]): never;
   strerror(errno: number): string;
+  /** Throws an Error with .syscall ("open(PATH)", "ioctl(PATH, NS_GET_...)") and .errno (positive). */
+  nsInfo(path: string): NsInfo;
   stepNames: string[];
   recordKinds: { initStarted: number; error: number };
 }
