@@ -6,7 +6,9 @@
         "native/addon.cc",
         "native/spawn_binding.cc",
         "native/process_binding.cc",
-        "native/spawn.c"
+        "native/spawn.c",
+        "native/nsinfo_binding.cc",
+        "native/nsinfo.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

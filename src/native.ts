@@ -63,6 +63,22 @@ export interface SpawnedChild {
   job: { release(): void };
 }
 
+/** Namespace types by their /proc/PID/ns names. */
+export type NsType = 'cgroup' | 'ipc' | 'mnt' | 'net' | 'pid' | 'time' | 'user' | 'uts';
+
+/** What ioctl_ns(2) says about one namespace file (native/nsinfo.c). */
+export interface NsInfo {
+  /** From NS_GET_NSTYPE. */
+  type: NsType;
+  inode: number;
+  /** Inode of the owning user namespace (NS_GET_USERNS); null when it is outside our reach (EPERM). */
+  userns: number | null;
+  /** Inode of the parent (NS_GET_PARENT), pid and user namespaces only; null when outside our reach or not applicable. */
+  parent: number | null;
+  /** NS_GET_OWNER_UID, user namespaces only, as seen from our user namespace. */
+  ownerUid: number | null;
+}
+
 export interface PidfdWatch {
   close(): void;
 }
@@ -74,6 +90,8 @@ interface Addon {
   /** Replaces this process; fds 0-2 and `keepFds` more from 3 are passed on, all others closed. */
   execve(file: string, argv: string[], envp: string[], keepFds?: number): never;
   strerror(errno: number): string;
+  /** Throws an Error with .syscall ("open(PATH)", "ioctl(PATH, NS_GET_...)") and .errno (positive). */
+  nsInfo(path: string): NsInfo;
   stepNames: string[];
   recordKinds: { initStarted: number; error: number };
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 
 import { reportError } from './errors';
 import * as initCommand from './init';
+import * as nsCommand from './ns';
 import * as sandboxCommand from './sandbox';
 
 export function buildProgram(): Command {
@@ -11,7 +12,7 @@ export function buildProgram(): Command {
     .version(require('../../../package.json').version)
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [sandboxCommand, initCommand]) cmd.register(program);
+  for (const cmd of [sandboxCommand, initCommand, nsCommand]) cmd.register(program);
   return program;
 }
 
