@@ -41,7 +41,16 @@ const mount = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('proc'), target: absolutePath }),
 ]);
 
-const timeOffset = z.union([z.literal('fromZero'), duration(true)]);
+/** A signed duration, or "fromZero": the clock inside starts near 0. */
+const timeOffset = z.string().transform((text, ctx): number | 'fromZero' => {
+  if (text === 'fromZero') return text;
+  try {
+    return parseDuration(text, true);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `${(e as Error).message}, or fromZero` });
+    return z.NEVER;
+  }
+});
 
 const signal = z
   .string()

@@ -1,0 +1,43 @@
+// Unit tests of `nsvisor sandbox` flags becoming service keys.
+import { strict as assert } from 'assert';
+
+import { optionsFromFlags } from '../../src/cli/sandbox';
+
+const base = { bind: [], tmpfs: [], env: [] };
+
+describe('sandbox flags', () => {
+  it('map to the service keys', () => {
+    const o = optionsFromFlags(
+      { ...base, isolate: 'pid, mount,uts', hostname: 'h', bind: ['/a:/b:ro', '/c:/d'], tmpfs: ['/tmp'], env: ['A=1', 'B=x=y'], boottime: 'fromZero', drain: '2s' },
+      ['cmd', 'arg'],
+    );
+    assert.deepEqual(o.command, ['cmd', 'arg']);
+    assert.deepEqual(o.isolate, ['pid', 'mount', 'uts']);
+    assert.deepEqual(o.mounts, [
+      { type: 'bind', source: '/a', target: '/b', readonly: true },
+      { type: 'bind', source: '/c', target: '/d', readonly: false },
+      { type: 'tmpfs', target: '/tmp' },
+    ]);
+    assert.deepEqual(o.env, { A: '1', B: 'x=y' });
+    assert.deepEqual(o.time, { boottime: 'fromZero', monotonic: undefined });
+    assert.deepEqual(o.stop, { drain: '2s' });
+    assert.equal(o.baseEnv, process.env, 'the sandbox inherits the caller environment');
+  });
+
+  it('--net none adds a network namespace to the isolate list', () => {
+    assert.deepEqual(optionsFromFlags({ ...base, net: 'none' }, ['x']).isolate, ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net']);
+    assert.deepEqual(optionsFromFlags({ ...base, isolate: 'uts', net: 'none' }, ['x']).isolate, ['uts', 'net']);
+  });
+
+  it('--uid-map needs --gid-map; both make a userns', () => {
+    assert.throws(() => optionsFromFlags({ ...base, uidMap: '0:1:1' }, ['x']), /--uid-map and --gid-map go together/);
+    assert.deepEqual(optionsFromFlags({ ...base, uidMap: '0:1:1', gidMap: '0:2:1' }, ['x']).userns, { uidMap: '0:1:1', gidMap: '0:2:1' });
+  });
+
+  it('refuses malformed values, naming the flag', () => {
+    assert.throws(() => optionsFromFlags({ ...base, bind: ['/only'] }, ['x']), /--bind \/only: expected SRC:DST or SRC:DST:ro/);
+    assert.throws(() => optionsFromFlags({ ...base, bind: ['/a:/b:rx'] }, ['x']), /--bind \/a:\/b:rx/);
+    assert.throws(() => optionsFromFlags({ ...base, env: ['NOVALUE'] }, ['x']), /--env NOVALUE: expected KEY=VALUE/);
+    assert.throws(() => optionsFromFlags({ ...base, net: 'nsv0' }, ['x']), /--net nsv0: only "none"/);
+  });
+});

@@ -1,0 +1,149 @@
+// Unit tests of turning isolation settings into the native spawn request (flags, mounts, ids, init arguments).
+import { strict as assert } from 'assert';
+
+import { isolationSchema, IsolationInput } from '../../src/config/isolation';
+import { CLONE, MS } from '../../src/native';
+import { buildSpawnPlan, kernelIdMap, mapsRoot, PathKind, SpecContext, SpecError } from '../../src/spec/spawn-spec';
+
+const files: Record<string, PathKind> = {
+  '/srv/root': 'dir',
+  '/data': 'dir',
+  '/etc/resolv.conf': 'file',
+  '/mnt': 'dir',
+  '/dev/null': 'other',
+  '/dev/zero': 'other',
+};
+
+function ctx(over: Partial<SpecContext> = {}): SpecContext {
+  return {
+    name: 'web',
+    baseEnv: { HOME: '/root' },
+    defaultCwd: '/home/me',
+    uid: 0,
+    gid: 0,
+    subordinateBase: 100000,
+    mapRoot: false,
+    initPath: '/opt/nsvisor-init',
+    stdio: [0, 1, 2],
+    passFds: [],
+    newSession: false,
+    probe: (p) => files[p] ?? null,
+    ...over,
+  };
+}
+
+const plan = (input: Omit<IsolationInput, 'command'> & { command?: string[] }, c = ctx()) =>
+  buildSpawnPlan(isolationSchema.parse({ command: ['/bin/app', '--flag'], ...input }), c);
+
+describe('spawn spec: namespaces and flags', () => {
+  it('defaults to pid, mount, uts, ipc and cgroup', () => {
+    const p = plan({});
+    assert.deepEqual(p.namespaces, ['cgroup', 'ipc', 'mount', 'pid', 'uts']);
+    assert.equal(p.request.cloneFlags, CLONE.NEWPID | CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC);
+    assert.equal(p.request.unshareCgroup, true, 'the cgroup namespace is made after placement, not at clone');
+    assert.equal(p.request.unshareTime, false);
+    assert.equal(p.request.propagation, MS.PRIVATE);
+    assert.equal(p.request.hostname, 'web', 'the service name is the default hostname');
+    assert.equal(p.idMaps, null);
+  });
+
+  it('time offsets bring a time namespace; user settings bring a user namespace', () => {
+    const p = plan({ isolate: ['pid'], time: { boottime: '-1h', monotonic: 'fromZero' }, userns: 'auto' });
+    assert.deepEqual(p.namespaces, ['pid', 'time', 'user']);
+    assert.equal(p.request.cloneFlags, CLONE.NEWPID | CLONE.NEWUSER);
+    assert.deepEqual(p.request.boottime, { mode: 1, sec: -3600, nsec: 0 });
+    assert.deepEqual(p.request.monotonic, { mode: 2, sec: 0, nsec: 0 });
+  });
+
+  it('net brings lo up; no mount namespace means no mounts and no propagation change', () => {
+    const p = plan({ isolate: ['net', 'uts'] });
+    assert.equal(p.request.loopbackUp, true);
+    assert.deepEqual(p.request.mounts, []);
+    assert.equal(p.request.propagation, 0);
+  });
+
+  it('refuses settings whose namespace is not isolated, naming the key', () => {
+    assert.throws(() => plan({ isolate: ['pid'], hostname: 'x' }), new SpecError('hostname', 'requires "uts" in isolate'));
+    assert.throws(() => plan({ isolate: ['pid'], rootfs: '/srv/root' }), /^Error: rootfs: requires "mount" in isolate$/);
+    assert.throws(() => plan({ isolate: ['uts'], mounts: [{ type: 'tmpfs', target: '/mnt' }] }), /mounts: requires "mount"/);
+    assert.throws(() => plan({ rootfs: '/srv/missing' }), /rootfs: \/srv\/missing is not a directory/);
+  });
+});
+
+describe('spawn spec: mounts', () => {
+  it('on the host root: proc for the pid namespace, targets must exist, nothing is created', () => {
+    const p = plan({ mounts: [{ type: 'bind', source: '/data', target: '/mnt', readonly: true }] });
+    assert.deepEqual(p.request.mounts, [
+      { kind: 3, source: null, target: '/proc', data: null, readonly: false, create: 0 },
+      { kind: 1, source: '/data', target: '/mnt', data: null, readonly: true, create: 0 },
+    ]);
+    assert.deepEqual(p.mountTargets, ['/proc', '/mnt']);
+    assert.throws(() => plan({ mounts: [{ type: 'tmpfs', target: '/nope' }] }), /mounts\[0\]\.target: \/nope does not exist/);
+    assert.throws(() => plan({ mounts: [{ type: 'bind', source: '/gone', target: '/mnt' }] }), /mounts\[0\]\.source: \/gone does not exist/);
+  });
+
+  it('under a rootfs: targets prefixed and created, a /dev of its own, mqueue for ipc', () => {
+    const p = plan({
+      rootfs: '/srv/root',
+      readonlyRoot: true,
+      mounts: [
+        { type: 'bind', source: '/etc/resolv.conf', target: '/etc/resolv.conf', readonly: true },
+        { type: 'tmpfs', target: '/tmp', size: '64Mi' },
+      ],
+    });
+    const m = p.request.mounts;
+    assert.deepEqual(p.mountTargets, ['/proc', '/dev', '/dev/null', '/dev/zero', '/dev/shm', '/dev/mqueue', '/etc/resolv.conf', '/tmp']);
+    assert.equal(m[0].target, '/srv/root/proc');
+    assert.deepEqual(m[1], { kind: 2, source: null, target: '/srv/root/dev', data: 'mode=0755', readonly: false, create: 1 });
+    assert.deepEqual(m[2], { kind: 1, source: '/dev/null', target: '/srv/root/dev/null', data: null, readonly: false, create: 2 });
+    assert.equal(m[5].kind, 4);
+    assert.equal(m[6].create, 2, 'a file bind gets an empty file as its target');
+    assert.deepEqual(m[7], { kind: 2, source: null, target: '/srv/root/tmp', data: `mode=1777,size=${64 * 2 ** 20}`, readonly: false, create: 1 });
+    assert.equal(p.request.rootfs, '/srv/root');
+    assert.equal(p.request.readonlyRoot, true);
+    assert.equal(p.request.cwd, '/', 'a new root starts at /');
+  });
+
+  it('a declared proc or /dev replaces the automatic one', () => {
+    const p = plan({ rootfs: '/srv/root', mounts: [{ type: 'proc', target: '/proc' }, { type: 'tmpfs', target: '/dev' }] });
+    assert.deepEqual(p.mountTargets, ['/proc', '/dev']);
+  });
+});
+
+describe('spawn spec: ids, environment and init arguments', () => {
+  it('maps an unprivileged caller to root with setgroups denied', () => {
+    const p = plan({ isolate: ['user', 'pid'] }, ctx({ uid: 1000, gid: 1000 }));
+    assert.deepEqual(p.idMaps, { uidMap: '0 1000 1\n', gidMap: '0 1000 1\n', setgroups: 'deny' });
+    assert.equal(p.request.becomeRoot, true);
+    assert.equal(p.request.clearGroups, false, 'setgroups is denied, so groups cannot be cleared');
+  });
+
+  it('userns auto as root takes a 65536 range from the subordinate base; explicit maps are kept', () => {
+    assert.deepEqual(plan({ userns: 'auto' }, ctx({ subordinateBase: 200000 })).idMaps, {
+      uidMap: '0 200000 65536\n', gidMap: '0 200000 65536\n', setgroups: null,
+    });
+    const p = plan({ userns: { uidMap: '0:100000:1000,1000:1000:1', gidMap: '1:100001:10' } });
+    assert.equal(p.idMaps!.uidMap, '0 100000 1000\n1000 1000 1\n');
+    assert.equal(p.request.becomeRoot, false, 'the gid map has no 0 inside');
+    assert.equal(p.request.clearGroups, true);
+  });
+
+  it('reads kernel maps for whether 0 is mapped', () => {
+    assert.equal(mapsRoot(kernelIdMap('0:1:1')), true);
+    assert.equal(mapsRoot(kernelIdMap('1:1:5')), false);
+  });
+
+  it('lays the configured env over the base env and adds PATH', () => {
+    const env = plan({ env: { PORT: '8080', HOME: '/srv' } }).request.envp;
+    assert.deepEqual(env.sort(), ['HOME=/srv', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'PORT=8080']);
+  });
+
+  it('passes stop signal, drain, ids and listen fds to nsvisor-init, then the command', () => {
+    const p = plan({ user: '1000:100', stop: { signal: 'SIGINT', drain: '2s' } }, ctx({ passFds: [7, 8] }));
+    assert.deepEqual(p.request.argv, [
+      'nsvisor-init', '--supervised', '--status-fd', '5', '--listen-fds', '2', '--stop-signal', '2', '--drain', '2000',
+      '--uid', '1000', '--gid', '100', '--', '/bin/app', '--flag',
+    ]);
+    assert.equal(p.request.cwd, '/home/me');
+  });
+});
