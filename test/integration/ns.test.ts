@@ -73,7 +73,7 @@ describe('nsvisor ns against real namespaces (root)', function () {
     unshare = spawn(
       'unshare',
       ['--user', '--map-root-user', '--pid', '--fork', '--kill-child', '--mount-proc',
-        '--uts', '--ipc', '--net', '--cgroup', '--time', 'sleep', '30'],
+        '--uts', '--ipc', '--net', '--cgroup', '--time', 'sleep', '900'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     unshare.stderr!.on('data', (d) => (err += d));
@@ -110,7 +110,7 @@ describe('nsvisor ns against real namespaces (root)', function () {
   it('shows the new pid namespace owned by the new user namespace, child of the host pid namespace', async () => {
     const pidRow = (await nsJson(String(sleepPid))).find((r) => r.type === 'pid')!;
     assert.deepEqual(pidRow, {
-      inode: ns.pid, type: 'pid', nprocs: 1, pid: sleepPid, user: 'root', command: 'sleep 30',
+      inode: ns.pid, type: 'pid', nprocs: 1, pid: sleepPid, user: 'root', command: 'sleep 900',
       userns: ns.user, parent: hostPid, ownerUid: null,
     });
   });
@@ -124,7 +124,7 @@ describe('nsvisor ns against real namespaces (root)', function () {
     // unshare itself entered the new user namespace before forking sleep: two processes, unshare the lower pid.
     assert.equal(userRow.nprocs, 2);
     assert.equal(userRow.pid, Math.min(unshare!.pid!, sleepPid));
-    assert.match(userRow.command, userRow.pid === unshare!.pid ? /^unshare --user/ : /^sleep 30$/);
+    assert.match(userRow.command, userRow.pid === unshare!.pid ? /^unshare --user/ : /^sleep 900$/);
   });
 
   it('gives the other namespaces the new user namespace as owner, and no parent or owner uid', async () => {
