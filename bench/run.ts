@@ -1,0 +1,56 @@
+// Entry point of `npm run bench`: spawn latency and nsvisor-init memory, summary to stdout, results into bench/results/.
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { measureInitMemory } from './init-memory';
+import { machineInfo } from './machine';
+import { BenchResults, json, markdown, textSummary } from './report';
+import { IsolateSet, measureSpawnLatency } from './spawn-latency';
+import { latencyTargets, memoryTarget } from './targets';
+
+const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+
+const SETS: IsolateSet[] = [
+  { name: '5 namespaces', namespaces: ['pid', 'mount', 'uts', 'ipc', 'cgroup'] },
+  { name: 'all 8 namespaces', namespaces: ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time'] },
+];
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 800);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
+const SEED = 20240601;
+const MEMORY_INSTANCES = 20;
+
+async function main(): Promise<void> {
+  if (process.geteuid!() !== 0) throw new Error('the bench needs root (it creates namespaces and mounts)');
+  const t0 = Date.now();
+  const machine = machineInfo();
+  process.stderr.write(`spawn latency: ${WARMUP} warm-up + ${ROUNDS} rounds\n`);
+  const spawnLatency = await measureSpawnLatency({
+    sets: SETS,
+    rounds: ROUNDS,
+    warmup: WARMUP,
+    seed: SEED,
+    progress: (done, total) => {
+      if (done % 50 === 0 || done === total) process.stderr.write(`  round ${done}/${total}\n`);
+    },
+  });
+  process.stderr.write(`init memory: ${MEMORY_INSTANCES} instances each\n`);
+  const initMemory = await measureInitMemory(MEMORY_INSTANCES);
+  const results: BenchResults = {
+    machine,
+    config: { rounds: ROUNDS, warmup: WARMUP, seed: SEED, memoryInstances: MEMORY_INSTANCES, seconds: (Date.now() - t0) / 1000 },
+    spawnLatency,
+    initMemory,
+    targets: [...spawnLatency.flatMap(latencyTargets), memoryTarget(initMemory)],
+  };
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.writeFileSync(path.join(resultsDir, 'bench.json'), json(results));
+  fs.writeFileSync(path.join(resultsDir, 'bench.md'), markdown(results));
+  process.stdout.write(textSummary(results) + '\n\n');
+  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/bench.json, bench.md\n`);
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
+  process.exit(1);
+});
