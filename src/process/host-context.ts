@@ -34,7 +34,7 @@ export function hostContext(over: Partial<SpecContext> & Pick<SpecContext, 'name
     defaultCwd: '/',
     uid: process.geteuid!(),
     gid: process.getegid!(),
-    subordinateBase: subordinateBase(),
+    subordinateBase: () => subordinateBase(),
     mapRoot: false,
     initPath,
     stdio: [0, 1, 2],

@@ -19,8 +19,8 @@ export interface SpecContext {
   /** The caller's effective ids, for id maps. */
   uid: number;
   gid: number;
-  /** The first subordinate uid/gid of the caller (/etc/subuid), for userns "auto" as root. */
-  subordinateBase: number;
+  /** The first subordinate uid/gid of the caller (/etc/subuid), for userns "auto" as root; asked only then. */
+  subordinateBase(): number;
   /** Map the caller to root in a new user namespace (sandbox --map-root). */
   mapRoot: boolean;
   initPath: string;
@@ -95,7 +95,7 @@ export function idMapsFor(iso: Isolation, ctx: SpecContext): IdMaps {
     return { uidMap: kernelIdMap(iso.userns.uidMap), gidMap: kernelIdMap(iso.userns.gidMap), setgroups: null };
   }
   if (iso.userns === 'auto' && !unprivileged && !ctx.mapRoot) {
-    const range = `0:${ctx.subordinateBase}:65536`;
+    const range = `0:${ctx.subordinateBase()}:65536`;
     return { uidMap: kernelIdMap(range), gidMap: kernelIdMap(range), setgroups: null };
   }
   // Like `unshare -r`: the caller is root inside, and only the caller is mapped.

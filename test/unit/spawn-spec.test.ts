@@ -21,7 +21,7 @@ function ctx(over: Partial<SpecContext> = {}): SpecContext {
     defaultCwd: '/home/me',
     uid: 0,
     gid: 0,
-    subordinateBase: 100000,
+    subordinateBase: () => 100000,
     mapRoot: false,
     initPath: '/opt/nsvisor-init',
     stdio: [0, 1, 2],
@@ -119,7 +119,7 @@ describe('spawn spec: ids, environment and init arguments', () => {
   });
 
   it('userns auto as root takes a 65536 range from the subordinate base; explicit maps are kept', () => {
-    assert.deepEqual(plan({ userns: 'auto' }, ctx({ subordinateBase: 200000 })).idMaps, {
+    assert.deepEqual(plan({ userns: 'auto' }, ctx({ subordinateBase: () => 200000 })).idMaps, {
       uidMap: '0 200000 65536\n', gidMap: '0 200000 65536\n', setgroups: null,
     });
     const p = plan({ userns: { uidMap: '0:100000:1000,1000:1000:1', gidMap: '1:100001:10' } });
