@@ -6,6 +6,7 @@
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSpawnBindings(env, exports);
   InitProcessBindings(env, exports);
+  InitNotifyBindings(env, exports);
   InitNsInfoBindings(env, exports);
   return exports;
 }

@@ -8,6 +8,7 @@
 
 void InitSpawnBindings(Napi::Env env, Napi::Object exports);
 void InitProcessBindings(Napi::Env env, Napi::Object exports);
+void InitNotifyBindings(Napi::Env env, Napi::Object exports);
 void InitNsInfoBindings(Napi::Env env, Napi::Object exports);
 
 // Throws a JS Error carrying .syscall and .errno, like Node's own system errors.

@@ -149,6 +149,21 @@ static Napi::Value Execve(const Napi::CallbackInfo &info) {
   throw SystemError(env, "execve(" + path + ")", errno);
 }
 
+// reap(pid) -> {code, signal} when pid was an exited child and is now reaped, or null (still running, or not ours).
+// For PID 1 mode: orphans are reaped one known pid at a time, never waitpid(-1), so libuv's children are left alone.
+static Napi::Value Reap(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "reap(pid: number)");
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  if (waitid(P_PID, (id_t)info[0].As<Napi::Number>().Int32Value(), &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+    return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("code", si.si_code == CLD_EXITED ? Napi::Number::New(env, si.si_status) : env.Null());
+  out.Set("signal", si.si_code == CLD_EXITED ? env.Null() : Napi::Number::New(env, si.si_status));
+  return out;
+}
+
 // strerror(errno) -> the C library's message, so errors read like the kernel's own words.
 static Napi::Value StrError(const Napi::CallbackInfo &info) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "strerror(errno: number)");
@@ -157,6 +172,7 @@ static Napi::Value StrError(const Napi::CallbackInfo &info) {
 
 void InitProcessBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("strerror", Napi::Function::New(env, StrError));
+  exports.Set("reap", Napi::Function::New(env, Reap));
   exports.Set("PidfdWatch", PidfdWatch::Define(env));
   exports.Set("sendSignal", Napi::Function::New(env, SendSignal));
   exports.Set("execve", Napi::Function::New(env, Execve));

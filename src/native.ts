@@ -83,7 +83,17 @@ export interface PidfdWatch {
   close(): void;
 }
 
+export interface NotifySocket {
+  /** Stops reading and removes the socket file. */
+  close(): void;
+}
+
 interface Addon {
+  NotifySocket: new (path: string, onMessage: (text: string) => void) => NotifySocket;
+  /** [readFd, writeFd], close-on-exec. */
+  pipe(): [number, number];
+  /** Reaps `pid` if it is an exited child of ours; null while it runs or when it is not our child. */
+  reap(pid: number): { code: number | null; signal: number | null } | null;
   spawn(req: SpawnRequest): SpawnedChild;
   PidfdWatch: new (pidfd: number, onExit: (code: number | null, signal: number | null) => void) => PidfdWatch;
   sendSignal(pidfd: number, signal: number): boolean;

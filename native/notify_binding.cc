@@ -1,0 +1,94 @@
+// The sd_notify side of readiness: a unix datagram socket the supervisor owns, read from the event loop; plus pipe() for service output.
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "bindings.h"
+
+// NotifySocket(path, onMessage): binds a SOCK_DGRAM unix socket at path (mode 0666, so a service running as any
+// user can say READY=1) and calls onMessage(text) for each datagram. close() stops and unlinks it.
+class NotifySocket : public Napi::ObjectWrap<NotifySocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NotifySocket", {InstanceMethod("close", &NotifySocket::Close)});
+  }
+
+  NotifySocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NotifySocket>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsFunction())
+      throw Napi::TypeError::New(env, "NotifySocket(path: string, onMessage: function)");
+    path_ = info[0].As<Napi::String>().Utf8Value();
+    struct sockaddr_un addr;
+    if (path_.size() >= sizeof addr.sun_path) throw Napi::RangeError::New(env, "notify socket path too long: " + path_);
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path_.c_str(), path_.size());
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd_ < 0) throw SystemError(env, "socket(AF_UNIX, SOCK_DGRAM)", errno);
+    unlink(path_.c_str());
+    if (bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 || chmod(path_.c_str(), 0666) < 0) {
+      int err = errno;
+      close(fd_);
+      throw SystemError(env, "bind(" + path_ + ")", err);
+    }
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    uv_loop_t *loop;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    uv_poll_init(loop, poll_, fd_);
+    poll_->data = this;
+    uv_poll_start(poll_, UV_READABLE, OnReadable);
+    Ref();
+  }
+
+ private:
+  static void OnReadable(uv_poll_t *handle, int, int) {
+    auto *self = static_cast<NotifySocket *>(handle->data);
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    char buf[4096];
+    for (;;) {
+      ssize_t n = recv(self->fd_, buf, sizeof buf, 0);
+      if (n < 0) break;  // EAGAIN: drained
+      self->callback_.Call({Napi::String::New(env, buf, (size_t)n)});
+      if (self->fd_ < 0) break;  // closed from the callback
+    }
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    if (fd_ >= 0) {
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
+      close(fd_);
+      unlink(path_.c_str());
+      fd_ = -1;
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  uv_poll_t *poll_ = nullptr;
+  Napi::FunctionReference callback_;
+};
+
+// pipe() -> [readFd, writeFd], both close-on-exec (the spawn path dups the write end into place).
+static Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) throw SystemError(info.Env(), "pipe2", errno);
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+  out.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+  return out;
+}
+
+void InitNotifyBindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("NotifySocket", NotifySocket::Define(env));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
+}
