@@ -1,5 +1,6 @@
-// The sd_notify side of readiness: a unix datagram socket the supervisor owns, read from the event loop; plus pipe() for service output.
+// Sockets and pipes for services: the sd_notify datagram socket, a TCP socket inside a service's network namespace, pipe().
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -88,7 +89,32 @@ static Napi::Value Pipe(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// netnsSocket(pid) -> a TCP socket fd created in the network namespace of pid. setns(CLONE_NEWNET) moves only the
+// calling thread, and back at once; the socket stays in the namespace it was made in.
+static Napi::Value NetnsSocket(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "netnsSocket(pid: number)");
+  std::string path = "/proc/" + std::to_string(info[0].As<Napi::Number>().Int32Value()) + "/ns/net";
+  int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) throw SystemError(env, "open(" + path + ")", errno);
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0 || setns(target, CLONE_NEWNET) < 0) {
+    int err = errno;
+    close(target);
+    if (self >= 0) close(self);
+    throw SystemError(env, "setns(" + path + ")", err);
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int err = errno;
+  if (setns(self, CLONE_NEWNET) < 0) abort();  // this thread would stay in the service's namespace: never go on
+  close(self);
+  close(target);
+  if (fd < 0) throw SystemError(env, "socket", err);
+  return Napi::Number::New(env, fd);
+}
+
 void InitNotifyBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("NotifySocket", NotifySocket::Define(env));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("netnsSocket", Napi::Function::New(env, NetnsSocket));
 }

@@ -90,6 +90,8 @@ export interface NotifySocket {
 
 interface Addon {
   NotifySocket: new (path: string, onMessage: (text: string) => void) => NotifySocket;
+  /** A TCP socket fd made in the network namespace of `pid`, for readiness probes. */
+  netnsSocket(pid: number): number;
   /** [readFd, writeFd], close-on-exec. */
   pipe(): [number, number];
   /** Reaps `pid` if it is an exited child of ours; null while it runs or when it is not our child. */

@@ -1,0 +1,36 @@
+// A service's sd_notify socket: NOTIFY_SOCKET for its environment, READY=1 as a promise, STATUS= as text.
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { addon, NotifySocket } from '../native';
+
+export interface NotifyChannel {
+  path: string;
+  /** Resolves on the first READY=1. */
+  notified: Promise<void>;
+  close(): void;
+}
+
+/** Parses one datagram ("READY=1\nSTATUS=Serving\n") into its assignments. */
+export function parseNotify(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return out;
+}
+
+export function openNotify(dir: string, name: string, onStatus: (text: string) => void): NotifyChannel {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const sockPath = path.join(dir, `${name}.sock`);
+  let ready!: () => void;
+  const notified = new Promise<void>((r) => (ready = r));
+  const socket: NotifySocket = new addon.NotifySocket(sockPath, (text) => {
+    const msg = parseNotify(text);
+    if (msg.get('READY') === '1') ready();
+    const status = msg.get('STATUS');
+    if (status !== undefined) onStatus(status);
+  });
+  return { path: sockPath, notified, close: () => socket.close() };
+}

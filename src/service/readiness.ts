@@ -1,0 +1,78 @@
+// Waiting until a started service is ready: sd_notify READY=1, a TCP connect or an HTTP 2xx from inside its network namespace.
+import * as http from 'http';
+import * as net from 'net';
+
+import { addon } from '../native';
+import type { ReadySettings } from './settings';
+
+export interface ReadyProbe {
+  /** Host pid of the service's nsvisor-init: probes connect from its network namespace. */
+  pid: number;
+  /** Resolves on the first READY=1 from the service's notify socket. */
+  notified: Promise<void>;
+}
+
+const POLL_MS = 100;
+
+/** A TCP socket created in the network namespace of `pid` (the caller's own when pid is 0). */
+function socketIn(pid: number): net.Socket {
+  return pid ? new net.Socket({ fd: addon.netnsSocket(pid) }) : new net.Socket();
+}
+
+function tryTcp(pid: number, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = socketIn(pid);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.connect(port, '127.0.0.1');
+  });
+}
+
+function tryHttp(pid: number, url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { createConnection: () => socketIn(pid).connect(Number(new URL(url).port || 80), new URL(url).hostname), timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300);
+    });
+    req.once('error', () => resolve(false));
+    req.once('timeout', () => req.destroy());
+  });
+}
+
+async function poll(check: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/**
+ * Resolves when the service is ready; rejects with a message after `ready.timeout`, or when `signal` aborts
+ * (the instance ended or a stop was asked for).
+ */
+export async function waitReady(ready: ReadySettings | undefined, probe: ReadyProbe, netIsolated: boolean, signal: AbortSignal): Promise<void> {
+  if (!ready) return;
+  const pid = netIsolated ? probe.pid : 0;
+  let check: Promise<void>;
+  let what: string;
+  if (ready.notify) [check, what] = [probe.notified, 'READY=1 on NOTIFY_SOCKET'];
+  else if (ready.tcp !== undefined) [check, what] = [poll(() => tryTcp(pid, ready.tcp!), signal), `a TCP connect to port ${ready.tcp}`];
+  else if (ready.http !== undefined) [check, what] = [poll(() => tryHttp(pid, ready.http!), signal), `an HTTP 2xx from ${ready.http}`];
+  else return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not ready within ${ready.timeout} ms (waiting for ${what})`)), ready.timeout);
+  });
+  const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('ended before it was ready')), { once: true }));
+  try {
+    await Promise.race([check, timeout, aborted]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
