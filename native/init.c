@@ -11,12 +11,21 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "steps.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -34,6 +43,7 @@ struct options {
   long drain_ms;              /* --drain MS */
   int supervised;             /* --supervised: die with the supervisor */
   long uid, gid;              /* --uid / --gid, -1 = keep */
+  long join_pid;              /* --join PID: enter the namespaces of PID first (nsvisor exec), 0 = no */
   char **command;
 };
 
@@ -41,12 +51,13 @@ static const char *prog = "nsvisor-init";
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: %s [-g] [-e CODE]... [--drain MS] [--stop-signal N] [--uid U] [--gid G] -- CMD [ARG...]\n"
+          "usage: %s [-g] [-e CODE]... [--drain MS] [--stop-signal N] [--uid U] [--gid G] [--join PID] -- CMD [ARG...]\n"
           "  -g              forward signals to CMD's process group, not just CMD\n"
           "  -e CODE         report exit code CODE as 0 (repeatable)\n"
           "  --drain MS      after CMD exits, signal what is left and wait up to MS (default 5000)\n"
           "  --stop-signal N the signal the drain sends (default 15, SIGTERM)\n"
-          "  --uid U --gid G run CMD with these ids\n",
+          "  --uid U --gid G run CMD with these ids\n"
+          "  --join PID      first enter the namespaces of PID (as nsenter -a -t PID)\n",
           prog);
   exit(2);
 }
@@ -87,6 +98,7 @@ static void parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(a, "--drain") == 0) o->drain_ms = parse_long(next, a);
     else if (strcmp(a, "--uid") == 0) o->uid = parse_long(next, a);
     else if (strcmp(a, "--gid") == 0) o->gid = parse_long(next, a);
+    else if (strcmp(a, "--join") == 0) o->join_pid = parse_long(next, a);
     else usage();
     i++;
   }
@@ -129,6 +141,36 @@ static void exec_main(const struct options *o, const sigset_t *saved) {
   report(fd, STEP_EXEC, errno);
   if (fd < 0) fprintf(stderr, "%s: execve(%s): %s\n", prog, o->command[0], strerror(errno));
   _exit(code);
+}
+
+/* The namespaces of pid that differ from ours, as CLONE_NEW* flags (setns refuses to re-enter our own user ns). */
+static int differing_namespaces(long pid) {
+  static const struct { const char *name; int flag; } types[] = {
+      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},     {"uts", CLONE_NEWUTS},   {"ipc", CLONE_NEWIPC},
+      {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"pid", CLONE_NEWPID}, {"time", CLONE_NEWTIME},
+  };
+  int flags = 0;
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    char theirs[64], ours[64];
+    struct stat a, b;
+    snprintf(theirs, sizeof theirs, "/proc/%ld/ns/%s", pid, types[i].name);
+    snprintf(ours, sizeof ours, "/proc/self/ns/%s", types[i].name);
+    if (stat(theirs, &a) == 0 && stat(ours, &b) == 0 && a.st_ino != b.st_ino) flags |= types[i].flag;
+  }
+  return flags;
+}
+
+/* Enters every namespace of pid at once through its pidfd; our children are born in its pid and time namespaces. */
+static void join_namespaces(long pid) {
+  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+  int flags = differing_namespaces(pid);
+  if (pidfd < 0 || (flags && setns(pidfd, flags) < 0)) {
+    fprintf(stderr, "%s: %s(%ld): %s\n", prog, pidfd < 0 ? "pidfd_open" : "setns", pid, strerror(errno));
+    exit(125);
+  }
+  close(pidfd);
+  /* In a user namespace of its own, become its root (when root is mapped there), as the service's init did. */
+  if ((flags & CLONE_NEWUSER) && setresgid(0, 0, 0) == 0) setresuid(0, 0, 0);
 }
 
 static long now_ms(void) {
@@ -196,6 +238,7 @@ int main(int argc, char **argv) {
   long drain_deadline = -1;
 
   parse_options(argc, argv, &o);
+  if (o.join_pid > 0) join_namespaces(o.join_pid);
   if (o.status_fd >= 0) {
     struct nsv_record rec = {NSV_REC_INIT_STARTED, 0, 0, -1};
     fcntl(o.status_fd, F_SETFD, FD_CLOEXEC);

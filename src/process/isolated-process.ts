@@ -5,6 +5,7 @@ import * as os from 'os';
 
 import { addon, SpawnedChild } from '../native';
 import type { SpawnPlan } from '../spec/spawn-spec';
+import { disown, own } from './owned-pids';
 import { exitCodeFor, SpawnError } from './spawn-error';
 import { decodeRecords, StatusRecord } from './status-records';
 
@@ -121,10 +122,12 @@ export async function startIsolated(plan: SpawnPlan): Promise<IsolatedProcess> {
     if (!released) child.job.release();
     released = true;
   };
+  own(child.pid);
   const exited = new Promise<ExitStatus>((resolve) => {
     new addon.PidfdWatch(child.pidfd, (code, signal) => {
       release(); // the child can no longer be running on the request's memory
       fs.closeSync(child.pidfd);
+      disown(child.pid);
       resolve({ code, signal: signalName(signal) });
     });
   });

@@ -1,8 +1,10 @@
-// Waiting until a started service is ready: sd_notify READY=1, a TCP connect or an HTTP 2xx from inside its network namespace.
+// Waiting until a started service is ready: sd_notify READY=1, a TCP connect or HTTP 2xx from its network namespace, or a check run inside it.
+import { spawn } from 'child_process';
 import * as http from 'http';
 import * as net from 'net';
 
-import { addon } from '../native';
+import { addon, initPath } from '../native';
+import { disown, own } from '../process/owned-pids';
 import type { ReadySettings } from './settings';
 
 export interface ReadyProbe {
@@ -45,6 +47,19 @@ function tryHttp(pid: number, url: string): Promise<boolean> {
   });
 }
 
+/** Runs argv inside every namespace of the service (through nsvisor-init --join); ready when it exits 0. */
+function tryExec(pid: number, argv: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(initPath, ['--join', String(pid), '--drain', '0', '--', ...argv], { stdio: 'ignore', argv0: 'nsvisor-init' });
+    if (child.pid) own(child.pid);
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => {
+      if (child.pid) disown(child.pid);
+      resolve(code === 0);
+    });
+  });
+}
+
 async function poll(check: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
     if (await check()) return;
@@ -64,6 +79,7 @@ export async function waitReady(ready: ReadySettings | undefined, probe: ReadyPr
   if (ready.notify) [check, what] = [probe.notified, 'READY=1 on NOTIFY_SOCKET'];
   else if (ready.tcp !== undefined) [check, what] = [poll(() => tryTcp(pid, ready.tcp!), signal), `a TCP connect to port ${ready.tcp}`];
   else if (ready.http !== undefined) [check, what] = [poll(() => tryHttp(pid, ready.http!), signal), `an HTTP 2xx from ${ready.http}`];
+  else if (ready.exec !== undefined) [check, what] = [poll(() => tryExec(probe.pid, ready.exec!), signal), `${ready.exec.join(' ')} to exit 0`];
   else return;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

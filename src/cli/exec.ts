@@ -1,0 +1,31 @@
+// `nsvisor exec NAME -- CMD`: run CMD inside a running service's namespaces, with this terminal, exiting with CMD's status.
+import { Command } from 'commander';
+import * as fs from 'fs';
+
+import { call } from '../control/client';
+import { addon, initPath } from '../native';
+import type { ServiceStatus } from '../supervisor';
+import { CliError, UsageError } from './errors';
+import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
+
+/** The service's environment, as its nsvisor-init was given it. */
+function environOf(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+}
+
+export function register(program: Command): void {
+  withSocketOptions(
+    program
+      .command('exec')
+      .description("run CMD inside a running service's namespaces (as nsenter or docker exec), with the service's environment")
+      .usage('NAME [--] CMD [ARG...]')
+      .argument('<name>', 'the service')
+      .argument('[command...]', 'the command and its arguments'),
+  ).action(async (name: string, command: string[], flags: SocketFlags) => {
+    if (command.length === 0) throw new UsageError('exec: missing the command to run (nsvisor exec NAME -- CMD)');
+    const s: ServiceStatus = await call(await resolveSocket(flags), 'GET', `/v1/status/${encodeURIComponent(name)}`);
+    if (s.pid === null) throw new CliError(`${name} is not running (state ${s.state})`, 1);
+    // nsvisor-init enters every namespace of the service's init through a pidfd, then runs CMD as its child.
+    addon.execve(initPath, ['nsvisor-init', '--join', String(s.pid), '--drain', '0', '--', ...command], environOf(s.pid));
+  });
+}

@@ -1,0 +1,23 @@
+// The --socket / -c options of the commands that talk to a running supervisor, and which socket they mean.
+import { Command } from 'commander';
+
+import { loadConfig } from '../config/load';
+import { defaultControlSocket } from '../control/paths';
+
+export interface SocketFlags {
+  socket?: string;
+  config?: string;
+}
+
+export function withSocketOptions(cmd: Command): Command {
+  return cmd
+    .option('--socket <path>', 'control socket of the supervisor (default: the one of -c FILE, else the default path)')
+    .option('-c, --config <file>', "the supervisor's configuration file, to find its control socket");
+}
+
+/** --socket PATH, else the control socket of the configuration given with -c, else the default path. */
+export async function resolveSocket(flags: SocketFlags): Promise<string> {
+  if (flags.socket) return flags.socket;
+  if (flags.config) return (await loadConfig(flags.config)).supervisor.control;
+  return defaultControlSocket();
+}

@@ -1,0 +1,42 @@
+// `nsvisor status [NAME] [--json]`: the services of the running supervisor as a table or JSON.
+import { Command } from 'commander';
+
+import { call } from '../control/client';
+import type { ServiceStatus } from '../supervisor';
+import { duration, table } from './format';
+import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
+
+function lastExit(s: ServiceStatus, now: number): string {
+  const e = s.lastExit;
+  if (!e) return '-';
+  const what = e.reason === 'completed' ? 'completed' : e.signal ? `${e.reason} ${e.signal}` : `${e.reason} ${e.code ?? ''}`.trim();
+  return `${what}, ${duration((now - Date.parse(e.at)) / 1000)} ago`;
+}
+
+export function statusTable(services: ServiceStatus[], now = Date.now()): string {
+  const rows = services.map((s) => [
+    s.name,
+    s.state === 'backoff' && s.nextStartAt ? `backoff (retry in ${duration((Date.parse(s.nextStartAt) - now) / 1000)})` : s.state,
+    s.pid === null ? '-' : String(s.pid),
+    s.uptimeSeconds === null ? '-' : duration(s.uptimeSeconds),
+    String(s.restarts),
+    lastExit(s, now),
+    s.failure ?? s.statusText ?? '',
+  ]);
+  return table(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'NOTE'], rows);
+}
+
+export function register(program: Command): void {
+  withSocketOptions(
+    program
+      .command('status')
+      .description('show the services of the running supervisor: state, pid, uptime, restarts, last exit')
+      .argument('[name]', 'one service only')
+      .option('--json', 'print JSON: an array of objects (one object with NAME)'),
+  ).action(async (name: string | undefined, flags: SocketFlags & { json?: boolean }) => {
+    const socket = await resolveSocket(flags);
+    const body = await call(socket, 'GET', `/v1/status/${name ? encodeURIComponent(name) : ''}`);
+    if (flags.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    else process.stdout.write(`${statusTable(Array.isArray(body) ? body : [body])}\n`);
+  });
+}

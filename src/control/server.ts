@@ -1,0 +1,71 @@
+// The control API: HTTP/JSON over a unix socket (mode 0600) that `status`, `start`, `stop`, `restart`, `logs` and `exec` talk to.
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as path from 'path';
+
+import { describeService, Supervisor, UnknownServiceError } from '../supervisor';
+
+/** What `logs` needs from the supervisor's log pipeline. */
+export interface LogReader {
+  tail(name: string, lines: number): Promise<string[]>;
+  follow(name: string, onLine: (line: string) => void): () => void;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, name: string, query: URLSearchParams) => Promise<void>;
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Refuses to take over a socket another supervisor answers on; removes one left by a dead supervisor. */
+async function claimSocket(socketPath: string): Promise<void> {
+  fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(socketPath, () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`another supervisor is running on ${socketPath}`);
+  fs.rmSync(socketPath, { force: true });
+}
+
+export async function startControlServer(sup: Supervisor, socketPath: string, logs: LogReader): Promise<http.Server> {
+  const verb = (fn: (name: string) => Promise<void>): Handler => async (_req, res, name) => {
+    sup.service(name);
+    await fn(name);
+    send(res, 200, describeService(sup.service(name)));
+  };
+  const routes: Record<string, Handler> = {
+    'GET status': async (_req, res, name) => send(res, 200, name ? describeService(sup.service(name)) : sup.describe()),
+    'POST start': verb((n) => sup.service(n).start()),
+    'POST stop': verb((n) => sup.service(n).stop()),
+    'POST restart': verb((n) => sup.service(n).restart()),
+    'GET logs': async (req, res, name, query) => {
+      sup.service(name);
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      for (const line of await logs.tail(name, Number(query.get('n') ?? 100))) res.write(`${line}\n`);
+      if (query.get('follow') !== '1') return void res.end();
+      const stop = logs.follow(name, (line) => res.write(`${line}\n`));
+      req.on('close', stop);
+    },
+  };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://nsvisor');
+    // /v1/<action>[/<service>]
+    const [, version, action, name = ''] = url.pathname.split('/').map(decodeURIComponent);
+    const handler = version === 'v1' ? routes[`${req.method} ${action}`] : undefined;
+    if (!handler) return send(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
+    handler(req, res, name, url.searchParams).catch((e: Error) => {
+      if (res.headersSent) return void res.end();
+      send(res, e instanceof UnknownServiceError ? 404 : 500, { error: e.message });
+    });
+  });
+  await claimSocket(socketPath);
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
+  fs.chmodSync(socketPath, 0o600);
+  return server;
+}

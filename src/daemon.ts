@@ -1,0 +1,39 @@
+// `nsvisor run` assembled: the supervisor, its services' logs, the control socket and, as PID 1, the orphan reaper.
+import type * as http from 'http';
+
+import type { Config } from './config/schema';
+import { startControlServer } from './control/server';
+import { ServiceLog } from './logs';
+import { startOrphanReaper } from './process/orphan-reaper';
+import { notifyDirOf } from './service/service';
+import { Supervisor } from './supervisor';
+
+export interface Daemon {
+  supervisor: Supervisor;
+  /** Stops every service (bounded by shutdownTimeout), closes the control socket and the logs. */
+  shutdown(): Promise<void>;
+}
+
+export async function startDaemon(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<Daemon> {
+  const control = config.supervisor.control;
+  const supervisor = new Supervisor(config, { notifyDir: notifyDirOf(control) });
+  const logs = new Map<string, ServiceLog>();
+  for (const name of supervisor.services.keys()) logs.set(name, new ServiceLog(name, { logDir: config.supervisor.logDir, out }));
+  supervisor.on('output', (name, stream, source) => logs.get(name)!.attach(stream, source));
+  const server: http.Server = await startControlServer(supervisor, control, {
+    tail: (name, n) => logs.get(name)!.tail(n),
+    follow: (name, onLine) => logs.get(name)!.follow(onLine),
+  });
+  const stopReaper = process.pid === 1 ? startOrphanReaper() : () => undefined;
+  void supervisor.start();
+  return {
+    supervisor,
+    async shutdown() {
+      await supervisor.stop();
+      stopReaper();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await Promise.all([...logs.values()].map((l) => l.close()));
+    },
+  };
+}

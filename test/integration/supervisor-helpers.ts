@@ -1,0 +1,56 @@
+// Tools for the supervisor tests: a config in a temp dir, a real `nsvisor run` in the background, the CLI aimed at its socket.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { stringify } from 'yaml';
+
+import { cli, cliBackground, CliResult, waitFor } from './helpers';
+
+export interface RunningSupervisor {
+  dir: string;
+  socket: string;
+  child: ReturnType<typeof cliBackground>;
+  output: () => string;
+  exited: Promise<number | null>;
+  /** The CLI with --socket of this supervisor appended. */
+  ctl(args: string[]): CliResult;
+  status(): any[];
+}
+
+export function writeConfig(services: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'supervisor-'));
+  const socket = path.join(dir, 'control.sock');
+  const config = {
+    supervisor: { control: socket, logDir: path.join(dir, 'logs'), metrics: 'off', shutdownTimeout: '20s', ...extra },
+    services,
+  };
+  const file = path.join(dir, 'nsvisor.yaml');
+  fs.writeFileSync(file, stringify(config));
+  return { dir, socket, file };
+}
+
+export async function startRun(services: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<RunningSupervisor> {
+  const { dir, socket, file } = writeConfig(services, extra);
+  const child = cliBackground(['run', '-c', file]);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await waitFor(`the control socket (output so far: ${out})`, () => fs.existsSync(socket));
+  const ctl = (args: string[]) => cli([...args, '--socket', socket]);
+  return {
+    dir, socket, child, exited, ctl,
+    output: () => out,
+    status: () => JSON.parse(ctl(['status', '--json']).stdout),
+  };
+}
+
+/** SIGTERMs the supervisor, waits for it, removes its directory; returns its exit code. */
+export async function stopRun(run: RunningSupervisor): Promise<number | null> {
+  if (run.child.exitCode === null) run.child.kill('SIGTERM');
+  const code = await run.exited;
+  fs.rmSync(run.dir, { recursive: true, force: true });
+  return code;
+}
+
+export const stateOf = (run: RunningSupervisor, name: string) => run.status().find((s: any) => s.name === name);

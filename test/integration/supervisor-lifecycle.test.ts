@@ -1,0 +1,148 @@
+// Supervision with real services: backoff, restart policies, dependency order with notify and tcp readiness, stop and kill.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { parseConfigText } from '../../src/config/load';
+import { Supervisor } from '../../src/supervisor';
+import { requireRoot, waitFor } from './helpers';
+
+/** A supervisor from YAML-ish objects, with every service's transitions recorded with their times. */
+function supervise(services: Record<string, unknown>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-'));
+  const config = parseConfigText(JSON.stringify({ supervisor: { control: path.join(dir, 'c.sock'), logDir: '-', metrics: 'off' }, services }), 'test');
+  const sup = new Supervisor(config, { notifyDir: path.join(dir, 'notify') });
+  const events: { t: number; name: string; state: string }[] = [];
+  sup.on('state', (name, state) => events.push({ t: performance.now(), name, state }));
+  sup.on('output', (_n, stream) => stream.resume());
+  const cleanup = async () => {
+    await sup.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { sup, events, dir, cleanup };
+}
+
+const notifyReady = (delay: number) =>
+  `sleep ${delay}; python3 -c 'import socket,os; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])'; exec sleep 60`;
+
+describe('supervisor: lifecycle (root, real kernel)', function () {
+  before(requireRoot);
+
+  it('a crash loop backs off doubling up to maxDelay, never fails, and resets after a healthy run', async () => {
+    const counter = fs.mkdtempSync(path.join(os.tmpdir(), 'counter-'));
+    // Five quick crashes, then one instance that runs 1.5 s (longer than resetAfter) before crashing again.
+    const script = `n=$(cat ${counter}/n 2>/dev/null || echo 0); echo $((n+1)) > ${counter}/n; [ "$n" = 5 ] && sleep 1.5; exit 1`;
+    const { sup, events, cleanup } = supervise({
+      looper: { command: ['sh', '-c', script], restart: { delay: '100ms', maxDelay: '400ms', resetAfter: '1s' } },
+    });
+    try {
+      void sup.start();
+      await waitFor('eight starts', () => events.filter((e) => e.state === 'starting').length >= 8, 30_000);
+      const looper = events.filter((e) => e.name === 'looper');
+      const delays: number[] = [];
+      for (let i = 0; i < looper.length; i++) {
+        if (looper[i].state === 'backoff') delays.push(looper.slice(i).find((e) => e.state === 'starting')!.t - looper[i].t);
+      }
+      const expected = [100, 200, 400, 400, 400, 100, 200];
+      for (let i = 0; i < expected.length; i++) {
+        assert.ok(delays[i] >= expected[i] - 5 && delays[i] < expected[i] + 1000, `delay ${i}: ${delays[i].toFixed(0)} ms, expected ${expected[i]}`);
+      }
+      assert.ok(!looper.some((e) => e.state === 'failed'), 'a crash loop is never "failed"');
+      assert.equal(sup.service('looper').lastExit?.reason, 'error');
+    } finally {
+      await cleanup();
+      fs.rmSync(counter, { recursive: true });
+    }
+  });
+
+  it('restart policies: always restarts a clean exit, on-failure only a failure, never nothing', async () => {
+    const { sup, events, cleanup } = supervise({
+      always: { command: ['true'], restart: { policy: 'always', delay: '50ms' } },
+      onFailureOk: { command: ['true'], restart: { policy: 'on-failure', delay: '50ms' } },
+      onFailureBad: { command: ['false'], restart: { policy: 'on-failure', delay: '50ms' } },
+      never: { command: ['false'], restart: { policy: 'never' } },
+    });
+    try {
+      void sup.start();
+      const starts = (n: string) => events.filter((e) => e.name === n && e.state === 'starting').length;
+      await waitFor('restarts', () => starts('always') >= 3 && starts('onFailureBad') >= 3, 20_000);
+      await waitFor('the others to stop', () => sup.service('onFailureOk').state === 'stopped' && sup.service('never').state === 'stopped');
+      assert.equal(starts('onFailureOk'), 1);
+      assert.equal(starts('never'), 1);
+      assert.deepEqual(sup.service('onFailureOk').lastExit?.reason, 'completed');
+      assert.deepEqual([sup.service('never').lastExit?.reason, sup.service('never').lastExit?.code], ['error', 1]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('dependsOn: starts after the dependency is ready (notify, tcp), stops in reverse', async () => {
+    const { sup, events, cleanup } = supervise({
+      db: { command: ['sh', '-c', notifyReady(0.3)], ready: { notify: true, timeout: '10s' } },
+      api: {
+        command: [process.execPath, '-e', 'setTimeout(() => require("net").createServer().listen(7070, "127.0.0.1"), 300)'],
+        isolate: ['pid', 'mount', 'uts', 'ipc', 'net'],
+        ready: { tcp: 7070, timeout: '10s' },
+        dependsOn: ['db'],
+      },
+      web: { command: ['sleep', '60'], dependsOn: ['api'] },
+    });
+    try {
+      await sup.start();
+      const at = (name: string, state: string) => events.findIndex((e) => e.name === name && e.state === state);
+      assert.ok(at('db', 'running') < at('api', 'starting'), 'api started only once db said READY=1');
+      assert.ok(at('api', 'running') < at('web', 'starting'), 'web started only once api accepted connections');
+      assert.ok(events[at('db', 'running')].t - events[at('db', 'starting')].t >= 300, 'db was not ready before it said so');
+      await sup.stop();
+      assert.ok(at('web', 'stopped') < at('api', 'stopping') && at('api', 'stopped') < at('db', 'stopping'), 'stops in reverse');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('readiness timeout makes a failed attempt; an exec check runs inside the service', async () => {
+    const { sup, cleanup } = supervise({
+      silent: { command: ['sleep', '60'], ready: { notify: true, timeout: '300ms' }, restart: { delay: '10s' } },
+      checked: { command: ['sh', '-c', 'sleep 0.3; touch /tmp/ready-mark; exec sleep 60'], mounts: [{ type: 'tmpfs', target: '/tmp' }], ready: { exec: ['test', '-e', '/tmp/ready-mark'], timeout: '10s' } },
+    });
+    try {
+      await sup.start();
+      assert.equal(sup.service('checked').state, 'running');
+      assert.ok(!fs.existsSync('/tmp/ready-mark'), 'the mark lives in the service tmpfs only: the check ran inside');
+      await waitFor('the silent service to back off', () => sup.service('silent').state === 'backoff');
+      assert.match(sup.service('silent').failure ?? '', /not ready within 300 ms \(waiting for READY=1 on NOTIFY_SOCKET\)/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a service ignoring SIGTERM is SIGKILLed after stop.timeout, with everything in it', async () => {
+    const { sup, cleanup } = supervise({
+      stubborn: { command: ['sh', '-c', 'trap "" TERM; sleep 60 & sleep 60 & wait'], stop: { timeout: '300ms', drain: '0s' } },
+    });
+    try {
+      await sup.start();
+      const pid = sup.service('stubborn').pid!;
+      const killed = new Promise<boolean>((r) => sup.on('stopped', (_n, _s, k) => r(k)));
+      await sup.service('stubborn').stop();
+      assert.equal(await killed, true);
+      assert.equal(sup.service('stubborn').lastExit?.signal, 'SIGKILL');
+      assert.ok(!fs.existsSync(`/proc/${pid}`), 'nsvisor-init is gone');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a start that can never work is failed, with the reason', async () => {
+    const { sup, cleanup } = supervise({ broken: { command: ['/no/such/program'] } });
+    try {
+      await sup.start();
+      assert.equal(sup.service('broken').state, 'failed');
+      assert.equal(sup.service('broken').failure, 'execve(/no/such/program): No such file or directory');
+      assert.equal(sup.service('broken').lastExit?.reason, 'spawn_failed');
+    } finally {
+      await cleanup();
+    }
+  });
+});

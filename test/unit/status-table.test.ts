@@ -1,0 +1,30 @@
+// Unit tests of the status table and duration formatting.
+import { strict as assert } from 'assert';
+
+import { duration } from '../../src/cli/format';
+import { statusTable } from '../../src/cli/status';
+
+describe('status table', () => {
+  it('formats durations compactly', () => {
+    assert.deepEqual([0, 59, 60, 125, 3600, 3725, 90000].map(duration), ['0s', '59s', '1m', '2m5s', '1h', '1h2m', '1d1h']);
+  });
+
+  it('shows state, pid, uptime, restarts and the last exit with its age', () => {
+    const now = Date.parse('2026-01-01T00:10:00Z');
+    const text = statusTable(
+      [
+        { name: 'web', state: 'running', pid: 4242, startedAt: '2026-01-01T00:00:00Z', uptimeSeconds: 600, starts: 1, restarts: 0, lastExit: null, failure: null, statusText: 'Serving', nextStartAt: null },
+        { name: 'worker', state: 'backoff', pid: null, startedAt: null, uptimeSeconds: null, starts: 4, restarts: 3, lastExit: { code: 1, signal: null, reason: 'error', at: '2026-01-01T00:09:58Z' }, failure: null, statusText: null, nextStartAt: '2026-01-01T00:10:04Z' },
+      ],
+      now,
+    );
+    assert.equal(
+      text,
+      [
+        'NAME    STATE                  PID   UPTIME  RESTARTS  LAST EXIT          NOTE',
+        'web     running                4242  10m     0         -                  Serving',
+        'worker  backoff (retry in 4s)  -     -       3         error 1, 2s ago',
+      ].join('\n'),
+    );
+  });
+});
