@@ -19,12 +19,20 @@ export class LineSplitter {
     let start = 0;
     while (start < buf.length) {
       const nl = buf.indexOf(10, start);
-      this.take(buf.subarray(start, nl === -1 ? buf.length : nl), lines);
-      if (nl === -1) break;
-      lines.push(this.takeLine());
+      if (nl === -1) {
+        this.take(buf.subarray(start), lines);
+        break;
+      }
+      if (this.length === 0 && nl - start <= this.maxLineBytes) {
+        lines.push(decodeLine(buf, start, nl)); // the common case: a whole line inside one chunk, no copy
+      } else {
+        this.take(buf.subarray(start, nl), lines);
+        lines.push(this.takeLine());
+      }
       start = nl + 1;
     }
-    if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts, this.length)];
+    // Keep a copy of the unfinished line, not a view that would pin the whole chunk.
+    if (this.length > 0) this.parts = [Buffer.concat(this.parts, this.length)];
     return lines;
   }
 
@@ -49,12 +57,16 @@ export class LineSplitter {
   }
 
   private takeLine(): string {
-    let text = Buffer.concat(this.parts, this.length).toString('utf8');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
+    const all = Buffer.concat(this.parts, this.length);
     this.parts = [];
     this.length = 0;
-    return text;
+    return decodeLine(all, 0, all.length);
   }
+}
+
+/** The text of buf[start, end) without a trailing carriage return. */
+function decodeLine(buf: Buffer, start: number, end: number): string {
+  return buf.toString('utf8', start, end > start && buf[end - 1] === 13 ? end - 1 : end);
 }
 
 /** The largest offset <= `at` that does not fall inside a UTF-8 sequence. */

@@ -55,6 +55,7 @@ export type LineListener = (line: string) => void;
 
 interface Attachment {
   stream: NodeJS.ReadableStream;
+  source: LogSource;
   splitter: LineSplitter;
   onData: (chunk: Buffer | string) => void;
   onEnd: () => void;
@@ -104,6 +105,7 @@ export class ServiceLog {
     const splitter = new LineSplitter(this.maxLineBytes);
     const a: Attachment = {
       stream,
+      source,
       splitter,
       onData: (chunk) => {
         const cutBefore = splitter.cutPieces;
@@ -111,13 +113,13 @@ export class ServiceLog {
         this.counts.cutPieces += splitter.cutPieces - cutBefore;
         this.accept(lines, source);
       },
-      onEnd: () => this.detach(a, source),
+      onEnd: () => this.detach(a),
     };
     this.attached.add(a);
     stream.on('data', a.onData);
     stream.on('end', a.onEnd);
     stream.on('close', a.onEnd);
-    stream.on('error', a.onEnd); // a broken pipe ends the output of that instance, not the supervisor
+    stream.on('error', a.onEnd); // a broken pipe ends that instance's output, not the supervisor; stays on after detach
     if (this.paused) stream.pause();
   }
 
@@ -158,7 +160,7 @@ export class ServiceLog {
   async close(): Promise<void> {
     if (this.closed) return this.writer;
     for (const a of [...this.attached]) {
-      this.detach(a, null);
+      this.detach(a);
       a.stream.resume();
     }
     this.closed = true;
@@ -169,14 +171,13 @@ export class ServiceLog {
     });
   }
 
-  private detach(a: Attachment, source: LogSource | null): void {
+  private detach(a: Attachment): void {
     if (!this.attached.delete(a)) return;
     a.stream.removeListener('data', a.onData);
     a.stream.removeListener('end', a.onEnd);
     a.stream.removeListener('close', a.onEnd);
-    a.stream.removeListener('error', a.onEnd);
     const rest = a.splitter.end();
-    this.accept(rest === null ? [] : [rest], source ?? 'stdout');
+    if (rest !== null) this.accept([rest], a.source);
   }
 
   private accept(texts: string[], source: LogSource): void {
@@ -189,12 +190,21 @@ export class ServiceLog {
       this.queueBytes.push(bytes);
       this.buffered += bytes;
       this.ring.push(line);
-      for (const listener of this.listeners) listener(line);
+      for (const listener of this.listeners) this.tell(listener, line);
     }
     if (this.buffered >= this.maxBufferBytes) this.pause();
     if (!this.flushQueued) {
       this.flushQueued = true;
       void this.serialized(() => this.flushAll());
+    }
+  }
+
+  /** A follower that throws (say, a client gone away) must not break the log: its error goes to onError. */
+  private tell(listener: LineListener, line: string): void {
+    try {
+      listener(line);
+    } catch (err) {
+      this.onError(err as Error);
     }
   }
 

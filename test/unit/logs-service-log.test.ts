@@ -182,6 +182,22 @@ describe('logs: service log', () => {
     await log.close();
   });
 
+  it('keeps the stream name of a partial stderr line taken at close, and survives a throwing follower', async () => {
+    const errors: Error[] = [];
+    const log = new ServiceLog('web', { logDir: dir, now: fixedClock, onError: (e) => errors.push(e) });
+    log.follow(() => {
+      throw new Error('client gone');
+    });
+    const err = new PassThrough();
+    log.attach(err, 'stderr');
+    err.write('half');
+    await new Promise((r) => setImmediate(r));
+    await log.close();
+    assert.deepEqual(read(path.join(dir, 'web.log')), ['2026-11-29T03:04:05.678Z [stderr] half']);
+    assert.deepEqual(errors.map((e) => e.message), ['client gone']);
+    err.emit('error', new Error('EIO')); // still handled after close: no uncaught exception
+  });
+
   it('counts cut pieces of overlong lines', async () => {
     const log = new ServiceLog('web', { logDir: dir, maxLineBytes: 8, now: fixedClock });
     const out = new PassThrough();
