@@ -1,0 +1,252 @@
+// One service's log pipeline: its stdout/stderr pipes → timestamped lines → rotated files or the supervisor's stdout.
+//
+// The event loop is never blocked: lines are queued and written in batches by one asynchronous writer (each
+// batch is what arrived while the previous one was being written). The queue is bounded (maxBufferBytes, 1 MiB
+// by default). When it is full the service's pipes are paused: Node stops reading them, the kernel pipe buffer
+// fills, and the service blocks in write(2) until the writer has caught up to half the bound, when the pipes
+// are resumed. We chose backpressure over dropping lines: a service that logs faster than the disk can take is
+// slowed down, nothing is lost, memory stays bounded (the bound plus one read chunk per pipe), and the
+// supervisor itself never waits. Pipes still attached at close() are resumed without a reader, so a service that
+// outlives its log is not blocked forever; what it writes afterwards is discarded.
+import { FileSink, KEEP_FILES, logFiles, ROTATE_BYTES } from './file-sink';
+import { formatLine, LogSource } from './line-format';
+import { LineRing } from './line-ring';
+import { LineSplitter, MAX_LINE_BYTES } from './line-splitter';
+import { readLastLinesOf } from './read-last-lines';
+import { LogSink } from './sink';
+import { StreamSink } from './stream-sink';
+
+export interface ServiceLogOptions {
+  /** supervisor.logDir: a directory, or "-" for `out` with each line prefixed "NAME | ". */
+  logDir: string;
+  /** Where lines go when logDir is "-" (the supervisor's stdout). */
+  out?: NodeJS.WritableStream;
+  /** Size at which NAME.log is rotated; default 10 MiB. */
+  rotateBytes?: number;
+  /** Rotated files kept (NAME.log.1 … NAME.log.KEEP); default 5. */
+  keepFiles?: number;
+  /** Bytes queued for writing before the pipes are paused; default 1 MiB. */
+  maxBufferBytes?: number;
+  /** Recent lines kept in memory for tail(); default 1000. */
+  ringLines?: number;
+  /** Longer lines are cut into pieces of this size; default 16 KiB. */
+  maxLineBytes?: number;
+  /** The clock for timestamps (tests). */
+  now?: () => Date;
+  /** Told about write failures; the failed batch is counted in droppedLines and the log goes on. */
+  onError?: (err: Error) => void;
+}
+
+export interface LogStats {
+  /** Lines and bytes (with newlines and prefixes as written) handed to the file or stream. */
+  lines: number;
+  bytes: number;
+  /** Pieces of overlong lines that were cut (marked with CUT_MARK). */
+  cutPieces: number;
+  /** Lines lost to write errors. */
+  droppedLines: number;
+  /** Bytes queued or being written right now. */
+  bufferedBytes: number;
+  /** Whether the pipes are paused because the queue is full. */
+  paused: boolean;
+}
+
+export type LineListener = (line: string) => void;
+
+interface Attachment {
+  stream: NodeJS.ReadableStream;
+  source: LogSource;
+  splitter: LineSplitter;
+  onData: (chunk: Buffer | string) => void;
+  onEnd: () => void;
+}
+
+export class ServiceLog {
+  private readonly sink: LogSink;
+  private readonly files: string[] | null;
+  private readonly ring: LineRing;
+  private readonly maxBufferBytes: number;
+  private readonly maxLineBytes: number;
+  private readonly now: () => Date;
+  private readonly onError: (err: Error) => void;
+  private readonly attached = new Set<Attachment>();
+  private readonly listeners = new Set<LineListener>();
+  private queue: string[] = [];
+  private queueBytes: number[] = [];
+  private buffered = 0;
+  private writer: Promise<void> = Promise.resolve();
+  private flushQueued = false;
+  private paused = false;
+  private closed = false;
+  private counts = { lines: 0, bytes: 0, cutPieces: 0, droppedLines: 0 };
+
+  constructor(
+    readonly name: string,
+    options: ServiceLogOptions,
+  ) {
+    if (options.logDir === '-') {
+      if (!options.out) throw new Error(`${name}: logDir "-" needs an output stream`);
+      this.sink = new StreamSink(name, options.out);
+      this.files = null;
+    } else {
+      this.sink = new FileSink(options.logDir, name, options.rotateBytes ?? ROTATE_BYTES, options.keepFiles ?? KEEP_FILES);
+      this.files = logFiles(options.logDir, name, options.keepFiles ?? KEEP_FILES);
+    }
+    this.ring = new LineRing(options.ringLines ?? 1000);
+    this.maxBufferBytes = options.maxBufferBytes ?? 1024 * 1024;
+    this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+    this.now = options.now ?? (() => new Date());
+    this.onError = options.onError ?? (() => {});
+  }
+
+  /** Reads one pipe of a service instance until it ends; call again for each fd of each restarted instance. */
+  attach(stream: NodeJS.ReadableStream, source: LogSource): void {
+    if (this.closed) throw new Error(`${this.name}: log is closed`);
+    const splitter = new LineSplitter(this.maxLineBytes);
+    const a: Attachment = {
+      stream,
+      source,
+      splitter,
+      onData: (chunk) => {
+        const cutBefore = splitter.cutPieces;
+        const lines = splitter.push(chunk);
+        this.counts.cutPieces += splitter.cutPieces - cutBefore;
+        this.accept(lines, source);
+      },
+      onEnd: () => this.detach(a),
+    };
+    this.attached.add(a);
+    stream.on('data', a.onData);
+    stream.on('end', a.onEnd);
+    stream.on('close', a.onEnd);
+    stream.on('error', a.onEnd); // a broken pipe ends that instance's output, not the supervisor; stays on after detach
+    if (this.paused) stream.pause();
+  }
+
+  /** The last `n` lines, oldest first: from memory, then from the files on disk when memory holds fewer. */
+  async tail(n: number): Promise<string[]> {
+    if (n <= this.ring.length || !this.files) return this.ring.last(n);
+    const files = this.files;
+    return this.serialized(async () => {
+      await this.flushAll();
+      const recent = this.ring.last(n);
+      const need = n - recent.length;
+      if (need <= 0) return recent;
+      // The files end with the ring's lines, except those queued since the flush; no write runs while we read.
+      const inFiles = Math.max(0, recent.length - this.queue.length);
+      const fromFiles = await readLastLinesOf(files, need + inFiles);
+      return fromFiles.slice(0, Math.max(0, fromFiles.length - inFiles)).slice(-need).concat(recent);
+    });
+  }
+
+  /** Calls `onLine` with each new line as it arrives; returns the function that stops it. */
+  follow(onLine: LineListener): () => void {
+    this.listeners.add(onLine);
+    return () => {
+      this.listeners.delete(onLine);
+    };
+  }
+
+  /** Resolves when every line received so far has been written. */
+  flush(): Promise<void> {
+    return this.serialized(() => this.flushAll());
+  }
+
+  stats(): LogStats {
+    return { ...this.counts, bufferedBytes: this.buffered, paused: this.paused };
+  }
+
+  /** Takes the unfinished lines of the pipes still attached, writes everything queued, closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return this.writer;
+    for (const a of [...this.attached]) {
+      this.detach(a);
+      a.stream.resume();
+    }
+    this.closed = true;
+    this.listeners.clear();
+    await this.serialized(async () => {
+      await this.flushAll();
+      await this.sink.close();
+    });
+  }
+
+  private detach(a: Attachment): void {
+    if (!this.attached.delete(a)) return;
+    a.stream.removeListener('data', a.onData);
+    a.stream.removeListener('end', a.onEnd);
+    a.stream.removeListener('close', a.onEnd);
+    const rest = a.splitter.end();
+    if (rest !== null) this.accept([rest], a.source);
+  }
+
+  private accept(texts: string[], source: LogSource): void {
+    if (this.closed || texts.length === 0) return;
+    const timestamp = this.now().toISOString(); // one read of the clock per chunk
+    for (const text of texts) {
+      const line = formatLine(timestamp, source, text);
+      const bytes = Buffer.byteLength(line) + 1;
+      this.queue.push(line);
+      this.queueBytes.push(bytes);
+      this.buffered += bytes;
+      this.ring.push(line);
+      for (const listener of this.listeners) this.tell(listener, line);
+    }
+    if (this.buffered >= this.maxBufferBytes) this.pause();
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      void this.serialized(() => this.flushAll());
+    }
+  }
+
+  /** A follower that throws (say, a client gone away) must not break the log: its error goes to onError. */
+  private tell(listener: LineListener, line: string): void {
+    try {
+      listener(line);
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+
+  /** Runs `task` after every write queued before it, so tail() and close() see the files in a settled state. */
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.writer.then(task);
+    this.writer = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  private async flushAll(): Promise<void> {
+    this.flushQueued = false;
+    while (this.queue.length > 0) {
+      const lines = this.queue;
+      const bytes = this.queueBytes;
+      this.queue = [];
+      this.queueBytes = [];
+      const total = bytes.reduce((s, b) => s + b, 0);
+      try {
+        await this.sink.write(lines, bytes);
+        this.counts.lines += lines.length;
+        this.counts.bytes += total + (this.files ? 0 : lines.length * (this.name.length + 3));
+      } catch (err) {
+        this.counts.droppedLines += lines.length;
+        this.onError(err as Error);
+      }
+      this.buffered -= total;
+      if (this.paused && this.buffered <= this.maxBufferBytes / 2) this.resume();
+    }
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    for (const a of this.attached) a.stream.pause();
+  }
+
+  private resume(): void {
+    this.paused = false;
+    for (const a of this.attached) a.stream.resume();
+  }
+}
