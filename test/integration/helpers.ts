@@ -23,7 +23,7 @@ export interface CliResult {
 }
 
 export function cli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 60_000 * SLOWDOWN, ...opts });
   return { code: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
@@ -52,8 +52,11 @@ export function killBackground(): void {
   for (const pid of background) killTree(pid);
 }
 
+/** The v2vm guest runs code 10-20x slower than the host: waits there are stretched to match. */
+export const SLOWDOWN = process.env.V2VM ? 20 : 1;
+
 export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * SLOWDOWN;
   for (;;) {
     const v = probe();
     if (v) return v;
