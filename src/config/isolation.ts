@@ -11,7 +11,7 @@ export const DEFAULT_ISOLATE: Namespace[] = ['pid', 'mount', 'uts', 'ipc', 'cgro
 const signalNames = Object.keys(os.constants.signals);
 
 /** "500ms"-style string checked and turned into milliseconds. */
-const duration = (signed = false) =>
+export const duration = (signed = false) =>
   z.string().transform((text, ctx) => {
     try {
       return parseDuration(text, signed);
@@ -21,7 +21,7 @@ const duration = (signed = false) =>
     }
   });
 
-const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   try {
     return parseSize(v);
   } catch (e) {
@@ -30,7 +30,7 @@ const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
 });
 
-const absolutePath = z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' });
+export const absolutePath = z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' });
 
 /** "inside:outside:count[,inside:outside:count...]" — one line of uid_map/gid_map per range. */
 const idMap = z.string().regex(/^\d+:\d+:\d+(,\d+:\d+:\d+)*$/, 'expected inside:outside:count, e.g. 0:100000:65536');

@@ -63,6 +63,9 @@ export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], pr
         const hint = suggest(key, known);
         lines.push(`${pathText(prefix, [...issue.path, key])}: unknown key${hint ? `; did you mean "${hint}"?` : ''}`);
       }
+    } else if (issue.code === 'invalid_key') {
+      // A record key (a service or network name) that does not fit: say why, not just "Invalid key".
+      lines.push(`${pathText(prefix, issue.path)}: ${issue.issues.map((i) => i.message).join('; ')}`);
     } else {
       lines.push(`${pathText(prefix, issue.path)}: ${issue.message}`);
     }
