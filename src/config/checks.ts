@@ -96,7 +96,7 @@ export function checkConfig(config: unknown, ctx: Ctx): void {
     const path = ['services', name];
     const dependsOn = strings(svc.dependsOn);
     dependsOn.forEach((dep, i) => {
-      if (!names.includes(dep)) ctx.addIssue({ code: 'custom', path: [...path, 'dependsOn', i], message: unknownName('service', dep, names) });
+      if (!names.includes(dep)) ctx.addIssue({ code: 'custom', path: [...path, 'dependsOn', i], message: unknownName('service', dep, names.filter((n) => n !== name)) });
     });
     deps.set(name, dependsOn);
     checkNamespaces(svc, path, ctx);
