@@ -19,6 +19,9 @@ export const duration = (signed = false) =>
       ctx.addIssue({ code: 'custom', message: (e as Error).message });
       return z.NEVER;
     }
+  }).meta({
+    description: signed ? 'a signed duration: -1h, 500ms, 10s, 1m' : 'a duration: 500ms, 10s, 1m, 1h',
+    pattern: signed ? '^[+-]?\\d+(\\.\\d+)?(ms|s|m|h)$' : '^\\+?\\d+(\\.\\d+)?(ms|s|m|h)$',
   });
 
 export const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -28,7 +31,7 @@ export const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: (e as Error).message });
     return z.NEVER;
   }
-});
+}).meta({ description: 'bytes, or a size with k M G T (powers of 10) or Ki Mi Gi Ti (powers of 2): 256Mi, 1G' });
 
 export const absolutePath = z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' });
 

@@ -25,9 +25,10 @@ const networkSchema = z.strictObject({
 
 /** The file as written: what the JSON Schema for editors describes. */
 export const configInputSchema = z.strictObject({
-  supervisor: supervisorSchema.prefault({}),
-  networks: z.record(networkName, networkSchema).default({}),
-  services: z.record(serviceName, serviceSchema).refine((s) => Object.keys(s).length > 0, { message: 'expected at least one service' }),
+  supervisor: supervisorSchema.prefault({}).describe('settings of the supervisor itself'),
+  networks: z.record(networkName, networkSchema).default({}).describe('Linux bridges services can attach to; the gateway is the first address'),
+  services: z.record(serviceName, serviceSchema).refine((s) => Object.keys(s).length > 0, { message: 'expected at least one service' })
+    .describe('the services to supervise, by name'),
 });
 
 /** Fills what follows from other keys: "user" in isolate with userns, the hostname from the service name. */

@@ -84,9 +84,9 @@ const ready = z
 export const serviceSchema = z.strictObject({
   ...isolationShape,
   resources: resources.prefault({}),
-  network: network.optional(),
-  listen: z.array(listen).default([]),
+  network: network.optional().describe('needs "net" in isolate: attach to a declared network, or move in a host device'),
+  listen: z.array(listen).default([]).describe('sockets the supervisor holds and passes (LISTEN_FDS): tcp://HOST:PORT or unix:///PATH'),
   restart: restart.prefault({}),
-  ready: ready.optional(),
-  dependsOn: z.array(z.string()).default([]),
+  ready: ready.optional().describe('when the service counts as ready: exactly one of notify, tcp, http, exec'),
+  dependsOn: z.array(z.string()).default([]).describe('services to start (and be ready) before this one, and to stop after it'),
 });

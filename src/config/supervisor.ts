@@ -27,16 +27,18 @@ const metrics = z
 
 export const supervisorSchema = z
   .strictObject({
-    metrics,
-    control: absolutePath.optional(),
+    metrics: metrics.describe('Prometheus endpoint (/metrics) as host:port, or "off"'),
+    control: absolutePath.optional().describe('control socket (mode 0600); default /run/nsvisor/nsvisor.sock, or $XDG_RUNTIME_DIR/nsvisor/nsvisor.sock rootless'),
     cgroupRoot: z
       .string()
       .refine((s) => s === 'self' || s.startsWith('/'), { message: 'expected a path like /nsvisor, or "self"' })
-      .default('/nsvisor'),
+      .default('/nsvisor')
+      .describe('cgroup under which each service gets its own, per hierarchy; "self" = the supervisor\'s own (delegated) cgroup'),
     logDir: z
       .string()
       .refine((s) => s === '-' || s.startsWith('/'), { message: 'expected an absolute directory, or "-" for standard output' })
-      .default('/var/log/nsvisor'),
-    shutdownTimeout: duration().default(60_000),
+      .default('/var/log/nsvisor')
+      .describe('directory of the services\' log files; "-" = the supervisor\'s stdout, each line prefixed "NAME | "'),
+    shutdownTimeout: duration().default(60_000).describe('bound on stopping every service at shutdown'),
   })
   .transform((s) => ({ ...s, control: s.control ?? defaultControlPath() }));
