@@ -74,6 +74,28 @@ function checkLimits(svc: Raw, path: Path, ctx: Ctx): void {
   }
 }
 
+/** Two services cannot have the same address on a network, nor hold the same listening socket. */
+function checkClashes(services: Raw, ctx: Ctx): void {
+  const owners = new Map<string, string>();
+  const claim = (what: string, name: string, path: Path, message: string) => {
+    const owner = owners.get(what);
+    if (owner === undefined) owners.set(what, name);
+    else ctx.addIssue({ code: 'custom', path, message: `${message} ${owner}` });
+  };
+  for (const [name, svc] of Object.entries(services)) {
+    if (!isObject(svc)) continue;
+    const net = svc.network;
+    if (isObject(net) && typeof net.attach === 'string' && typeof net.address === 'string') {
+      claim(`address ${net.attach} ${net.address}`, name, ['services', name, 'network', 'address'], `${net.address} is already the address of`);
+    }
+    if (!Array.isArray(svc.listen)) continue;
+    svc.listen.forEach((l: unknown, i) => {
+      const url = isObject(l) && typeof l.url === 'string' ? l.url : null;
+      if (url) claim(`listen ${url}`, name, ['services', name, 'listen', i], `${url} is already held by`);
+    });
+  }
+}
+
 /** Adds an issue, with its exact path, for every cross-key problem of a (possibly partly invalid) configuration. */
 export function checkConfig(config: unknown, ctx: Ctx): void {
   if (!isObject(config)) return;
@@ -103,6 +125,7 @@ export function checkConfig(config: unknown, ctx: Ctx): void {
     checkNetwork(svc, path, subnets, ctx);
     checkLimits(svc, path, ctx);
   }
+  checkClashes(services, ctx);
   for (const cycle of findCycles(deps)) {
     ctx.addIssue({ code: 'custom', path: ['services'], message: `dependency cycle ${cycle.join(' -> ')}` });
   }

@@ -17,9 +17,11 @@ export const networkName = z
 
 const positiveInt = z.number().int('expected a positive integer').positive('expected a positive integer');
 
+const positiveSize = size.refine((n) => n > 0, { message: 'expected a size above 0' });
+
 const resources = z.strictObject({
-  memory: size.optional(),
-  memoryHigh: size.optional(),
+  memory: positiveSize.optional(),
+  memoryHigh: positiveSize.optional(),
   cpus: z.number().positive('expected a positive number of CPUs, e.g. 0.5').optional(),
   cpuWeight: z.number().int('expected an integer from 1 to 10000').min(1, 'expected an integer from 1 to 10000').max(10000, 'expected an integer from 1 to 10000').optional(),
   pids: positiveInt.optional(),

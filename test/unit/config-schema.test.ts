@@ -42,6 +42,18 @@ const BROKEN: [what: string, input: unknown, expected: string[]][] = [
   ['cpus not positive', web({ resources: { cpus: 0 } }), ['services.web.resources.cpus: expected a positive number of CPUs, e.g. 0.5']],
   ['cpuWeight range', web({ resources: { cpuWeight: 20000 } }), ['services.web.resources.cpuWeight: expected an integer from 1 to 10000']],
   ['pids fraction', web({ resources: { pids: 1.5 } }), ['services.web.resources.pids: expected a positive integer']],
+  ['zero memory', web({ resources: { memory: 0 } }), ['services.web.resources.memory: expected a size above 0']],
+  [
+    'the same address or socket twice',
+    {
+      networks: { nsv0: { subnet: '10.88.0.0/24' } },
+      services: {
+        a: { command: ['x'], isolate: ['net'], network: { attach: 'nsv0', address: '10.88.0.5' }, listen: ['tcp://0.0.0.0:80'] },
+        b: { command: ['x'], isolate: ['net'], network: { attach: 'nsv0', address: '10.88.0.5' }, listen: ['unix:///run/b.sock', 'tcp://0.0.0.0:80'] },
+      },
+    },
+    ['services.b.network.address: 10.88.0.5 is already the address of a', 'services.b.listen[1]: tcp://0.0.0.0:80 is already held by a'],
+  ],
   ['memoryHigh above memory', web({ resources: { memory: '100Mi', memoryHigh: '200Mi' } }), ['services.web.resources.memoryHigh: is above memory, so it would never apply']],
   ['restart policy', web({ restart: { policy: 'sometimes' } }), ['services.web.restart.policy: Invalid option: expected one of "always"|"on-failure"|"never"']],
   ['delay above maxDelay', web({ restart: { delay: '1m', maxDelay: '10s' } }), ['services.web.restart.delay: is longer than maxDelay']],
