@@ -11,8 +11,12 @@ export const DEFAULT_ISOLATE: Namespace[] = ['pid', 'mount', 'uts', 'ipc', 'cgro
 const signalNames = Object.keys(os.constants.signals);
 
 /** "500ms"-style string checked and turned into milliseconds. */
+/** Says what a duration or size looks like when the value is not even a string, but leaves "required" to the caller. */
+const expecting = (what: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? undefined : `expected ${what}, got ${JSON.stringify(issue.input)}`;
+
 export const duration = (signed = false) =>
-  z.string().transform((text, ctx) => {
+  z.string({ error: expecting(`a duration like ${signed ? '-1h, ' : ''}500ms, 10s, 1m or 1h`) }).transform((text, ctx) => {
     try {
       return parseDuration(text, signed);
     } catch (e) {
@@ -24,7 +28,7 @@ export const duration = (signed = false) =>
     pattern: signed ? '^[+-]?\\d+(\\.\\d+)?(ms|s|m|h)$' : '^\\+?\\d+(\\.\\d+)?(ms|s|m|h)$',
   });
 
-export const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const size = z.union([z.string(), z.number()], { error: expecting('a size like 256Mi, 1G or 65536') }).transform((v, ctx) => {
   try {
     return parseSize(v);
   } catch (e) {
@@ -45,7 +49,7 @@ const mount = z.discriminatedUnion('type', [
 ]);
 
 /** A signed duration, or "fromZero": the clock inside starts near 0. */
-const timeOffset = z.string().transform((text, ctx): number | 'fromZero' => {
+const timeOffset = z.string({ error: expecting('a duration like -1h, 500ms, 10s, 1m or 1h, or fromZero') }).transform((text, ctx): number | 'fromZero' => {
   if (text === 'fromZero') return text;
   try {
     return parseDuration(text, true);
