@@ -21,7 +21,9 @@ require('http').createServer((req, res) => {
 /** Every few seconds, one line of what the namespaces look like from inside. */
 const WORKER = `
 while :; do
-  echo "hostname=$(hostname) pid=$$ cgroup=$(cat /proc/self/cgroup | tr '\\n' ' ')uptime=$(cut -d' ' -f1 /proc/uptime)s processes=$(ls -d /proc/[0-9]* | wc -l)"
+  cgroup=$(sed -n 's/^0:://p' /proc/self/cgroup)
+  [ -n "$cgroup" ] || cgroup=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)
+  echo "hostname=$(hostname) pid=$$ ppid=$PPID cgroup=$cgroup uptime=$(cut -d' ' -f1 /proc/uptime)s processes=$(ls -d /proc/[0-9]* | wc -l)"
   sleep 5
 done
 `;

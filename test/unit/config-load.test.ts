@@ -1,5 +1,6 @@
 // Unit tests of reading configurations: YAML errors with positions, where the file is looked for, demo, examples, JSON Schema, `check`.
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -72,6 +73,10 @@ describe('config loading', () => {
     assert.equal(config.services.web.command[0], process.execPath);
     assert.deepEqual(config.supervisor.metrics, { host: '127.0.0.1', port: 9753 });
     assert.equal(validateConfig(demoConfig('/usr/bin/node')).services.web.command[0], '/usr/bin/node');
+    // The programs themselves at least parse: the server as JavaScript, the worker as sh.
+    assert.doesNotThrow(() => new Function(config.services.web.command[3]));
+    const sh = spawnSync('/bin/sh', ['-n', '-c', config.services.worker.command[2]], { encoding: 'utf8' });
+    assert.equal(sh.status, 0, sh.stderr);
   });
 
   it('accepts every file in examples/', () => {
