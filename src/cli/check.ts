@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 
 import { ConfigError } from '../config/issues';
-import { loadConfigSource, resolveConfigSource, sourceName } from '../config/load';
+import { loadConfigSource, problemReport, resolveConfigSource, sourceName } from '../config/load';
 
 /** The report `check` prints for a source, and its exit code; callable from tests without a process. */
 export async function checkSource(file?: string): Promise<{ output: string; exitCode: number }> {
@@ -14,8 +14,7 @@ export async function checkSource(file?: string): Promise<{ output: string; exit
     return { output: `${name}: ok (${n} service${n === 1 ? '' : 's'})\n`, exitCode: 0 };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    const n = e.problems.length;
-    return { output: `${name}: ${n} problem${n === 1 ? '' : 's'}\n${e.problems.map((p) => `${p}\n`).join('')}`, exitCode: 2 };
+    return { output: problemReport(name, e.problems), exitCode: 2 };
   }
 }
 

@@ -58,3 +58,9 @@ export async function loadConfigSource(source: ConfigSource): Promise<Config> {
 export function sourceName(source: ConfigSource): string {
   return source.kind === 'file' ? source.path : '(built-in demo)';
 }
+
+/** "FILE: N problems" and then each problem on its own line: how `check` (and `run`) show a ConfigError. */
+export function problemReport(name: string, problems: string[]): string {
+  const n = problems.length;
+  return `${name}: ${n} problem${n === 1 ? '' : 's'}\n${problems.map((p) => `${p}\n`).join('')}`;
+}

@@ -113,6 +113,16 @@ describe('config loading', () => {
       });
     });
 
+    it('exits 2 from the command line, and 0 for a good file', () => {
+      const bad = path.join(dir, 'bad.yaml');
+      fs.writeFileSync(bad, 'services:\n  web: { command: [x], restart: { polcy: always } }\n');
+      const run = (file: string) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'nsvisor'), 'check', '-c', file], { encoding: 'utf8' });
+      const r = run(bad);
+      assert.equal(r.status, 2);
+      assert.equal(r.stdout, `${bad}: 1 problem\nservices.web.restart.polcy: unknown key; did you mean "policy"?\n`);
+      assert.equal(run(path.join(ROOT, 'examples', 'web-db.yaml')).status, 0);
+    });
+
     it('checks the demo when there is no file', async () => {
       const cwd = process.cwd();
       process.chdir(dir);
