@@ -3,3 +3,7 @@ export { sandbox } from './sandbox';
 export type { SandboxOptions, SandboxResult, ExitReason } from './sandbox';
 export { SpawnError } from './process/spawn-error';
 export { ConfigError } from './config/issues';
+export { loadConfig, resolveConfigSource } from './config/load';
+export type { ConfigSource } from './config/load';
+export { validateConfig, dependencyOrder } from './config/schema';
+export type { Config, ConfigInput, ServiceConfig, SupervisorConfig, NetworkConfig, ReadyCheck, ListenAddress, HostPort } from './config/schema';

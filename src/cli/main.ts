@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 
 import { reportError } from './errors';
+import * as checkCommand from './check';
 import * as initCommand from './init';
 import * as nsCommand from './ns';
 import * as sandboxCommand from './sandbox';
@@ -12,7 +13,7 @@ export function buildProgram(): Command {
     .version(require('../../../package.json').version)
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [sandboxCommand, initCommand, nsCommand]) cmd.register(program);
+  for (const cmd of [sandboxCommand, initCommand, checkCommand, nsCommand]) cmd.register(program);
   return program;
 }
 

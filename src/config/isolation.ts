@@ -11,26 +11,33 @@ export const DEFAULT_ISOLATE: Namespace[] = ['pid', 'mount', 'uts', 'ipc', 'cgro
 const signalNames = Object.keys(os.constants.signals);
 
 /** "500ms"-style string checked and turned into milliseconds. */
-const duration = (signed = false) =>
-  z.string().transform((text, ctx) => {
+/** Says what a duration or size looks like when the value is not even a string, but leaves "required" to the caller. */
+const expecting = (what: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? undefined : `expected ${what}, got ${JSON.stringify(issue.input)}`;
+
+export const duration = (signed = false) =>
+  z.string({ error: expecting(`a duration like ${signed ? '-1h, ' : ''}500ms, 10s, 1m or 1h`) }).transform((text, ctx) => {
     try {
       return parseDuration(text, signed);
     } catch (e) {
       ctx.addIssue({ code: 'custom', message: (e as Error).message });
       return z.NEVER;
     }
+  }).meta({
+    description: signed ? 'a signed duration: -1h, 500ms, 10s, 1m' : 'a duration: 500ms, 10s, 1m, 1h',
+    pattern: signed ? '^[+-]?\\d+(\\.\\d+)?(ms|s|m|h)$' : '^\\+?\\d+(\\.\\d+)?(ms|s|m|h)$',
   });
 
-const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const size = z.union([z.string(), z.number()], { error: expecting('a size like 256Mi, 1G or 65536') }).transform((v, ctx) => {
   try {
     return parseSize(v);
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: (e as Error).message });
     return z.NEVER;
   }
-});
+}).meta({ description: 'bytes, or a size with k M G T (powers of 10) or Ki Mi Gi Ti (powers of 2): 256Mi, 1G' });
 
-const absolutePath = z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' });
+export const absolutePath = z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' });
 
 /** "inside:outside:count[,inside:outside:count...]" — one line of uid_map/gid_map per range. */
 const idMap = z.string().regex(/^\d+:\d+:\d+(,\d+:\d+:\d+)*$/, 'expected inside:outside:count, e.g. 0:100000:65536');
@@ -42,7 +49,7 @@ const mount = z.discriminatedUnion('type', [
 ]);
 
 /** A signed duration, or "fromZero": the clock inside starts near 0. */
-const timeOffset = z.string().transform((text, ctx): number | 'fromZero' => {
+const timeOffset = z.string({ error: expecting('a duration like -1h, 500ms, 10s, 1m or 1h, or fromZero') }).transform((text, ctx): number | 'fromZero' => {
   if (text === 'fromZero') return text;
   try {
     return parseDuration(text, true);

@@ -40,6 +40,14 @@ function pathText(prefix: string, path: PropertyKey[]): string {
   return out || '(top level)';
 }
 
+/** The object schemas `s` stands for: itself, or each object option of a union (mounts are one per type). */
+function objectsOf(s: any): any[] {
+  while (s?.def?.innerType || s?.def?.in) s = s.def.innerType ?? s.def.in;
+  if (s?.def?.type === 'object') return [s];
+  if (s?.def?.type === 'union') return s.def.options.flatMap(objectsOf);
+  return [];
+}
+
 /** Known keys of the object schema at `path` inside `schema`, for suggestions. */
 function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
   let s: any = schema;
@@ -47,11 +55,10 @@ function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
     while (s?.def?.innerType || s?.def?.in) s = s.def.innerType ?? s.def.in;
     if (s?.def?.type === 'array') s = s.def.element;
     else if (s?.def?.type === 'record') s = s.def.valueType;
-    else if (s?.def?.type === 'object' && typeof p === 'string') s = s.def.shape[p];
+    else if (typeof p === 'string') s = objectsOf(s).find((o) => p in o.def.shape)?.def.shape[p];
     else return [];
   }
-  while (s?.def?.innerType || s?.def?.in) s = s.def.innerType ?? s.def.in;
-  return s?.def?.type === 'object' ? Object.keys(s.def.shape) : [];
+  return [...new Set(objectsOf(s).flatMap((o) => Object.keys(o.def.shape)))];
 }
 
 export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], prefix = ''): string[] {
@@ -63,6 +70,9 @@ export function describeIssues(schema: z.ZodType, issues: z.core.$ZodIssue[], pr
         const hint = suggest(key, known);
         lines.push(`${pathText(prefix, [...issue.path, key])}: unknown key${hint ? `; did you mean "${hint}"?` : ''}`);
       }
+    } else if (issue.code === 'invalid_key') {
+      // A record key (a service or network name) that does not fit: say why, not just "Invalid key".
+      lines.push(`${pathText(prefix, issue.path)}: ${issue.issues.map((i) => i.message).join('; ')}`);
     } else {
       lines.push(`${pathText(prefix, issue.path)}: ${issue.message}`);
     }

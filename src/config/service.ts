@@ -1,0 +1,94 @@
+// The zod schema of one service (SPEC section 2): the isolation keys plus resources, network, listen, restart, ready, dependsOn.
+import { z } from 'zod';
+
+import { parseListen, parseIPv4, ListenAddress } from './addresses';
+import { duration, isolationShape, size } from './isolation';
+
+export const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const NETWORK_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
+
+export const serviceName = z
+  .string()
+  .regex(SERVICE_NAME, 'expected a service name of a-z, 0-9, "_" and "-", starting with a letter or digit, at most 63 characters');
+
+export const networkName = z
+  .string()
+  .regex(NETWORK_NAME, 'expected a bridge name of at most 15 letters, digits, "_", "-" or ".", starting with a letter');
+
+const positiveInt = z.number().int('expected a positive integer').positive('expected a positive integer');
+
+const positiveSize = size.refine((n) => n > 0, { message: 'expected a size above 0' });
+
+const resources = z.strictObject({
+  memory: positiveSize.optional(),
+  memoryHigh: positiveSize.optional(),
+  cpus: z.number().positive('expected a positive number of CPUs, e.g. 0.5').optional(),
+  cpuWeight: z.number().int('expected an integer from 1 to 10000').min(1, 'expected an integer from 1 to 10000').max(10000, 'expected an integer from 1 to 10000').optional(),
+  pids: positiveInt.optional(),
+});
+
+const network = z.strictObject({
+  attach: z.string().optional(),
+  address: z
+    .string()
+    .refine((a) => parseIPv4(a) !== null, { message: 'expected an IPv4 address like 10.88.0.10' })
+    .optional(),
+  device: z.string().min(1).max(15, 'expected an interface name of at most 15 characters').optional(),
+});
+
+const listen = z.string().transform((text, ctx): ListenAddress => {
+  const parsed = parseListen(text);
+  if (parsed) return parsed;
+  ctx.addIssue({ code: 'custom', message: `expected tcp://HOST:PORT or unix:///PATH, got ${JSON.stringify(text)}` });
+  return z.NEVER;
+});
+
+const restart = z.strictObject({
+  policy: z.enum(['always', 'on-failure', 'never']).default('on-failure'),
+  delay: duration().default(100),
+  maxDelay: duration().default(30_000),
+  resetAfter: duration().default(10_000),
+});
+
+export const READY_KINDS = ['notify', 'tcp', 'http', 'exec'] as const;
+
+export type ReadyCheck =
+  | { type: 'notify'; timeout: number }
+  | { type: 'tcp'; port: number; timeout: number }
+  | { type: 'http'; url: string; timeout: number }
+  | { type: 'exec'; command: string[]; timeout: number };
+
+const ready = z
+  .strictObject({
+    notify: z.boolean().optional(),
+    tcp: z.number().int('expected a port number 1-65535').min(1, 'expected a port number 1-65535').max(65535, 'expected a port number 1-65535').optional(),
+    http: z
+      .string()
+      .refine((u) => /^https?:\/\/[^/\s]+/.test(u) && URL.canParse(u), { message: 'expected an http:// or https:// URL' })
+      .optional(),
+    exec: z.array(z.string()).min(1, 'expected the command and its arguments, e.g. [/bin/check]').optional(),
+    timeout: duration().default(30_000),
+  })
+  .transform((r, ctx): ReadyCheck => {
+    const given = READY_KINDS.filter((k) => r[k] !== undefined && r[k] !== false);
+    if (given.length !== 1) {
+      const got = given.length ? `; got ${given.join(' and ')}` : '';
+      ctx.addIssue({ code: 'custom', message: `expected exactly one of ${READY_KINDS.join(', ')}${got}` });
+      return z.NEVER;
+    }
+    const { timeout } = r;
+    if (r.tcp !== undefined) return { type: 'tcp', port: r.tcp, timeout };
+    if (r.http !== undefined) return { type: 'http', url: r.http, timeout };
+    if (r.exec !== undefined) return { type: 'exec', command: r.exec, timeout };
+    return { type: 'notify', timeout };
+  });
+
+export const serviceSchema = z.strictObject({
+  ...isolationShape,
+  resources: resources.prefault({}),
+  network: network.optional().describe('needs "net" in isolate: attach to a declared network, or move in a host device'),
+  listen: z.array(listen).default([]).describe('sockets the supervisor holds and passes (LISTEN_FDS): tcp://HOST:PORT or unix:///PATH'),
+  restart: restart.prefault({}),
+  ready: ready.optional().describe('when the service counts as ready: exactly one of notify, tcp, http, exec'),
+  dependsOn: z.array(z.string()).default([]).describe('services to start (and be ready) before this one, and to stop after it'),
+});

@@ -1,0 +1,44 @@
+// The zod schema of the `supervisor` section (SPEC section 2) and the default control socket path.
+import * as path from 'path';
+import { z } from 'zod';
+
+import { HostPort, parseHostPort } from './addresses';
+import { absolutePath, duration } from './isolation';
+
+export const DEFAULT_METRICS = '127.0.0.1:9753';
+
+/** /run/nsvisor/nsvisor.sock for root; $XDG_RUNTIME_DIR/nsvisor/nsvisor.sock otherwise (/tmp/nsvisor-UID/nsvisor.sock without it). */
+export function defaultControlPath(env: NodeJS.ProcessEnv = process.env, uid: number = process.getuid?.() ?? 0): string {
+  if (uid === 0) return '/run/nsvisor/nsvisor.sock';
+  const runtime = env.XDG_RUNTIME_DIR;
+  return runtime && path.isAbsolute(runtime) ? path.join(runtime, 'nsvisor', 'nsvisor.sock') : `/tmp/nsvisor-${uid}/nsvisor.sock`;
+}
+
+const metrics = z
+  .string()
+  .default(DEFAULT_METRICS)
+  .transform((text, ctx): HostPort | null => {
+    if (text === 'off') return null;
+    const hp = parseHostPort(text);
+    if (hp) return hp;
+    ctx.addIssue({ code: 'custom', message: `expected host:port such as ${DEFAULT_METRICS}, or "off", got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  });
+
+export const supervisorSchema = z
+  .strictObject({
+    metrics: metrics.describe('Prometheus endpoint (/metrics) as host:port, or "off"'),
+    control: absolutePath.optional().describe('control socket (mode 0600); default /run/nsvisor/nsvisor.sock, or $XDG_RUNTIME_DIR/nsvisor/nsvisor.sock rootless'),
+    cgroupRoot: z
+      .string()
+      .refine((s) => s === 'self' || s.startsWith('/'), { message: 'expected a path like /nsvisor, or "self"' })
+      .default('/nsvisor')
+      .describe('cgroup under which each service gets its own, per hierarchy; "self" = the supervisor\'s own (delegated) cgroup'),
+    logDir: z
+      .string()
+      .refine((s) => s === '-' || s.startsWith('/'), { message: 'expected an absolute directory, or "-" for standard output' })
+      .default('/var/log/nsvisor')
+      .describe('directory of the services\' log files; "-" = the supervisor\'s stdout, each line prefixed "NAME | "'),
+    shutdownTimeout: duration().default(60_000).describe('bound on stopping every service at shutdown'),
+  })
+  .transform((s) => ({ ...s, control: s.control ?? defaultControlPath() }));
