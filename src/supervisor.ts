@@ -1,17 +1,14 @@
 // The set of services: start in dependency order (parallel where independent), stop in reverse, bounded by shutdownTimeout.
 import { EventEmitter } from 'eventemitter3';
+import type { Config } from './config/schema';
 import * as fs from 'fs';
 
 import type { ExitRecord } from './service/exit-reason';
 import { Service, ServiceEvents, ServiceRuntime } from './service/service';
-import type { ServiceSettings } from './service/settings';
 import type { ServiceState } from './service/states';
 
-/** What the supervisor needs of a configuration (the schema's output satisfies it). */
-export interface SupervisorSettings {
-  supervisor: { shutdownTimeout: number };
-  services: Record<string, ServiceSettings>;
-}
+/** What the supervisor needs of a configuration. */
+export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'>;
 
 export interface SupervisorEvents extends ServiceEvents {
   /** A stop that ran out of time: the services still running were killed. */
@@ -47,42 +44,35 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Starts every service once its dependencies are running; independent ones start together.
-   * Resolves when each service is running or cannot start (failed, or a dependency failed).
+   * Starts every service once its dependencies are running; independent ones start together. Resolves when
+   * each service has had its first outcome (running, backing off, failed) or waits on a dependency that is
+   * not running; those keep waiting in the background and start when it is.
    */
   async start(): Promise<void> {
-    const started = new Map<string, Promise<void>>();
-    const startOne = (name: string): Promise<void> => {
-      let p = started.get(name);
-      if (!p) {
-        const s = this.service(name);
-        p = Promise.all(s.settings.dependsOn.map(startOne)).then(
-          () => s.start(),
-          (e: Error) => {
-            s.failure = `not started: a dependency did not start (${e.message})`;
-            throw e;
-          },
-        );
-        started.set(name, p);
-      }
-      return p;
-    };
-    await Promise.allSettled([...this.services.keys()].map(startOne));
+    const running = memo((name: string, self: (n: string) => Promise<void>) => {
+      const s = this.service(name);
+      return Promise.all(s.settings.dependsOn.map(self)).then(
+        () => s.start(),
+        (e: Error) => {
+          s.failure = `not started: a dependency did not start (${e.message})`;
+          throw e;
+        },
+      );
+    });
+    const firstOutcome = memo(async (name: string, self: (n: string) => Promise<void>) => {
+      const s = this.service(name);
+      await Promise.all(s.settings.dependsOn.map(self));
+      if (s.settings.dependsOn.every((d) => this.service(d).state === 'running')) await s.settled();
+    });
+    for (const name of this.services.keys()) running(name).catch(() => undefined);
+    await Promise.all([...this.services.keys()].map(firstOutcome));
   }
 
   /** Stops every service after the services that depend on it; kills what is left after shutdownTimeout. */
   async stop(): Promise<void> {
     const dependents = new Map<string, string[]>([...this.services.keys()].map((n) => [n, []]));
     for (const [name, s] of this.services) for (const d of s.settings.dependsOn) dependents.get(d)?.push(name);
-    const stopped = new Map<string, Promise<void>>();
-    const stopOne = (name: string): Promise<void> => {
-      let p = stopped.get(name);
-      if (!p) {
-        p = Promise.all(dependents.get(name)!.map(stopOne)).then(() => this.service(name).stop());
-        stopped.set(name, p);
-      }
-      return p;
-    };
+    const stopOne = memo((name, self) => Promise.all(dependents.get(name)!.map(self)).then(() => this.service(name).stop()));
     const all = Promise.all([...this.services.keys()].map(stopOne));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.settings.supervisor.shutdownTimeout)));
@@ -100,6 +90,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   describe(): ServiceStatus[] {
     return [...this.services.values()].map(describeService);
   }
+}
+
+/** A recursive function over service names, computed once per name. */
+function memo(fn: (name: string, self: (name: string) => Promise<void>) => Promise<void>): (name: string) => Promise<void> {
+  const done = new Map<string, Promise<void>>();
+  const self = (name: string): Promise<void> => {
+    if (!done.has(name)) done.set(name, fn(name, self));
+    return done.get(name)!;
+  };
+  return self;
 }
 
 export interface ServiceStatus {

@@ -3,9 +3,14 @@ import { Command } from 'commander';
 
 import { reportError } from './errors';
 import * as checkCommand from './check';
+import * as controlVerbs from './control-verbs';
+import * as execCommand from './exec';
 import * as initCommand from './init';
+import * as logsCommand from './logs';
 import * as nsCommand from './ns';
+import * as runCommand from './run';
 import * as sandboxCommand from './sandbox';
+import * as statusCommand from './status';
 
 export function buildProgram(): Command {
   const program = new Command('nsvisor')
@@ -13,7 +18,7 @@ export function buildProgram(): Command {
     .version(require('../../../package.json').version)
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [sandboxCommand, initCommand, checkCommand, nsCommand]) cmd.register(program);
+  for (const cmd of [runCommand, statusCommand, controlVerbs, logsCommand, execCommand, checkCommand, sandboxCommand, initCommand, nsCommand]) cmd.register(program);
   return program;
 }
 

@@ -4,10 +4,11 @@ import { Command } from 'commander';
 import { formatJson, formatTable } from '../ns/format';
 import { procSource } from '../ns/proc';
 import { namespacesOfPid, listNamespaces } from '../ns/scan';
-import { resolveServicePid } from '../ns/service';
+import { call } from '../control/client';
 import { parseTarget, NsTarget } from '../ns/target';
 import { NsEntry, NsSource } from '../ns/types';
 import { CliError, UsageError } from './errors';
+import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
 
 const HELP_AFTER = `
 Without an argument every namespace of the host is listed, one line each, as
@@ -56,27 +57,34 @@ function ofPid(source: NsSource, pid: number): NsEntry[] {
   }
 }
 
+/** The host pid of a service's nsvisor-init, asked of the running supervisor. */
+async function servicePid(name: string, flags: SocketFlags): Promise<number> {
+  const s = await call(await resolveSocket(flags), 'GET', `/v1/status/${encodeURIComponent(name)}`);
+  if (s.pid === null) throw new CliError(`ns ${name}: the service is not running (state ${s.state})`, 1);
+  return s.pid;
+}
+
 /** The rows for a target; exported for tests that bring their own source. */
-export function entriesFor(target: NsTarget, source: NsSource): NsEntry[] {
+export async function entriesFor(target: NsTarget, source: NsSource, flags: SocketFlags = {}): Promise<NsEntry[]> {
   switch (target.kind) {
     case 'all':
       return listNamespaces(source);
     case 'pid':
       return ofPid(source, target.pid);
     case 'name':
-      return resolveServicePid(target.name);
+      return ofPid(source, await servicePid(target.name, flags));
   }
 }
 
 export function register(program: Command): void {
-  program
+  withSocketOptions(program
     .command('ns')
     .description('list namespaces as lsns does, with their relations from ioctl_ns(2): owning user namespace, parent, owner uid')
     .argument('[PID|NAME]', 'a process id, or the name of a service of the running supervisor')
     .option('--json', 'print a JSON array of objects instead of the table')
-    .addHelpText('after', HELP_AFTER)
-    .action((arg: string | undefined, opts: { json?: boolean }) => {
-      const entries = entriesFor(parseOrUsage(arg), procSource());
+    .addHelpText('after', HELP_AFTER))
+    .action(async (arg: string | undefined, opts: SocketFlags & { json?: boolean }) => {
+      const entries = await entriesFor(parseOrUsage(arg), procSource(), opts);
       process.stdout.write(opts.json ? formatJson(entries) : formatTable(entries));
     });
 }

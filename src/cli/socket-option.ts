@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 
 import { loadConfig } from '../config/load';
-import { defaultControlSocket } from '../control/paths';
+import { defaultControlPath } from '../config/supervisor';
 
 export interface SocketFlags {
   socket?: string;
@@ -19,5 +19,5 @@ export function withSocketOptions(cmd: Command): Command {
 export async function resolveSocket(flags: SocketFlags): Promise<string> {
   if (flags.socket) return flags.socket;
   if (flags.config) return (await loadConfig(flags.config)).supervisor.control;
-  return defaultControlSocket();
+  return defaultControlPath();
 }

@@ -5,7 +5,7 @@ import * as net from 'net';
 
 import { addon, initPath } from '../native';
 import { disown, own } from '../process/owned-pids';
-import type { ReadySettings } from './settings';
+import type { ReadyCheck } from '../config/schema';
 
 export interface ReadyProbe {
   /** Host pid of the service's nsvisor-init: probes connect from its network namespace. */
@@ -71,16 +71,25 @@ async function poll(check: () => Promise<boolean>, signal: AbortSignal): Promise
  * Resolves when the service is ready; rejects with a message after `ready.timeout`, or when `signal` aborts
  * (the instance ended or a stop was asked for).
  */
-export async function waitReady(ready: ReadySettings | undefined, probe: ReadyProbe, netIsolated: boolean, signal: AbortSignal): Promise<void> {
+export async function waitReady(ready: ReadyCheck | undefined, probe: ReadyProbe, netIsolated: boolean, signal: AbortSignal): Promise<void> {
   if (!ready) return;
   const pid = netIsolated ? probe.pid : 0;
   let check: Promise<void>;
   let what: string;
-  if (ready.notify) [check, what] = [probe.notified, 'READY=1 on NOTIFY_SOCKET'];
-  else if (ready.tcp !== undefined) [check, what] = [poll(() => tryTcp(pid, ready.tcp!), signal), `a TCP connect to port ${ready.tcp}`];
-  else if (ready.http !== undefined) [check, what] = [poll(() => tryHttp(pid, ready.http!), signal), `an HTTP 2xx from ${ready.http}`];
-  else if (ready.exec !== undefined) [check, what] = [poll(() => tryExec(probe.pid, ready.exec!), signal), `${ready.exec.join(' ')} to exit 0`];
-  else return;
+  switch (ready.type) {
+    case 'notify':
+      [check, what] = [probe.notified, 'READY=1 on NOTIFY_SOCKET'];
+      break;
+    case 'tcp':
+      [check, what] = [poll(() => tryTcp(pid, ready.port), signal), `a TCP connect to port ${ready.port}`];
+      break;
+    case 'http':
+      [check, what] = [poll(() => tryHttp(pid, ready.url), signal), `an HTTP 2xx from ${ready.url}`];
+      break;
+    case 'exec':
+      [check, what] = [poll(() => tryExec(probe.pid, ready.command), signal), `${ready.command.join(' ')} to exit 0`];
+      break;
+  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`not ready within ${ready.timeout} ms (waiting for ${what})`)), ready.timeout);

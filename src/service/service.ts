@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 
+import type { ServiceConfig } from '../config/schema';
 import { addon } from '../native';
 import { hostContext } from '../process/host-context';
 import { IsolatedProcess, startIsolated } from '../process/isolated-process';
@@ -13,7 +14,6 @@ import { Backoff, shouldRestart } from './backoff';
 import { classifyExit, ExitRecord } from './exit-reason';
 import { NotifyChannel, openNotify } from './notify';
 import { waitReady } from './readiness';
-import type { ServiceSettings } from './settings';
 import { assertTransition, ServiceState } from './states';
 
 export interface ServiceEvents {
@@ -59,7 +59,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   private spawning: Promise<IsolatedProcess | null> = Promise.resolve(null);
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  constructor(readonly name: string, readonly settings: ServiceSettings, private readonly runtime: ServiceRuntime) {
+  constructor(readonly name: string, readonly settings: ServiceConfig, private readonly runtime: ServiceRuntime) {
     super();
     this.backoff = new Backoff(settings.restart);
   }
@@ -69,6 +69,20 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.wanted = true;
     if (this.state === 'stopped' || this.state === 'failed') void this.attempt();
     return this.whenRunning();
+  }
+
+  /** Resolves at the first outcome of a start: running, backing off, or failed. */
+  settled(): Promise<void> {
+    const outcome = (s: ServiceState) => s === 'running' || s === 'backoff' || s === 'failed';
+    if (outcome(this.state)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const on = (_n: string, s: ServiceState) => {
+        if (!outcome(s)) return;
+        this.off('state', on);
+        resolve();
+      };
+      this.on('state', on);
+    });
   }
 
   whenRunning(): Promise<void> {
@@ -117,7 +131,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     if (this.starts++ > 0) this.restarts++;
     const abort = (this.attemptAbort = new AbortController());
     const t0 = performance.now();
-    const notify = this.settings.ready?.notify ? openNotify(this.runtime.notifyDir, this.name, (s) => (this.statusText = s)) : null;
+    const notify = this.settings.ready?.type === 'notify' ? openNotify(this.runtime.notifyDir, this.name, (s) => (this.statusText = s)) : null;
     const [outR, outW] = addon.pipe();
     const [errR, errW] = addon.pipe();
     let proc: IsolatedProcess;

@@ -37,7 +37,7 @@ export async function startRun(services: Record<string, unknown>, extra: Record<
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await waitFor(`the control socket (output so far: ${out})`, () => fs.existsSync(socket));
-  const ctl = (args: string[]) => cli([...args, '--socket', socket]);
+  const ctl = (args: string[]) => cli([args[0], '--socket', socket, ...args.slice(1)]);
   return {
     dir, socket, child, exited, ctl,
     output: () => out,

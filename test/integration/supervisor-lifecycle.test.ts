@@ -6,7 +6,7 @@ import * as path from 'path';
 
 import { parseConfigText } from '../../src/config/load';
 import { Supervisor } from '../../src/supervisor';
-import { requireRoot, waitFor } from './helpers';
+import { mainPid, requireRoot, waitFor } from './helpers';
 
 /** A supervisor from YAML-ish objects, with every service's transitions recorded with their times. */
 function supervise(services: Record<string, unknown>) {
@@ -42,7 +42,8 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
       const looper = events.filter((e) => e.name === 'looper');
       const delays: number[] = [];
       for (let i = 0; i < looper.length; i++) {
-        if (looper[i].state === 'backoff') delays.push(looper.slice(i).find((e) => e.state === 'starting')!.t - looper[i].t);
+        const next = looper.slice(i).find((e) => e.state === 'starting');
+        if (looper[i].state === 'backoff' && next) delays.push(next.t - looper[i].t);
       }
       const expected = [100, 200, 400, 400, 400, 100, 200];
       for (let i = 0; i < expected.length; i++) {
@@ -59,18 +60,18 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
   it('restart policies: always restarts a clean exit, on-failure only a failure, never nothing', async () => {
     const { sup, events, cleanup } = supervise({
       always: { command: ['true'], restart: { policy: 'always', delay: '50ms' } },
-      onFailureOk: { command: ['true'], restart: { policy: 'on-failure', delay: '50ms' } },
-      onFailureBad: { command: ['false'], restart: { policy: 'on-failure', delay: '50ms' } },
+      'on-failure-ok': { command: ['true'], restart: { policy: 'on-failure', delay: '50ms' } },
+      'on-failure-bad': { command: ['false'], restart: { policy: 'on-failure', delay: '50ms' } },
       never: { command: ['false'], restart: { policy: 'never' } },
     });
     try {
       void sup.start();
       const starts = (n: string) => events.filter((e) => e.name === n && e.state === 'starting').length;
-      await waitFor('restarts', () => starts('always') >= 3 && starts('onFailureBad') >= 3, 20_000);
-      await waitFor('the others to stop', () => sup.service('onFailureOk').state === 'stopped' && sup.service('never').state === 'stopped');
-      assert.equal(starts('onFailureOk'), 1);
+      await waitFor('restarts', () => starts('always') >= 3 && starts('on-failure-bad') >= 3, 20_000);
+      await waitFor('the others to stop', () => sup.service('on-failure-ok').state === 'stopped' && sup.service('never').state === 'stopped');
+      assert.equal(starts('on-failure-ok'), 1);
       assert.equal(starts('never'), 1);
-      assert.deepEqual(sup.service('onFailureOk').lastExit?.reason, 'completed');
+      assert.deepEqual(sup.service('on-failure-ok').lastExit?.reason, 'completed');
       assert.deepEqual([sup.service('never').lastExit?.reason, sup.service('never').lastExit?.code], ['error', 1]);
     } finally {
       await cleanup();
@@ -124,6 +125,9 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
     try {
       await sup.start();
       const pid = sup.service('stubborn').pid!;
+      const main = await mainPid(pid);
+      const ignored = () => BigInt('0x' + /^SigIgn:\s+(\S+)/m.exec(fs.readFileSync(`/proc/${main}/status`, 'utf8'))![1]);
+      await waitFor('the trap to be set', () => (ignored() & (1n << BigInt(os.constants.signals.SIGTERM - 1))) !== 0n);
       const killed = new Promise<boolean>((r) => sup.on('stopped', (_n, _s, k) => r(k)));
       await sup.service('stubborn').stop();
       assert.equal(await killed, true);

@@ -1,12 +1,8 @@
 // Unit tests of the argument of nsvisor ns (PID, NAME or nothing) and of its command-line handling.
 import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 
 import { CliError } from '../../src/cli/errors';
 import { buildProgram } from '../../src/cli/main';
-import { resolveServicePid } from '../../src/ns/service';
 import { parseTarget } from '../../src/ns/target';
 
 describe('ns target: parseTarget', () => {
@@ -35,36 +31,6 @@ describe('ns target: parseTarget', () => {
   it('refuses an empty argument', () => {
     assert.throws(() => parseTarget(''), RangeError);
     assert.throws(() => parseTarget('  '), RangeError);
-  });
-});
-
-describe('ns target: service names', () => {
-  let dir: string;
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsvisor-ns-'));
-  });
-  after(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('exits 3, naming the socket, when there is no control socket', () => {
-    const sock = path.join(dir, 'missing.sock');
-    assert.throws(
-      () => resolveServicePid('web', sock),
-      (err: unknown) =>
-        err instanceof CliError &&
-        err.exitCode === 3 &&
-        err.message === `ns web: no supervisor control socket at ${sock} (service names need a running \`nsvisor run\`)`,
-    );
-  });
-
-  it('exits 1 when a socket exists, since asking the supervisor is not written yet', () => {
-    const sock = path.join(dir, 'present.sock');
-    fs.writeFileSync(sock, '');
-    assert.throws(
-      () => resolveServicePid('web', sock),
-      (err: unknown) => err instanceof CliError && err.exitCode === 1 && /not implemented yet/.test(err.message),
-    );
   });
 });
 

@@ -21,8 +21,8 @@ describe('status table', () => {
     assert.equal(
       text,
       [
-        'NAME    STATE                  PID   UPTIME  RESTARTS  LAST EXIT          NOTE',
-        'web     running                4242  10m     0         -                  Serving',
+        'NAME    STATE                  PID   UPTIME  RESTARTS  LAST EXIT        NOTE',
+        'web     running                4242  10m     0         -                Serving',
         'worker  backoff (retry in 4s)  -     -       3         error 1, 2s ago',
       ].join('\n'),
     );
