@@ -57,6 +57,15 @@ const signal = z
   .transform((s) => (s.startsWith('SIG') ? s : `SIG${s}`))
   .refine((s) => signalNames.includes(s), { message: 'expected a signal name such as SIGTERM' });
 
+/** SPEC 2 `resources`: the cgroup limits of a service (sizes in bytes after parsing). */
+export const resourcesSchema = z.strictObject({
+  memory: size.optional(),
+  memoryHigh: size.optional(),
+  cpus: z.number().positive('expected a positive number of CPUs, e.g. 0.5').optional(),
+  cpuWeight: z.number().int().min(1).max(10000).optional(),
+  pids: z.number().int().positive('expected a positive number of tasks').optional(),
+});
+
 export const isolationShape = {
   command: z.array(z.string()).min(1, 'expected the command and its arguments, e.g. [/usr/bin/python3, -m, http.server]'),
   env: z.record(z.string(), z.string()).default({}),
@@ -76,6 +85,7 @@ export const isolationShape = {
   mounts: z.array(mount).default([]),
   propagation: z.enum(['private', 'slave', 'shared']).default('private'),
   time: z.strictObject({ boottime: timeOffset.optional(), monotonic: timeOffset.optional() }).optional(),
+  resources: resourcesSchema.optional(),
   stop: z
     .strictObject({ signal: signal.default('SIGTERM'), timeout: duration().default(10_000), drain: duration().default(5_000) })
     .default({ signal: 'SIGTERM', timeout: 10_000, drain: 5_000 }),
