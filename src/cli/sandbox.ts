@@ -113,6 +113,7 @@ async function run(command: string[], flags: Flags): Promise<void> {
   try {
     const r = await sandbox({ ...opts, onStart: (p) => (proc = p) });
     if (r.reason === 'spawn_failed') throw new CliError(r.error ?? 'spawn failed', r.code ?? 125);
+    if (r.reason === 'oom_killed') process.stderr.write(`nsvisor: the OOM killer ended a process of the sandbox${flags.memory ? ` (--memory ${flags.memory})` : ''}\n`);
     process.exitCode = r.code ?? 128 + os.constants.signals[r.signal as NodeJS.Signals];
   } catch (e) {
     if (e instanceof ConfigError || e instanceof SpecError) throw new CliError(e.message, 125);
