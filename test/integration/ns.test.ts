@@ -147,7 +147,7 @@ describe('nsvisor ns against real namespaces (root)', function () {
     const pidLine = lines.find((l) => l.startsWith(`${ns.pid} `));
     assert.ok(pidLine, `no line for the pid namespace ${ns.pid} in:\n${r.stdout}`);
     assert.deepEqual(pidLine.trim().split(/ +/), [
-      String(ns.pid), 'pid', '1', String(sleepPid), 'root', String(ns.user), String(hostPid), '-', 'sleep', '30',
+      String(ns.pid), 'pid', '1', String(sleepPid), 'root', String(ns.user), String(hostPid), '-', 'sleep', '900',
     ]);
     // Every column starts at the same offset on every line.
     const commandAt = lines[0].indexOf('COMMAND');
