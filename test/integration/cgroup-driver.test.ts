@@ -125,9 +125,9 @@ describe(`cgroups: the ${detectLayout().kind} driver on the real kernel`, functi
     }
     // v1: a memory limit below what the cgroup already holds cannot be reclaimed down to.
     let cg!: CgroupHandle;
-    const hog = 'x=$(head -c 20000000 /dev/zero | tr "\\0" a); echo ready; exec sleep 60';
-    await withSandbox({ command: ['sh', '-c', hog], resources: { memory: 128 * MI }, cgroupRoot: root, onCgroup: (h) => (cg = h) }, async () => {
-      await waitFor('the hog', () => Number(kernelFile(cg, 'memory.usage_in_bytes')) > 20 * MI);
+    const hog = [process.execPath, '-e', 'globalThis.keep = Buffer.alloc(48 << 20, 1); setInterval(() => {}, 1000)'];
+    await withSandbox({ command: hog, resources: { memory: 160 * MI }, cgroupRoot: root, onCgroup: (h) => (cg = h) }, async () => {
+      await waitFor('the hog', () => Number(kernelFile(cg, 'memory.usage_in_bytes')) > 48 * MI);
       assert.throws(() => cg.setLimits({ memory: 1 * MI }), /memory\.limit_in_bytes: write "1048576": Device or resource busy/);
     });
     assert.throws(() => d.create('v1-high', { memoryHigh: MI }), /memory\.high exists only on cgroup v2/);
