@@ -117,10 +117,13 @@ describe(`cgroups: the ${detectLayout().kind} driver on the real kernel`, functi
   it('a limit the kernel refuses is an error naming the file and the value', async () => {
     const d = openCgroups({ root });
     if (isV2()) {
-      // A sub-root whose parent hands no controllers down: the cpu controller is not there.
-      const inner = openCgroups({ root: `${root}/bare` });
-      assert.throws(() => inner.create('x', { cpus: 1 }), (e: Error) => e instanceof CgroupError && /bare\/cgroup\.subtree_control: the cpu controller is not enabled/.test(e.message));
-      await inner.removeRoot();
+      // A root whose parent (made by mkdir -p, never given controllers) hands none down: no cpu controller there.
+      const inner = openCgroups({ root: `${root}-bare/inner` });
+      try {
+        assert.throws(() => inner.create('x', { cpus: 1 }), (e: Error) => e instanceof CgroupError && /-bare\/inner\/cgroup\.subtree_control: the cpu controller is not enabled/.test(e.message));
+      } finally {
+        await removeTestRoot(`${root}-bare`);
+      }
       return;
     }
     // v1: a memory limit below what the cgroup already holds cannot be reclaimed down to.
