@@ -100,10 +100,13 @@ export function cgroupStatsMarkdown(r: CgroupStatsResult): string {
   ].join('\n');
 }
 
+/** Result file base name: a run inside v2vm (pure v2 kernel, emulated CPU) keeps its own files. */
+export const resultName = process.env.V2VM ? 'cgroup-stats-v2vm' : 'cgroup-stats';
+
 export function writeCgroupStats(r: CgroupStatsResult): void {
   fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(path.join(resultsDir, 'cgroup-stats.json'), JSON.stringify({ machine: machineInfo(), ...r }, null, 2) + '\n');
-  fs.writeFileSync(path.join(resultsDir, 'cgroup-stats.md'), cgroupStatsMarkdown(r));
+  fs.writeFileSync(path.join(resultsDir, `${resultName}.json`), JSON.stringify({ machine: machineInfo(), ...r }, null, 2) + '\n');
+  fs.writeFileSync(path.join(resultsDir, `${resultName}.md`), cgroupStatsMarkdown(r));
 }
 
 if (require.main === module) {
@@ -111,7 +114,7 @@ if (require.main === module) {
   measureCgroupStats({ cgroups: Number(process.env.BENCH_CGROUPS ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) })
     .then((r) => {
       writeCgroupStats(r);
-      process.stdout.write(cgroupStatsMarkdown(r) + `written: bench/results/cgroup-stats.json, cgroup-stats.md\n`);
+      process.stdout.write(cgroupStatsMarkdown(r) + `written: bench/results/${resultName}.json, ${resultName}.md\n`);
     })
     .catch((e: Error) => {
       process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { measureCgroupStats, writeCgroupStats, cgroupStatsMarkdown } from './cgroup-stats';
+import { cgroupStatsMarkdown, measureCgroupStats, resultName, writeCgroupStats } from './cgroup-stats';
 import { measureInitMemory } from './init-memory';
 import { machineInfo } from './machine';
 import { BenchResults, json, markdown, textSummary } from './report';
@@ -28,7 +28,7 @@ async function cgroupStats(): Promise<void> {
   const r = await measureCgroupStats({ cgroups: Number(process.env.BENCH_CGROUPS ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
   writeCgroupStats(r);
   process.stdout.write(cgroupStatsMarkdown(r) + '\n');
-  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/cgroup-stats.json, cgroup-stats.md\n`);
+  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${resultName}.json, ${resultName}.md\n`);
 }
 
 async function main(): Promise<void> {

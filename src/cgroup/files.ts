@@ -1,6 +1,5 @@
 // Reading and writing cgroup files with errors that name the file and the value, and the small waits cgroups need.
 import * as fs from 'fs';
-import * as os from 'os';
 
 /** A cgroup operation that failed: the message names the file, what was written, and the kernel's reason. */
 export class CgroupError extends Error {
@@ -10,22 +9,18 @@ export class CgroupError extends Error {
   }
 }
 
-function reason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  const n = os.constants.errno[err.code as keyof typeof os.constants.errno];
-  // Node's messages carry the syscall and path again; the errno's text is what the reader needs.
-  return n ? strerror(n, err.code!) : err.message;
-}
-
+/** The kernel's reason in words ("Device or resource busy"), as strerror(3) gives it. */
 const TEXT: Record<string, string> = {
   EBUSY: 'Device or resource busy', EINVAL: 'Invalid argument', ENOENT: 'No such file or directory',
   EACCES: 'Permission denied', EPERM: 'Operation not permitted', ENOTSUP: 'Operation not supported',
   EOPNOTSUPP: 'Operation not supported', ENOSPC: 'No space left on device', EEXIST: 'File exists',
   ENOTEMPTY: 'Directory not empty', ESRCH: 'No such process', EROFS: 'Read-only file system',
+  EAGAIN: 'Resource temporarily unavailable', ENODEV: 'No such device', E2BIG: 'Argument list too long',
 };
 
-function strerror(_n: number, code: string): string {
-  return TEXT[code] ?? code;
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return (err.code && TEXT[err.code]) ?? err.code ?? err.message;
 }
 
 export function writeFile(file: string, value: string): void {
