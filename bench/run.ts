@@ -1,7 +1,8 @@
-// Entry point of `npm run bench`: spawn latency and nsvisor-init memory, summary to stdout, results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, nsvisor-init memory and cgroup stats collection; summary to stdout, results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { cgroupStatsMarkdown, measureCgroupStats, resultName, writeCgroupStats } from './cgroup-stats';
 import { measureInitMemory } from './init-memory';
 import { machineInfo } from './machine';
 import { BenchResults, json, markdown, textSummary } from './report';
@@ -20,8 +21,19 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
 const SEED = 20240601;
 const MEMORY_INSTANCES = 20;
 
+/** BENCH_ONLY=cgroup-stats runs only the cgroup stats collection benchmark. */
+const ONLY = process.env.BENCH_ONLY;
+
+async function cgroupStats(): Promise<void> {
+  const r = await measureCgroupStats({ cgroups: Number(process.env.BENCH_CGROUPS ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
+  writeCgroupStats(r);
+  process.stdout.write(cgroupStatsMarkdown(r) + '\n');
+  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${resultName}.json, ${resultName}.md\n`);
+}
+
 async function main(): Promise<void> {
-  if (process.geteuid!() !== 0) throw new Error('the bench needs root (it creates namespaces and mounts)');
+  if (process.geteuid!() !== 0) throw new Error('the bench needs root (it creates namespaces, mounts and cgroups)');
+  if (ONLY === 'cgroup-stats') return cgroupStats();
   const t0 = Date.now();
   const machine = machineInfo();
   process.stderr.write(`spawn latency: ${WARMUP} warm-up + ${ROUNDS} rounds\n`);
@@ -48,6 +60,8 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(resultsDir, 'bench.md'), markdown(results));
   process.stdout.write(textSummary(results) + '\n\n');
   process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/bench.json, bench.md\n`);
+  process.stderr.write('cgroup stats collection\n');
+  await cgroupStats();
 }
 
 main().catch((e: Error) => {

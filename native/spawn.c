@@ -34,6 +34,9 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 #ifndef CLONE_CLEAR_SIGHAND
 #define CLONE_CLEAR_SIGHAND 0x100000000ULL
 #endif
@@ -372,6 +375,11 @@ long nsv_spawn_start(struct nsv_spawn_req *req, void *stack, unsigned long stack
   args.exit_signal = SIGCHLD;
   args.stack = (uint64_t)(uintptr_t)stack;
   args.stack_size = stack_size;
+  if (req->cgroup_fd >= 0) {
+    /* The child's first instruction already runs in the service's cgroup (v2 hierarchy). */
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)req->cgroup_fd;
+  }
 
   /* No handler of the supervisor may run in the child before it resets them: block everything across clone3. */
   sigfillset(&all);

@@ -32,6 +32,7 @@ struct nsv_spawn_req {
   int unshare_time;           /* unshare(CLONE_NEWTIME) after the go, then write the offsets */
   struct nsv_time_offset monotonic, boottime;
   int unshare_cgroup;         /* unshare(CLONE_NEWCGROUP) after the go (the supervisor placed us by then) */
+  int cgroup_fd;              /* -1, or a cgroup2 directory fd: clone3(CLONE_INTO_CGROUP) starts the child in it */
   int become_root;            /* new user ns with 0 mapped: setresgid/setresuid(0) once the maps are written */
   int clear_groups;           /* setgroups(0, NULL): drop the host's supplementary groups (setgroups allowed) */
 

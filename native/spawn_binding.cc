@@ -71,6 +71,9 @@ static void Fill(SpawnJob &job, Napi::Object spec) {
   TimeOffset(spec, "monotonic", &r.monotonic);
   TimeOffset(spec, "boottime", &r.boottime);
   r.unshare_cgroup = BoolProp(spec, "unshareCgroup");
+  Napi::Value cg = spec.Get("cgroupFd");
+  r.cgroup_fd = cg.IsNumber() ? cg.As<Napi::Number>().Int32Value() : -1;
+  if (!cg.IsNumber() && !cg.IsNull() && !cg.IsUndefined()) throw Napi::TypeError::New(env, "cgroupFd: expected an fd or null");
   r.become_root = BoolProp(spec, "becomeRoot");
   r.clear_groups = BoolProp(spec, "clearGroups");
   Napi::Array stdio = spec.Get("stdio").As<Napi::Array>();

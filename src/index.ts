@@ -7,3 +7,4 @@ export { loadConfig, resolveConfigSource } from './config/load';
 export type { ConfigSource } from './config/load';
 export { validateConfig, dependencyOrder } from './config/schema';
 export type { Config, ConfigInput, ServiceConfig, SupervisorConfig, NetworkConfig, ReadyCheck, ListenAddress, HostPort } from './config/schema';
+export * as cgroups from './cgroup';

@@ -32,6 +32,8 @@ export interface SpawnRequest {
   monotonic: TimeOffsetRequest;
   boottime: TimeOffsetRequest;
   unshareCgroup: boolean;
+  /** A cgroup2 directory fd: clone3(CLONE_INTO_CGROUP) starts the child in that cgroup. Absent/null: the caller's. */
+  cgroupFd?: number | null;
   /** In a new user namespace that maps 0: become its root once the maps are written. */
   becomeRoot: boolean;
   /** Drop the caller's supplementary groups (only where setgroups is allowed). */

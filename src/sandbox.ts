@@ -1,4 +1,6 @@
 // The library's one-shot: run a command in new namespaces under nsvisor-init and wait for it (SPEC section 7).
+import { CgroupHandle, openCgroups } from './cgroup';
+import { CgroupError } from './cgroup/files';
 import { IsolationInput, isolationSchema } from './config/isolation';
 import { parseOrThrow } from './config/issues';
 import { hostContext } from './process/host-context';
@@ -17,9 +19,16 @@ export interface SandboxOptions extends IsolationInput {
   baseEnv?: Record<string, string | undefined>;
   /** Called with the running process once the command has executed (to signal it, for example). */
   onStart?: (proc: import('./process/isolated-process').IsolatedProcess) => void;
+  /**
+   * Cgroup root ("/nsvisor" in each hierarchy by default, or $NSVISOR_CGROUP_ROOT). The sandbox gets a cgroup
+   * <root>/sandbox-PID-N when `resources` are set or a root is given; it is removed when the command has ended.
+   */
+  cgroupRoot?: string;
+  /** Called with the sandbox's cgroup once created (tests read its files). */
+  onCgroup?: (cgroup: CgroupHandle) => void;
 }
 
-export type ExitReason = 'completed' | 'error' | 'signaled' | 'spawn_failed';
+export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed';
 
 export interface SandboxResult {
   code: number | null;
@@ -31,19 +40,41 @@ export interface SandboxResult {
   error?: string;
 }
 
+let sandboxes = 0;
+
+function wantsCgroup(resources: object | undefined, root: string | undefined): boolean {
+  return (resources !== undefined && Object.values(resources).some((v) => v !== undefined)) || root !== undefined || !!process.env.NSVISOR_CGROUP_ROOT;
+}
+
 export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
-  const { name, mapRoot, stdio, baseEnv, onStart, ...keys } = options;
+  const { name, mapRoot, stdio, baseEnv, onStart, cgroupRoot, onCgroup, ...keys } = options;
   const iso = parseOrThrow(isolationSchema, keys);
   const plan = buildSpawnPlan(iso, hostContext({ name: name ?? 'sandbox', mapRoot: !!mapRoot, stdio, baseEnv, defaultCwd: process.cwd() }));
-  let proc;
-  try {
-    proc = await startIsolated(plan);
-  } catch (e) {
-    if (!(e instanceof SpawnError)) throw e;
-    return { code: e.exitCode, signal: null, pid: e.pid, reason: 'spawn_failed', error: e.message };
+  let cgroup: CgroupHandle | undefined;
+  if (wantsCgroup(iso.resources, cgroupRoot)) {
+    try {
+      cgroup = openCgroups({ root: cgroupRoot }).create(`sandbox-${process.pid}-${++sandboxes}`, iso.resources ?? {});
+    } catch (e) {
+      if (!(e instanceof CgroupError)) throw e;
+      return { code: 125, signal: null, pid: 0, reason: 'spawn_failed', error: e.message };
+    }
+    onCgroup?.(cgroup);
   }
-  onStart?.(proc);
-  const end = await proc.exited;
-  const reason: ExitReason = end.signal ? 'signaled' : end.code === 0 ? 'completed' : 'error';
-  return { code: end.code, signal: end.signal, pid: proc.pid, reason };
+  try {
+    let proc;
+    try {
+      proc = await startIsolated(plan, cgroup?.placement);
+    } catch (e) {
+      if (!(e instanceof SpawnError)) throw e;
+      return { code: e.exitCode, signal: null, pid: e.pid, reason: 'spawn_failed', error: e.message };
+    }
+    onStart?.(proc);
+    const end = await proc.exited;
+    // Whichever process of the sandbox the OOM killer chose, the sandbox ended because of it.
+    const oom = cgroup !== undefined && cgroup.oomKills() > 0;
+    const reason: ExitReason = oom ? 'oom_killed' : end.signal ? 'signaled' : end.code === 0 ? 'completed' : 'error';
+    return { code: end.code, signal: end.signal, pid: proc.pid, reason };
+  } finally {
+    await cgroup?.destroy();
+  }
 }

@@ -33,6 +33,18 @@ interface Flags {
   env: string[];
   cwd?: string;
   drain?: string;
+  memory?: string;
+  cpus?: string;
+  pids?: string;
+  cgroupRoot?: string;
+}
+
+function positiveNumber(flag: string, text: string, integer: boolean): number {
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} ${text}: expected a positive ${integer ? 'whole ' : ''}number`);
+  }
+  return n;
 }
 
 function parseBind(spec: string) {
@@ -81,6 +93,14 @@ export function optionsFromFlags(flags: Flags, command: string[]): SandboxOption
     opts.isolate = [...new Set([...(opts.isolate ?? ['pid', 'mount', 'uts', 'ipc', 'cgroup']), 'net' as const])];
   }
   if (flags.drain) opts.stop = { drain: flags.drain };
+  if (flags.memory || flags.cpus || flags.pids) {
+    opts.resources = {
+      memory: flags.memory,
+      cpus: flags.cpus === undefined ? undefined : positiveNumber('--cpus', flags.cpus, false),
+      pids: flags.pids === undefined ? undefined : positiveNumber('--pids', flags.pids, true),
+    };
+  }
+  if (flags.cgroupRoot) opts.cgroupRoot = flags.cgroupRoot;
   return opts;
 }
 
@@ -93,6 +113,7 @@ async function run(command: string[], flags: Flags): Promise<void> {
   try {
     const r = await sandbox({ ...opts, onStart: (p) => (proc = p) });
     if (r.reason === 'spawn_failed') throw new CliError(r.error ?? 'spawn failed', r.code ?? 125);
+    if (r.reason === 'oom_killed') process.stderr.write(`nsvisor: the OOM killer ended a process of the sandbox${flags.memory ? ` (--memory ${flags.memory})` : ''}\n`);
     process.exitCode = r.code ?? 128 + os.constants.signals[r.signal as NodeJS.Signals];
   } catch (e) {
     if (e instanceof ConfigError || e instanceof SpecError) throw new CliError(e.message, 125);
@@ -125,6 +146,10 @@ export function register(program: Command): void {
     .option('--net <none>', 'new network namespace with only lo up')
     .option('--env <K=V>', 'set a variable for CMD (repeatable; the rest of the environment is inherited)', collect, [])
     .option('--cwd <dir>', 'working directory inside (default: the current one, or / with --rootfs)')
+    .option('--memory <size>', 'memory limit of the sandbox\'s cgroup, e.g. 256Mi (OOM kill: reason oom_killed)')
+    .option('--cpus <n>', 'CPU time limit in CPUs, e.g. 0.5')
+    .option('--pids <n>', 'limit on the number of tasks')
+    .option('--cgroup-root <path>', 'cgroup root the sandbox\'s cgroup goes under (default $NSVISOR_CGROUP_ROOT or /nsvisor)')
     .option('--drain <duration>', 'after CMD exits, how long what is left may take to stop (default 5s)')
     .addHelpText(
       'after',
@@ -136,7 +161,8 @@ Examples:
   nsvisor sandbox -- sh -c 'echo $$; hostname'           # prints 2 and "sandbox"
   nsvisor sandbox --map-root --net none -- id             # works without root
   nsvisor sandbox --rootfs /srv/alpine --bind /data:/data:ro -- /bin/sh
-  nsvisor sandbox --boottime fromZero -- cat /proc/uptime`,
+  nsvisor sandbox --boottime fromZero -- cat /proc/uptime
+  nsvisor sandbox --memory 64Mi --cpus 0.5 --pids 64 -- sh -c 'cat /proc/self/cgroup'`,
     )
     .action(async (command: string[], flags: Flags) => {
       const isolate = flags.isolate?.split(',').filter((n) => n && !(NAMESPACES as readonly string[]).includes(n));

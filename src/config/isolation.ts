@@ -64,6 +64,18 @@ const signal = z
   .transform((s) => (s.startsWith('SIG') ? s : `SIG${s}`))
   .refine((s) => signalNames.includes(s), { message: 'expected a signal name such as SIGTERM' });
 
+const positiveSize = size.refine((n) => n > 0, { message: 'expected a size above 0' });
+const oneTo10000 = 'expected an integer from 1 to 10000';
+
+/** SPEC 2 `resources`: the cgroup limits of a service (sizes in bytes after parsing). */
+export const resourcesSchema = z.strictObject({
+  memory: positiveSize.optional(),
+  memoryHigh: positiveSize.optional(),
+  cpus: z.number().positive('expected a positive number of CPUs, e.g. 0.5').optional(),
+  cpuWeight: z.number().int(oneTo10000).min(1, oneTo10000).max(10000, oneTo10000).optional(),
+  pids: z.number().int('expected a positive number of tasks').positive('expected a positive number of tasks').optional(),
+});
+
 export const isolationShape = {
   command: z.array(z.string()).min(1, 'expected the command and its arguments, e.g. [/usr/bin/python3, -m, http.server]'),
   env: z.record(z.string(), z.string()).default({}),
@@ -83,6 +95,7 @@ export const isolationShape = {
   mounts: z.array(mount).default([]),
   propagation: z.enum(['private', 'slave', 'shared']).default('private'),
   time: z.strictObject({ boottime: timeOffset.optional(), monotonic: timeOffset.optional() }).optional(),
+  resources: resourcesSchema.optional(),
   stop: z
     .strictObject({ signal: signal.default('SIGTERM'), timeout: duration().default(10_000), drain: duration().default(5_000) })
     .default({ signal: 'SIGTERM', timeout: 10_000, drain: 5_000 }),

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 import { parseListen, parseIPv4, ListenAddress } from './addresses';
-import { duration, isolationShape, size } from './isolation';
+import { duration, isolationShape, resourcesSchema } from './isolation';
 
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const NETWORK_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
@@ -14,18 +14,6 @@ export const serviceName = z
 export const networkName = z
   .string()
   .regex(NETWORK_NAME, 'expected a bridge name of at most 15 letters, digits, "_", "-" or ".", starting with a letter');
-
-const positiveInt = z.number().int('expected a positive integer').positive('expected a positive integer');
-
-const positiveSize = size.refine((n) => n > 0, { message: 'expected a size above 0' });
-
-const resources = z.strictObject({
-  memory: positiveSize.optional(),
-  memoryHigh: positiveSize.optional(),
-  cpus: z.number().positive('expected a positive number of CPUs, e.g. 0.5').optional(),
-  cpuWeight: z.number().int('expected an integer from 1 to 10000').min(1, 'expected an integer from 1 to 10000').max(10000, 'expected an integer from 1 to 10000').optional(),
-  pids: positiveInt.optional(),
-});
 
 const network = z.strictObject({
   attach: z.string().optional(),
@@ -85,7 +73,7 @@ const ready = z
 
 export const serviceSchema = z.strictObject({
   ...isolationShape,
-  resources: resources.prefault({}),
+  resources: resourcesSchema.prefault({}),
   network: network.optional().describe('needs "net" in isolate: attach to a declared network, or move in a host device'),
   listen: z.array(listen).default([]).describe('sockets the supervisor holds and passes (LISTEN_FDS): tcp://HOST:PORT or unix:///PATH'),
   restart: restart.prefault({}),

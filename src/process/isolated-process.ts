@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 
+import type { Placement } from '../cgroup/driver';
 import { addon, SpawnedChild } from '../native';
 import type { SpawnPlan } from '../spec/spawn-spec';
 import { disown, own } from './owned-pids';
@@ -64,6 +65,30 @@ function writeIdMaps(pid: number, plan: SpawnPlan): void {
   }
 }
 
+/** Opens the cgroup2 directory the child is cloned into (CLONE_INTO_CGROUP). */
+function openCgroupDir(dir: string): number {
+  try {
+    return fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch (e) {
+    throw new SpawnError('open', dir, errnoOf(e), 125);
+  }
+}
+
+function errnoOf(e: unknown): number {
+  return os.constants.errno[(e as NodeJS.ErrnoException).code as keyof typeof os.constants.errno] ?? 0;
+}
+
+/** v1: the parent moves the child into each controller's cgroup while it waits for the go byte. */
+function writeCgroupProcs(pid: number, placement: Placement | undefined): void {
+  for (const file of placement?.procsFiles ?? []) {
+    try {
+      fs.writeFileSync(file, String(pid));
+    } catch (e) {
+      throw new SpawnError('write cgroup.procs', file, errnoOf(e), 125);
+    }
+  }
+}
+
 /** What a failed step was working on, in the user's words. */
 function subjectOf(plan: SpawnPlan, rec: Extract<StatusRecord, { kind: 'error' }>): string | null {
   const r = plan.request;
@@ -109,13 +134,17 @@ function readStatus(child: SpawnedChild, onInitStarted: () => void): Promise<Ext
  * Starts the plan. Resolves once the service command has been executed, with the running process;
  * rejects with a SpawnError after everything the attempt created has ended.
  */
-export async function startIsolated(plan: SpawnPlan): Promise<IsolatedProcess> {
+export async function startIsolated(plan: SpawnPlan, placement?: Placement): Promise<IsolatedProcess> {
   let child: SpawnedChild;
+  const cgroupFd = placement?.cloneInto ? openCgroupDir(placement.cloneInto) : null;
   try {
-    child = addon.spawn(plan.request);
+    child = addon.spawn({ ...plan.request, cgroupFd });
   } catch (e) {
     const err = e as Error & { syscall?: string; errno?: number };
-    throw new SpawnError(err.syscall ?? 'clone3', null, err.errno ?? 0, 125);
+    const syscall = err.syscall ?? 'clone3';
+    throw new SpawnError(syscall, syscall === 'clone3' && cgroupFd !== null ? `CLONE_INTO_CGROUP ${placement!.cloneInto}` : null, err.errno ?? 0, 125);
+  } finally {
+    if (cgroupFd !== null) fs.closeSync(cgroupFd);
   }
   let released = false;
   const release = () => {
@@ -134,6 +163,7 @@ export async function startIsolated(plan: SpawnPlan): Promise<IsolatedProcess> {
   const status = readStatus(child, release);
   try {
     writeIdMaps(child.pid, plan);
+    writeCgroupProcs(child.pid, placement);
     fs.writeSync(child.syncFd, 'g');
   } catch (e) {
     fs.closeSync(child.syncFd); // EOF without the go byte: the child gives up

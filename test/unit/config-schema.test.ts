@@ -44,7 +44,7 @@ const BROKEN: [what: string, input: unknown, expected: string[]][] = [
   ['wrong type', web({ resources: { cpus: 'two' } }), ['services.web.resources.cpus: expected a number, got "two"']],
   ['cpus not positive', web({ resources: { cpus: 0 } }), ['services.web.resources.cpus: expected a positive number of CPUs, e.g. 0.5']],
   ['cpuWeight range', web({ resources: { cpuWeight: 20000 } }), ['services.web.resources.cpuWeight: expected an integer from 1 to 10000']],
-  ['pids fraction', web({ resources: { pids: 1.5 } }), ['services.web.resources.pids: expected a positive integer']],
+  ['pids fraction', web({ resources: { pids: 1.5 } }), ['services.web.resources.pids: expected a positive number of tasks']],
   ['zero memory', web({ resources: { memory: 0 } }), ['services.web.resources.memory: expected a size above 0']],
   [
     'the same address or socket twice',

@@ -24,6 +24,15 @@ describe('sandbox flags', () => {
     assert.equal(o.baseEnv, process.env, 'the sandbox inherits the caller environment');
   });
 
+  it('--memory, --cpus and --pids become resources; --cgroup-root the cgroup root', () => {
+    const o = optionsFromFlags({ ...base, memory: '64Mi', cpus: '0.5', pids: '10', cgroupRoot: '/nsvisor-x' }, ['cmd']);
+    assert.deepEqual(o.resources, { memory: '64Mi', cpus: 0.5, pids: 10 });
+    assert.equal(o.cgroupRoot, '/nsvisor-x');
+    assert.equal(optionsFromFlags(base, ['cmd']).resources, undefined, 'no limits, no cgroup');
+    assert.throws(() => optionsFromFlags({ ...base, pids: '0' }, ['cmd']), /--pids 0: expected a positive whole number/);
+    assert.throws(() => optionsFromFlags({ ...base, cpus: 'half' }, ['cmd']), /--cpus half: expected a positive number/);
+  });
+
   it('--net none adds a network namespace to the isolate list', () => {
     assert.deepEqual(optionsFromFlags({ ...base, net: 'none' }, ['x']).isolate, ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net']);
     assert.deepEqual(optionsFromFlags({ ...base, isolate: 'uts', net: 'none' }, ['x']).isolate, ['uts', 'net']);

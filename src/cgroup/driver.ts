@@ -1,0 +1,65 @@
+// The one cgroup driver interface the sandbox and the supervisor use, whatever the host's layout.
+import type { Layout } from './detect';
+import type { Limits } from './limits';
+
+/** How a new process gets into a service's cgroup before its first instruction. */
+export interface Placement {
+  /** A cgroup2 directory: open it and pass the fd to clone3 (CLONE_INTO_CGROUP). Null on pure v1. */
+  cloneInto: string | null;
+  /** cgroup.procs files (v1) the parent writes the child's pid into before letting it go. */
+  procsFiles: string[];
+}
+
+/** What the stats worker reads: the kind of files and the directory of each hierarchy. */
+export interface StatsTarget {
+  kind: 'v2' | 'v1';
+  /** v2: { v2: dir }; v1: { memory, cpu, cpuacct, pids, unified? } directories. */
+  dirs: Record<string, string>;
+}
+
+/** One service's cgroup (in each hierarchy the layout has). */
+export interface CgroupHandle {
+  readonly name: string;
+  /** The cgroup's path inside each hierarchy, as /proc/PID/cgroup shows it: "/nsvisor/web". */
+  readonly path: string;
+  readonly placement: Placement;
+  readonly statsTarget: StatsTarget;
+  /** Every directory of this cgroup, one per hierarchy. */
+  readonly dirs: string[];
+  setLimits(limits: Limits): void;
+  /** The OOM killer's kill count for this cgroup (memory.events oom_kill / memory.oom_control oom_kill). */
+  oomKills(): number;
+  /** Host pids of the processes in the cgroup. */
+  pids(): number[];
+  freeze(): Promise<void>;
+  thaw(): void;
+  /** SIGKILLs everything in the cgroup (atomically where the kernel can) and waits until it is empty. */
+  kill(): Promise<void>;
+  /** kill(), then removes the cgroup from every hierarchy. */
+  destroy(): Promise<void>;
+}
+
+export interface CgroupDriver {
+  readonly layout: Layout;
+  /** The root as configured: "/nsvisor", or "self". */
+  readonly root: string;
+  /** The root's path inside each hierarchy (for "self", our own cgroup's). */
+  readonly rootPath: string;
+  /** Creates <root>/<name> with the limits applied; an error names the file the kernel refused. */
+  create(name: string, limits: Limits): CgroupHandle;
+  /** The handle of an existing <root>/<name> (it is not checked to exist). */
+  open(name: string): CgroupHandle;
+  /** Names of the service cgroups under the root. */
+  list(): string[];
+  /** Kills and removes every service cgroup under the root (left over from a crashed supervisor); returns their names. */
+  cleanupStale(): Promise<string[]>;
+  /** cleanupStale(), then removes the root itself (tests and benchmarks with a root of their own). */
+  removeRoot(): Promise<void>;
+}
+
+/** A service name usable as a cgroup directory. */
+export function checkName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || name.length > 200) {
+    throw new Error(`cgroup name "${name}": expected letters, digits, "_", "." and "-"`);
+  }
+}

@@ -1,0 +1,128 @@
+// Reading and writing cgroup files with errors that name the file and the value, and the small waits cgroups need.
+import * as fs from 'fs';
+
+/** A cgroup operation that failed: the message names the file, what was written, and the kernel's reason. */
+export class CgroupError extends Error {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+    this.name = 'CgroupError';
+  }
+}
+
+/** The kernel's reason in words ("Device or resource busy"), as strerror(3) gives it. */
+const TEXT: Record<string, string> = {
+  EBUSY: 'Device or resource busy', EINVAL: 'Invalid argument', ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied', EPERM: 'Operation not permitted', ENOTSUP: 'Operation not supported',
+  EOPNOTSUPP: 'Operation not supported', ENOSPC: 'No space left on device', EEXIST: 'File exists',
+  ENOTEMPTY: 'Directory not empty', ESRCH: 'No such process', EROFS: 'Read-only file system',
+  EAGAIN: 'Resource temporarily unavailable', ENODEV: 'No such device', E2BIG: 'Argument list too long',
+};
+
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return (err.code && TEXT[err.code]) ?? err.code ?? err.message;
+}
+
+export function writeFile(file: string, value: string): void {
+  try {
+    fs.writeFileSync(file, value);
+  } catch (e) {
+    throw new CgroupError(`${file}: write "${value}": ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+  }
+}
+
+export function readFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CgroupError(`${file}: read: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+  }
+}
+
+/** The file's text, or null when it does not exist. */
+export function readIfExists(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CgroupError(`${file}: read: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+  }
+}
+
+export function exists(p: string): boolean {
+  return fs.existsSync(p);
+}
+
+export function mkdir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new CgroupError(`${dir}: mkdir: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+  }
+}
+
+/** Pids listed in a cgroup.procs file (empty when the cgroup is gone). */
+export function pidsIn(procsFile: string): number[] {
+  const text = readIfExists(procsFile) ?? '';
+  return text.split('\n').filter(Boolean).map(Number);
+}
+
+/** Sub-cgroups of a cgroup directory. */
+export function children(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new CgroupError(`${dir}: readdir: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `done()` or the timeout; returns whether it got done. */
+export async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+}
+
+/**
+ * Removes a cgroup directory and its sub-cgroups, deepest first. A cgroup whose last task is
+ * still being released answers EBUSY for a moment: retried until the timeout.
+ */
+export async function removeTree(dir: string, timeoutMs = 5000): Promise<void> {
+  for (const c of children(dir)) await removeTree(`${dir}/${c}`, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || Date.now() > deadline) throw new CgroupError(`${dir}: rmdir: ${reason(e)}`, code);
+      await sleep(10);
+    }
+  }
+}
+
+/** SIGKILL to a pid that belongs to a cgroup of ours; a pid that is already gone is fine. */
+export function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/** rmdir of a cgroup that never held a process (undoing a failed create); errors are left to cleanupStale. */
+export function removeEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    /* cleanupStale removes it later */
+  }
+}

@@ -1,0 +1,53 @@
+// Collects cgroup stats on a piscina pool of worker threads, in batches, so the event loop stays free.
+import * as os from 'os';
+import * as path from 'path';
+import { Piscina } from 'piscina';
+
+import type { StatsTarget } from './driver';
+import type { CgroupStats } from './stats';
+
+const TASK_FILE = path.resolve(__dirname, '..', 'workers', 'cgroup-stats.js');
+
+export interface StatsPoolOptions {
+  /** Worker threads; default min(2, CPUs). */
+  threads?: number;
+  /** Cgroups per task; default 50. */
+  batch?: number;
+}
+
+export class StatsPool {
+  private readonly pool: Piscina;
+  private readonly batch: number;
+
+  constructor(opts: StatsPoolOptions = {}) {
+    const threads = opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism()));
+    this.pool = new Piscina({ filename: TASK_FILE, minThreads: threads, maxThreads: threads, idleTimeout: 30_000 });
+    this.batch = opts.batch ?? 50;
+  }
+
+  /** Stats of each target, in order. */
+  async collect(targets: StatsTarget[]): Promise<CgroupStats[]> {
+    const tasks: Promise<CgroupStats[]>[] = [];
+    for (let i = 0; i < targets.length; i += this.batch) tasks.push(this.pool.run(targets.slice(i, i + this.batch)));
+    return (await Promise.all(tasks)).flat();
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+let shared: StatsPool | null = null;
+
+/** The process-wide pool (created on first use). */
+export function statsPool(): StatsPool {
+  shared ??= new StatsPool();
+  return shared;
+}
+
+/** Ends the process-wide pool, if any (tests, shutdown). */
+export async function closeStatsPool(): Promise<void> {
+  const p = shared;
+  shared = null;
+  await p?.close();
+}

@@ -1,0 +1,168 @@
+// The cgroup v2 driver: one unified tree, limits through memory.max/cpu.max/pids.max, kill through cgroup.kill.
+import * as path from 'path';
+
+import type { Layout } from './detect';
+import { CgroupDriver, CgroupHandle, checkName, Placement, StatsTarget } from './driver';
+import { children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
+import { controllersFor, Limits, v2Writes } from './limits';
+import { parseFlatKeyed } from './stats';
+
+/** The leaf a "self" supervisor moves itself into: v2 allows no processes in a cgroup with children. */
+export const SUPERVISOR_LEAF = 'supervisor';
+
+const WANTED = ['cpu', 'memory', 'pids'];
+
+function words(text: string | null): string[] {
+  return (text ?? '').split(/\s+/).filter(Boolean);
+}
+
+/** One service cgroup in a v2 tree. */
+export class V2Cgroup implements CgroupHandle {
+  readonly placement: Placement;
+  readonly statsTarget: StatsTarget;
+  readonly dirs: string[];
+
+  constructor(readonly name: string, readonly path: string, readonly dir: string) {
+    this.placement = { cloneInto: dir, procsFiles: [] };
+    this.statsTarget = { kind: 'v2', dirs: { v2: dir } };
+    this.dirs = [dir];
+  }
+
+  /** Controllers the parent hands down to this cgroup. */
+  controllers(): string[] {
+    return words(readIfExists(`${this.dir}/cgroup.controllers`));
+  }
+
+  setLimits(limits: Limits): void {
+    const have = this.controllers();
+    for (const c of controllersFor(limits)) {
+      if (!have.includes(c)) {
+        throw new CgroupError(`${path.dirname(this.dir)}/cgroup.subtree_control: the ${c} controller is not enabled for ${this.dir}`);
+      }
+    }
+    for (const w of v2Writes(limits, exists(`${this.dir}/memory.swap.max`))) writeFile(`${this.dir}/${w.file}`, w.value);
+  }
+
+  oomKills(): number {
+    return parseFlatKeyed(readIfExists(`${this.dir}/memory.events`)).get('oom_kill') ?? 0;
+  }
+
+  pids(): number[] {
+    return pidsIn(`${this.dir}/cgroup.procs`);
+  }
+
+  private populated(): boolean {
+    const events = readIfExists(`${this.dir}/cgroup.events`);
+    if (events === null) return false;
+    return parseFlatKeyed(events).get('populated') === 1;
+  }
+
+  async freeze(): Promise<void> {
+    writeFile(`${this.dir}/cgroup.freeze`, '1');
+    const ok = await until(() => parseFlatKeyed(readIfExists(`${this.dir}/cgroup.events`)).get('frozen') === 1, 5000);
+    if (!ok) throw new CgroupError(`${this.dir}/cgroup.events: still not frozen after 5 s`);
+  }
+
+  thaw(): void {
+    writeFile(`${this.dir}/cgroup.freeze`, '0');
+  }
+
+  async kill(): Promise<void> {
+    if (!exists(this.dir)) return;
+    if (exists(`${this.dir}/cgroup.kill`)) {
+      writeFile(`${this.dir}/cgroup.kill`, '1');
+    } else {
+      // Before 5.14: freeze so nothing forks away, kill what is listed, thaw so the signals are delivered.
+      await this.freeze();
+      for (const pid of this.pids()) killPid(pid);
+      this.thaw();
+    }
+    if (!(await until(() => !this.populated(), 10_000))) throw new CgroupError(`${this.dir}: processes left after SIGKILL: ${this.pids().join(' ')}`);
+  }
+
+  async destroy(): Promise<void> {
+    await this.kill();
+    await removeTree(this.dir);
+  }
+}
+
+/** Enables the controllers nsvisor limits (those the parent offers) for the children of dir. */
+export function enableControllers(dir: string): void {
+  const offered = words(readIfExists(`${dir}/cgroup.controllers`));
+  const enabled = words(readIfExists(`${dir}/cgroup.subtree_control`));
+  const missing = WANTED.filter((c) => offered.includes(c) && !enabled.includes(c));
+  if (missing.length) writeFile(`${dir}/cgroup.subtree_control`, missing.map((c) => `+${c}`).join(' '));
+}
+
+export interface V2Options {
+  /** Mount point of the v2 tree (the layout's, or a fixture directory). */
+  mount: string;
+  /** "/nsvisor", "self", or any absolute path inside the tree. */
+  root: string;
+  /** Whether to set the root up (mkdir, controllers); false only opens it. */
+  prepare?: boolean;
+}
+
+export class V2Driver implements CgroupDriver {
+  readonly rootPath: string;
+  readonly rootDir: string;
+
+  constructor(readonly layout: Layout, private readonly opts: V2Options) {
+    this.rootPath = opts.root === 'self' ? layout.self[''] ?? '/' : opts.root;
+    this.rootDir = path.join(opts.mount, this.rootPath);
+    if (opts.prepare !== false) this.prepare();
+  }
+
+  get root(): string {
+    return this.opts.root;
+  }
+
+  private prepare(): void {
+    if (this.opts.root === 'self') {
+      // No internal processes: our own cgroup can hand controllers down only once we have left it for a leaf.
+      const leaf = `${this.rootDir}/${SUPERVISOR_LEAF}`;
+      mkdir(leaf);
+      if (pidsIn(`${this.rootDir}/cgroup.procs`).includes(process.pid)) writeFile(`${leaf}/cgroup.procs`, String(process.pid));
+    } else {
+      mkdir(this.rootDir);
+    }
+    enableControllers(this.rootDir);
+  }
+
+  private handle(name: string): V2Cgroup {
+    checkName(name);
+    if (this.opts.root === 'self' && name === SUPERVISOR_LEAF) throw new Error(`cgroup name "${name}": reserved for the supervisor itself`);
+    return new V2Cgroup(name, path.posix.join(this.rootPath, name), `${this.rootDir}/${name}`);
+  }
+
+  create(name: string, limits: Limits): V2Cgroup {
+    const h = this.handle(name);
+    mkdir(h.dir);
+    try {
+      h.setLimits(limits);
+    } catch (e) {
+      removeEmpty(h.dir);
+      throw e;
+    }
+    return h;
+  }
+
+  open(name: string): V2Cgroup {
+    return this.handle(name);
+  }
+
+  list(): string[] {
+    return children(this.rootDir).filter((n) => !(this.opts.root === 'self' && n === SUPERVISOR_LEAF));
+  }
+
+  async cleanupStale(): Promise<string[]> {
+    const names = this.list();
+    for (const n of names) await this.open(n).destroy();
+    return names;
+  }
+
+  async removeRoot(): Promise<void> {
+    await this.cleanupStale();
+    if (this.opts.root !== 'self') await removeTree(this.rootDir);
+  }
+}
