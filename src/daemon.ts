@@ -1,6 +1,7 @@
 // `nsvisor run` assembled: the supervisor, its services' logs, the control socket and, as PID 1, the orphan reaper.
 import type * as http from 'http';
 
+import { openCgroups } from './cgroup';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { ServiceLog } from './logs';
@@ -16,7 +17,7 @@ export interface Daemon {
 
 export async function startDaemon(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<Daemon> {
   const control = config.supervisor.control;
-  const supervisor = new Supervisor(config, { notifyDir: notifyDirOf(control) });
+  const supervisor = new Supervisor(config, { notifyDir: notifyDirOf(control), cgroups: openCgroups({ root: config.supervisor.cgroupRoot }) });
   const logs = new Map<string, ServiceLog>();
   for (const name of supervisor.services.keys()) logs.set(name, new ServiceLog(name, { logDir: config.supervisor.logDir, out }));
   supervisor.on('output', (name, stream, source) => logs.get(name)!.attach(stream, source));

@@ -1,5 +1,6 @@
 // The set of services: start in dependency order (parallel where independent), stop in reverse, bounded by shutdownTimeout.
 import { EventEmitter } from 'eventemitter3';
+import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
 
@@ -25,11 +26,13 @@ const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready',
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly services = new Map<string, Service>();
+  readonly cgroups: CgroupDriver | null;
   private readonly devNull: number;
 
-  constructor(readonly settings: SupervisorSettings, runtime: Pick<ServiceRuntime, 'notifyDir'>) {
+  constructor(readonly settings: SupervisorSettings, runtime: Pick<ServiceRuntime, 'notifyDir' | 'cgroups'>) {
     super();
     this.devNull = fs.openSync('/dev/null', 'r+');
+    this.cgroups = runtime.cgroups;
     for (const [name, s] of Object.entries(settings.services)) {
       const service = new Service(name, s, { ...runtime, devNull: this.devNull });
       for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
@@ -49,6 +52,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * not running; those keep waiting in the background and start when it is.
    */
   async start(): Promise<void> {
+    // Cgroups of our root left by a supervisor that died (SIGKILL, power loss): nothing may run in them now.
+    await this.cgroups?.cleanupStale();
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       return Promise.all(s.settings.dependsOn.map(self)).then(

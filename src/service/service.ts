@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 
+import { CgroupError } from '../cgroup';
+import type { CgroupDriver, CgroupHandle } from '../cgroup';
 import type { ServiceConfig } from '../config/schema';
 import { addon } from '../native';
 import { hostContext } from '../process/host-context';
@@ -30,6 +32,8 @@ export interface ServiceRuntime {
   notifyDir: string;
   /** An fd of /dev/null for the services' stdin. */
   devNull: number;
+  /** Where each instance gets its cgroup (limits, kill-all, OOM, stats); null runs services without one. */
+  cgroups: CgroupDriver | null;
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
@@ -50,11 +54,15 @@ export class Service extends EventEmitter<ServiceEvents> {
   nextStartAt: Date | null = null;
 
   private proc: IsolatedProcess | null = null;
+  /** The cgroup of the current instance. */
+  cgroup: CgroupHandle | null = null;
   private wanted = false;
   private readonly backoff: Backoff;
   private retryTimer?: NodeJS.Timeout;
   private attemptAbort?: AbortController;
   private stopping?: Promise<void>;
+  /** Settles once onExit has recorded the current instance's end and released its cgroup. */
+  private exitHandled: Promise<void> = Promise.resolve();
   /** The instance being spawned, or null when that spawn failed. */
   private spawning: Promise<IsolatedProcess | null> = Promise.resolve(null);
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -136,12 +144,15 @@ export class Service extends EventEmitter<ServiceEvents> {
     const [errR, errW] = addon.pipe();
     let proc: IsolatedProcess;
     try {
-      const spawning = startIsolated(this.plan(notify, outW, errW));
+      // The cgroup exists, limited, before the first instruction of the service runs inside it.
+      this.cgroup = this.runtime.cgroups?.create(this.name, this.settings.resources) ?? null;
+      const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement);
       this.spawning = spawning.catch(() => null);
       proc = await spawning;
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
+      await this.releaseCgroup();
       return this.spawnFailed(e as Error);
     } finally {
       for (const fd of [outW, errW]) fs.closeSync(fd);
@@ -153,7 +164,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.emit('output', this.name, new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
     this.emit('output', this.name, new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
     this.emit('spawned', this.name, seconds(t0));
-    void proc.exited.then((end) => this.onExit(proc, end.code, end.signal, notify));
+    this.exitHandled = proc.exited.then((end) => this.onExit(proc, end.code, end.signal, notify));
     if (this.state !== 'starting') return; // a stop came while we were spawning: stopInstance takes this instance
     const netIsolated = (this.settings.isolate ?? []).includes('net');
     try {
@@ -187,8 +198,8 @@ export class Service extends EventEmitter<ServiceEvents> {
 
   /** A start that did not reach the command: failed for good when it can never work, else a retry. */
   private spawnFailed(e: Error): void {
-    const permanent = e instanceof SpecError || (e instanceof SpawnError && e.exitCode !== 125);
-    if (!(e instanceof SpecError || e instanceof SpawnError)) throw e;
+    const permanent = e instanceof SpecError || e instanceof CgroupError || (e instanceof SpawnError && e.exitCode !== 125);
+    if (!(e instanceof SpecError || e instanceof SpawnError || e instanceof CgroupError)) throw e;
     this.failure = e.message;
     this.lastExit = { code: e instanceof SpawnError ? e.exitCode : null, signal: null, reason: 'spawn_failed', at: new Date() };
     this.emit('exit', this.name, this.lastExit);
@@ -197,13 +208,23 @@ export class Service extends EventEmitter<ServiceEvents> {
     else this.scheduleRetry(0);
   }
 
-  private onExit(proc: IsolatedProcess, code: number | null, signal: NodeJS.Signals | null, notify: NotifyChannel | null): void {
+  /** Kills whatever is left in the instance's cgroup (processes outside a pid namespace of its own) and removes it. */
+  private async releaseCgroup(): Promise<void> {
+    const cgroup = this.cgroup;
+    this.cgroup = null;
+    await cgroup?.destroy();
+  }
+
+  private async onExit(proc: IsolatedProcess, code: number | null, signal: NodeJS.Signals | null, notify: NotifyChannel | null): Promise<void> {
     notify?.close();
     this.attemptAbort?.abort();
     if (this.proc !== proc) return;
+    // Whichever process of the service the OOM killer chose, the service ended because of it.
+    const oomKilled = (this.cgroup?.oomKills() ?? 0) > 0;
+    await this.releaseCgroup();
     this.proc = null;
     this.pid = null;
-    this.lastExit = classifyExit(code, signal);
+    this.lastExit = classifyExit(code, signal, oomKilled);
     this.emit('exit', this.name, this.lastExit);
     if (this.state === 'stopping') return; // stopInstance finishes the job
     const ranFor = this.startedAt ? Date.now() - this.startedAt.getTime() : 0;
@@ -234,8 +255,12 @@ export class Service extends EventEmitter<ServiceEvents> {
     const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), stop.timeout + stop.drain)));
     const killed = await Promise.race([proc.exited.then(() => false), late]);
     clearTimeout(timer);
-    if (killed) proc.kill('SIGKILL'); // nsvisor-init is PID 1: the whole pid namespace goes with it
+    if (killed) {
+      proc.kill('SIGKILL'); // nsvisor-init is PID 1: the whole pid namespace goes with it
+      await this.cgroup?.kill(); // and everything else in the service's cgroup
+    }
     await proc.exited;
+    await this.exitHandled;
     this.setState('stopped');
     this.emit('stopped', this.name, seconds(t0), killed);
   }

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
 
+import { removeTestRoot, testRoot } from './cgroup-helpers';
 import { cli, cliBackground, CliResult, waitFor } from './helpers';
 
 export interface RunningSupervisor {
@@ -17,11 +18,21 @@ export interface RunningSupervisor {
   status(): any[];
 }
 
+/** The cgroup roots of the configs written so far; removeRoots() deletes them (after their supervisors are gone). */
+const roots = new Set<string>();
+
+export async function removeRoots(): Promise<void> {
+  for (const root of roots) await removeTestRoot(root);
+  roots.clear();
+}
+
 export function writeConfig(services: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'supervisor-'));
+  const root = testRoot();
+  roots.add(root);
   const socket = path.join(dir, 'control.sock');
   const config = {
-    supervisor: { control: socket, logDir: path.join(dir, 'logs'), metrics: 'off', shutdownTimeout: '20s', ...extra },
+    supervisor: { control: socket, logDir: path.join(dir, 'logs'), metrics: 'off', shutdownTimeout: '20s', cgroupRoot: root, ...extra },
     services,
   };
   const file = path.join(dir, 'nsvisor.yaml');

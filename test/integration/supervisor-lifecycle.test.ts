@@ -5,19 +5,23 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { parseConfigText } from '../../src/config/load';
+import { openCgroups } from '../../src/cgroup';
 import { Supervisor } from '../../src/supervisor';
+import { removeTestRoot, testRoot } from './cgroup-helpers';
 import { mainPid, requireRoot, waitFor } from './helpers';
 
 /** A supervisor from YAML-ish objects, with every service's transitions recorded with their times. */
 function supervise(services: Record<string, unknown>) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifecycle-'));
-  const config = parseConfigText(JSON.stringify({ supervisor: { control: path.join(dir, 'c.sock'), logDir: '-', metrics: 'off' }, services }), 'test');
-  const sup = new Supervisor(config, { notifyDir: path.join(dir, 'notify') });
+  const root = testRoot();
+  const config = parseConfigText(JSON.stringify({ supervisor: { control: path.join(dir, 'c.sock'), logDir: '-', metrics: 'off', cgroupRoot: root }, services }), 'test');
+  const sup = new Supervisor(config, { notifyDir: path.join(dir, 'notify'), cgroups: openCgroups({ root }) });
   const events: { t: number; name: string; state: string }[] = [];
   sup.on('state', (name, state) => events.push({ t: performance.now(), name, state }));
   sup.on('output', (_n, stream) => stream.resume());
   const cleanup = async () => {
     await sup.stop();
+    await removeTestRoot(root);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   return { sup, events, dir, cleanup };
@@ -133,6 +137,37 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
       assert.equal(await killed, true);
       assert.equal(sup.service('stubborn').lastExit?.signal, 'SIGKILL');
       assert.ok(!fs.existsSync(`/proc/${pid}`), 'nsvisor-init is gone');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a service the OOM killer ends exits with reason oom_killed, and restarts', async () => {
+    const { sup, events, cleanup } = supervise({
+      hog: { command: [process.execPath, '-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));'], resources: { memory: '64Mi' }, restart: { delay: '10s' } },
+    });
+    try {
+      void sup.start();
+      await waitFor('the OOM kill', () => sup.service('hog').lastExit !== null, 60_000);
+      assert.equal(sup.service('hog').lastExit?.reason, 'oom_killed');
+      assert.ok(events.some((e) => e.name === 'hog' && e.state === 'backoff'));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('without a pid namespace, a stop that times out kills every process in the service cgroup', async () => {
+    const { sup, cleanup } = supervise({
+      loose: { command: ['sh', '-c', 'trap "" TERM; (trap "" TERM; exec sleep 60) & exec sleep 60'], isolate: ['uts'], stop: { timeout: '300ms', drain: '0s' } },
+    });
+    try {
+      await sup.start();
+      const pids = sup.service('loose').cgroup!.pids();
+      await waitFor('both sleeps', () => sup.service('loose').cgroup!.pids().length >= 3);
+      const all = sup.service('loose').cgroup!.pids();
+      await sup.service('loose').stop();
+      for (const pid of [...pids, ...all]) assert.ok(!fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), `pid ${pid} survived`);
+      assert.equal(sup.service('loose').cgroup, null, 'the cgroup is gone');
     } finally {
       await cleanup();
     }

@@ -5,11 +5,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { alive, childrenOf, cli, cliPath, killBackground, nsLink, requireRoot, waitFor } from './helpers';
-import { startRun, stateOf, stopRun, writeConfig } from './supervisor-helpers';
+import { removeRoots, startRun, stateOf, stopRun, writeConfig } from './supervisor-helpers';
 
 describe('nsvisor run (root, real kernel)', function () {
   before(requireRoot);
-  afterEach(killBackground);
+  afterEach(async () => {
+    killBackground();
+    await removeRoots();
+  });
 
   it('status, stop, start, restart, logs and exec over the control socket', async () => {
     const run = await startRun({
