@@ -1,7 +1,7 @@
 // `nsvisor run` assembled: the supervisor, its services' logs, the control socket and, as PID 1, the orphan reaper.
 import type * as http from 'http';
 
-import { openCgroups } from './cgroup';
+import { closeStatsPool, openCgroups } from './cgroup';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { ServiceLog } from './logs';
@@ -35,6 +35,7 @@ export async function startDaemon(config: Config, out: NodeJS.WritableStream = p
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await Promise.all([...logs.values()].map((l) => l.close()));
+      await closeStatsPool();
     },
   };
 }

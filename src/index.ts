@@ -8,3 +8,5 @@ export type { ConfigSource } from './config/load';
 export { validateConfig, dependencyOrder } from './config/schema';
 export type { Config, ConfigInput, ServiceConfig, SupervisorConfig, NetworkConfig, ReadyCheck, ListenAddress, HostPort } from './config/schema';
 export * as cgroups from './cgroup';
+export { Supervisor } from './supervisor';
+export type { ServiceStatus, SupervisorEvents } from './supervisor';

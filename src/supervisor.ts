@@ -1,5 +1,6 @@
 // The set of services: start in dependency order (parallel where independent), stop in reverse, bounded by shutdownTimeout.
 import { EventEmitter } from 'eventemitter3';
+import { statsPool } from './cgroup';
 import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
@@ -91,9 +92,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  /** One line of facts per service, for status and the control API. */
-  describe(): ServiceStatus[] {
-    return [...this.services.values()].map(describeService);
+  /** One line of facts per service, with cpu and memory, for status and the control API. */
+  describe(): Promise<ServiceStatus[]> {
+    return describeWithStats([...this.services.values()]);
   }
 }
 
@@ -119,6 +120,13 @@ export interface ServiceStatus {
   failure: string | null;
   statusText: string | null;
   nextStartAt: string | null;
+  /** From the service's cgroup while it runs; null otherwise. */
+  cpuSeconds: number | null;
+  memoryBytes: number | null;
+  /** 0 = unlimited. */
+  memoryLimitBytes: number | null;
+  /** The cgroup.procs files of the running instance: `exec` joins them. */
+  cgroupProcs: string[];
 }
 
 export function describeService(s: Service): ServiceStatus {
@@ -135,5 +143,23 @@ export function describeService(s: Service): ServiceStatus {
     failure: s.failure,
     statusText: s.statusText,
     nextStartAt: s.nextStartAt?.toISOString() ?? null,
+    cpuSeconds: null,
+    memoryBytes: null,
+    memoryLimitBytes: null,
+    cgroupProcs: s.cgroup ? [...(s.cgroup.placement.cloneInto ? [`${s.cgroup.placement.cloneInto}/cgroup.procs`] : []), ...s.cgroup.placement.procsFiles] : [],
   };
+}
+
+/** describeService() plus the cpu and memory figures of each running service, read on the stats pool. */
+export async function describeWithStats(services: Service[]): Promise<ServiceStatus[]> {
+  const out = services.map(describeService);
+  const measured = services.map((s, i) => ({ i, cgroup: s.cgroup })).filter((m) => m.cgroup !== null);
+  if (measured.length === 0) return out;
+  const stats = await statsPool().collect(measured.map((m) => m.cgroup!.statsTarget));
+  measured.forEach((m, k) => {
+    out[m.i].cpuSeconds = stats[k].cpuUsageSeconds;
+    out[m.i].memoryBytes = stats[k].memoryUsageBytes;
+    out[m.i].memoryLimitBytes = stats[k].memoryLimitBytes;
+  });
+  return out;
 }

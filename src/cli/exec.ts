@@ -25,7 +25,9 @@ export function register(program: Command): void {
     if (command.length === 0) throw new UsageError('exec: missing the command to run (nsvisor exec NAME -- CMD)');
     const s: ServiceStatus = await call(await resolveSocket(flags), 'GET', `/v1/status/${encodeURIComponent(name)}`);
     if (s.pid === null) throw new CliError(`${name} is not running (state ${s.state})`, 1);
-    // nsvisor-init enters every namespace of the service's init through a pidfd, then runs CMD as its child.
+    // Into the service's cgroup first (its limits apply to CMD too), then nsvisor-init enters every namespace of
+    // the service's init through a pidfd and runs CMD as its child.
+    for (const file of s.cgroupProcs) fs.writeFileSync(file, String(process.pid));
     addon.execve(initPath, ['nsvisor-init', '--join', String(s.pid), '--drain', '0', '--', ...command], environOf(s.pid));
   });
 }

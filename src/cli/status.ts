@@ -3,7 +3,7 @@ import { Command } from 'commander';
 
 import { call } from '../control/client';
 import type { ServiceStatus } from '../supervisor';
-import { duration, table } from './format';
+import { bytes, duration, table } from './format';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
 
 function lastExit(s: ServiceStatus, now: number): string {
@@ -21,9 +21,11 @@ export function statusTable(services: ServiceStatus[], now = Date.now()): string
     s.uptimeSeconds === null ? '-' : duration(s.uptimeSeconds),
     String(s.restarts),
     lastExit(s, now),
+    s.cpuSeconds === null ? '-' : `${s.cpuSeconds.toFixed(1)}s`,
+    s.memoryBytes === null ? '-' : `${bytes(s.memoryBytes)} / ${s.memoryLimitBytes ? bytes(s.memoryLimitBytes) : 'max'}`,
     s.failure ?? s.statusText ?? '',
   ]);
-  return table(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'NOTE'], rows);
+  return table(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'CPU', 'MEMORY', 'NOTE'], rows);
 }
 
 export function register(program: Command): void {

@@ -4,7 +4,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 
-import { describeService, Supervisor, UnknownServiceError } from '../supervisor';
+import { describeService, describeWithStats, Supervisor, UnknownServiceError } from '../supervisor';
 
 /** What `logs` needs from the supervisor's log pipeline. */
 export interface LogReader {
@@ -40,7 +40,7 @@ export async function startControlServer(sup: Supervisor, socketPath: string, lo
     send(res, 200, describeService(sup.service(name)));
   };
   const routes: Record<string, Handler> = {
-    'GET status': async (_req, res, name) => send(res, 200, name ? describeService(sup.service(name)) : sup.describe()),
+    'GET status': async (_req, res, name) => send(res, 200, name ? (await describeWithStats([sup.service(name)]))[0] : await sup.describe()),
     'POST start': verb((n) => sup.service(n).start()),
     'POST stop': verb((n) => sup.service(n).stop()),
     'POST restart': verb((n) => sup.service(n).restart()),

@@ -16,7 +16,7 @@ describe('nsvisor run (root, real kernel)', function () {
 
   it('status, stop, start, restart, logs and exec over the control socket', async () => {
     const run = await startRun({
-      web: { command: ['sh', '-c', 'echo hello from web; echo oops >&2; exec sleep 60'], hostname: 'web-host' },
+      web: { command: ['sh', '-c', 'echo hello from web; echo oops >&2; exec sleep 60'], hostname: 'web-host', resources: { memory: '32Mi' } },
       idle: { command: ['sleep', '60'] },
     });
     try {
@@ -24,7 +24,7 @@ describe('nsvisor run (root, real kernel)', function () {
       const table = run.ctl(['status']);
       assert.equal(table.code, 0, table.stderr);
       assert.match(table.stdout, /^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+LAST EXIT/);
-      assert.match(table.stdout, /^web\s+running\s+\d+/m);
+      assert.match(table.stdout, /^web\s+running\s+\d+\s+\S+\s+0\s+-\s+\d+\.\ds\s+[\d.]+\S*i? \/ 32Mi/m);
       const web = stateOf(run, 'web');
       for (const key of ['name', 'state', 'pid', 'restarts', 'startedAt', 'lastExit']) assert.ok(key in web, key);
 
@@ -35,9 +35,10 @@ describe('nsvisor run (root, real kernel)', function () {
       assert.match(logs[1], /oops$/);
       assert.ok(fs.existsSync(path.join(run.dir, 'logs', 'web.log')), 'logDir/NAME.log');
 
-      const exec = run.ctl(['exec', 'web', '--', 'sh', '-c', 'hostname; cat /proc/1/cmdline | tr "\\0" " "']);
+      const exec = run.ctl(['exec', 'web', '--', 'sh', '-c', 'hostname; cat /proc/1/cmdline | tr "\\0" " "; echo; cat /proc/self/cgroup']);
       assert.equal(exec.code, 0, exec.stderr);
       assert.match(exec.stdout, /^web-host\nnsvisor-init /);
+      assert.match(exec.stdout, /^0::\/$/m, 'exec runs in the service cgroup (the root of its cgroup namespace)');
       assert.equal(run.ctl(['exec', 'web', '--', 'sh', '-c', 'exit 7']).code, 7);
 
       const oldPid = web.pid;
