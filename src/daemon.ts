@@ -1,12 +1,11 @@
 // `nsvisor run` assembled: the supervisor, its services' logs, the control socket and, as PID 1, the orphan reaper.
 import type * as http from 'http';
 
-import { closeStatsPool, openCgroups } from './cgroup';
+import { closeStatsPool } from './cgroup';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { ServiceLog } from './logs';
 import { startOrphanReaper } from './process/orphan-reaper';
-import { notifyDirOf } from './service/service';
 import { Supervisor } from './supervisor';
 
 export interface Daemon {
@@ -17,7 +16,7 @@ export interface Daemon {
 
 export async function startDaemon(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<Daemon> {
   const control = config.supervisor.control;
-  const supervisor = new Supervisor(config, { notifyDir: notifyDirOf(control), cgroups: openCgroups({ root: config.supervisor.cgroupRoot }) });
+  const supervisor = new Supervisor(config);
   const logs = new Map<string, ServiceLog>();
   for (const name of supervisor.services.keys()) logs.set(name, new ServiceLog(name, { logDir: config.supervisor.logDir, out }));
   supervisor.on('output', (name, stream, source) => logs.get(name)!.attach(stream, source));

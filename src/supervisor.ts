@@ -1,12 +1,12 @@
 // The set of services: start in dependency order (parallel where independent), stop in reverse, bounded by shutdownTimeout.
 import { EventEmitter } from 'eventemitter3';
-import { statsPool } from './cgroup';
+import { openCgroups, statsPool } from './cgroup';
 import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
 
 import type { ExitRecord } from './service/exit-reason';
-import { Service, ServiceEvents, ServiceRuntime } from './service/service';
+import { notifyDirOf, Service, ServiceEvents, ServiceRuntime } from './service/service';
 import type { ServiceState } from './service/states';
 
 /** What the supervisor needs of a configuration. */
@@ -30,7 +30,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly cgroups: CgroupDriver | null;
   private readonly devNull: number;
 
-  constructor(readonly settings: SupervisorSettings, runtime: Pick<ServiceRuntime, 'notifyDir' | 'cgroups'>) {
+  /** `runtime` defaults to the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot. */
+  constructor(
+    readonly settings: SupervisorSettings,
+    runtime: Pick<ServiceRuntime, 'notifyDir' | 'cgroups'> = {
+      notifyDir: notifyDirOf(settings.supervisor.control),
+      cgroups: openCgroups({ root: settings.supervisor.cgroupRoot }),
+    },
+  ) {
     super();
     this.devNull = fs.openSync('/dev/null', 'r+');
     this.cgroups = runtime.cgroups;
