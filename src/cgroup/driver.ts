@@ -63,3 +63,10 @@ export function checkName(name: string): void {
     throw new Error(`cgroup name "${name}": expected letters, digits, "_", "." and "-"`);
   }
 }
+
+/** Destroys every cgroup under the driver's root (what a supervisor that died left); returns their names. */
+export async function destroyAll(driver: Pick<CgroupDriver, 'list' | 'open'>): Promise<string[]> {
+  const names = driver.list();
+  for (const n of names) await driver.open(n).destroy();
+  return names;
+}

@@ -1,6 +1,6 @@
 // The hybrid driver: v1 controllers for limits and accounting, the v2 tree for placement, cgroup.kill, freezing and pressure.
 import type { Layout } from './detect';
-import { CgroupDriver, CgroupHandle, Placement, StatsTarget } from './driver';
+import { CgroupDriver, CgroupHandle, destroyAll, Placement, StatsTarget } from './driver';
 import { exists, removeEmpty, removeTree, until } from './files';
 import type { Limits } from './limits';
 import { V1Cgroup, V1Driver } from './v1';
@@ -98,10 +98,8 @@ export class HybridDriver implements CgroupDriver {
     return [...new Set([...this.v1.list(), ...this.v2.list()])];
   }
 
-  async cleanupStale(): Promise<string[]> {
-    const names = this.list();
-    for (const n of names) await this.open(n).destroy();
-    return names;
+  cleanupStale(): Promise<string[]> {
+    return destroyAll(this);
   }
 
   async removeRoot(): Promise<void> {

@@ -2,7 +2,7 @@
 import * as path from 'path';
 
 import type { Layout, V1Controller } from './detect';
-import { CgroupDriver, CgroupHandle, checkName, Placement, StatsTarget } from './driver';
+import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
 import { children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
 import { controllersFor, Limits, v1Writes } from './limits';
 import { parseFlatKeyed } from './stats';
@@ -142,10 +142,8 @@ export class V1Driver implements CgroupDriver {
     return [...names];
   }
 
-  async cleanupStale(): Promise<string[]> {
-    const names = this.list();
-    for (const n of names) await this.open(n).destroy();
-    return names;
+  cleanupStale(): Promise<string[]> {
+    return destroyAll(this);
   }
 
   async removeRoot(): Promise<void> {

@@ -2,7 +2,7 @@
 import * as path from 'path';
 
 import type { Layout } from './detect';
-import { CgroupDriver, CgroupHandle, checkName, Placement, StatsTarget } from './driver';
+import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
 import { children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
 import { controllersFor, Limits, v2Writes } from './limits';
 import { parseFlatKeyed } from './stats';
@@ -155,10 +155,8 @@ export class V2Driver implements CgroupDriver {
     return children(this.rootDir).filter((n) => !(this.opts.root === 'self' && n === SUPERVISOR_LEAF));
   }
 
-  async cleanupStale(): Promise<string[]> {
-    const names = this.list();
-    for (const n of names) await this.open(n).destroy();
-    return names;
+  cleanupStale(): Promise<string[]> {
+    return destroyAll(this);
   }
 
   async removeRoot(): Promise<void> {

@@ -120,6 +120,21 @@ export async function mainPid(initPid: number): Promise<number> {
   return waitFor('the main process', () => childrenOf(initPid)[0]);
 }
 
+/** Host pids of the processes for which `match(pid)` holds; processes that vanish meanwhile are left out. */
+export function processesWhere(match: (pid: number) => boolean): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return match(pid);
+      } catch {
+        return false;
+      }
+    });
+}
+
 export function mountinfo(pid: number | 'self' = 'self'): string {
   return fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
 }

@@ -5,22 +5,12 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { sandbox } from '../../src';
-import { childrenOf, cli, cliPath, mountinfo, repoRoot, requireRoot } from './helpers';
+import { childrenOf, cli, cliPath, mountinfo, processesWhere, repoRoot, requireRoot } from './helpers';
 
 /** Processes of this checkout still running: nsvisor-init instances, or clone children still running our CLI. */
 function leftovers(): number[] {
   const init = path.join(repoRoot, 'build', 'Release', 'nsvisor-init');
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return fs.readlinkSync(`/proc/${pid}/exe`) === init || fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(cliPath);
-      } catch {
-        return false;
-      }
-    });
+  return processesWhere((pid) => fs.readlinkSync(`/proc/${pid}/exe`) === init || fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(cliPath));
 }
 
 describe('sandbox: failures (root, real kernel)', function () {

@@ -5,21 +5,11 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { sandbox } from '../../src';
-import { alive, childrenOf, cli, cliBackground, killBackground, mainPid, nsLink, processState, requireRoot, waitFor, withSandbox } from './helpers';
+import { alive, childrenOf, cli, cliBackground, killBackground, mainPid, nsLink, processesWhere, processState, requireRoot, waitFor, withSandbox } from './helpers';
 
 /** Host pids of the processes in pid namespace `ns` (a /proc/PID/ns/pid link). */
 function pidsInNamespace(ns: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return nsLink(pid, 'pid') === ns;
-      } catch {
-        return false;
-      }
-    });
+  return processesWhere((pid) => nsLink(pid, 'pid') === ns);
 }
 
 describe('sandbox: nsvisor-init (root, real kernel)', function () {

@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { alive, childrenOf, cli, cliPath, killBackground, nsLink, requireRoot, waitFor } from './helpers';
+import { alive, childrenOf, cli, cliPath, killBackground, nsLink, processesWhere, requireRoot, waitFor } from './helpers';
 import { removeRoots, startRun, stateOf, stopRun, writeConfig } from './supervisor-helpers';
 
 describe('nsvisor run (root, real kernel)', function () {
@@ -118,14 +118,7 @@ describe('nsvisor run (root, real kernel)', function () {
       // An orphan inside that namespace: its parent exits at once, so it is reparented to PID 1, the supervisor.
       execFileSync('nsenter', ['--target', String(pid1), '--pid', '--mount', 'sh', '-c', '(exec sleep 2 &)'], { stdio: 'ignore' });
       const ns = nsLink(pid1, 'pid');
-      const inNs = () =>
-        fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-          try {
-            return nsLink(pid, 'pid') === ns;
-          } catch {
-            return false;
-          }
-        });
+      const inNs = () => processesWhere((pid) => nsLink(pid, 'pid') === ns);
       const stat = (pid: number) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
       const orphan = await waitFor('the orphan', () => inNs().find((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep' && Number(stat(pid)[1]) === pid1));
       assert.ok(orphan, 'the orphan was reparented to the supervisor');
