@@ -1,6 +1,7 @@
 // Supervision with real services: backoff, restart policies, dependency order with notify and tcp readiness, stop and kill.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -101,6 +102,26 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
       assert.ok(events[at('db', 'running')].t - events[at('db', 'starting')].t >= 300, 'db was not ready before it said so');
       await sup.stop();
       assert.ok(at('web', 'stopped') < at('api', 'stopping') && at('api', 'stopped') < at('db', 'stopping'), 'stops in reverse');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('http readiness: a 2xx from inside the service network namespace, where the host cannot reach', async () => {
+    const server = 'setTimeout(() => require("http").createServer((q, r) => { r.statusCode = q.url === "/healthz" ? 204 : 404; r.end(); }).listen(7071, "127.0.0.1"), 300)';
+    const { sup, events, cleanup } = supervise({
+      api: { command: [process.execPath, '-e', server], isolate: ['pid', 'mount', 'uts', 'ipc', 'net'], ready: { http: 'http://127.0.0.1:7071/healthz', timeout: '10s' } },
+    });
+    try {
+      await sup.start();
+      assert.equal(sup.service('api').state, 'running');
+      const at = (state: string) => events.find((e) => e.state === state)!.t;
+      assert.ok(at('running') - at('starting') >= 300, 'not ready before the server listened');
+      const fromHost = await new Promise<boolean>((resolve) => {
+        const s = net.connect(7071, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
+        s.unref();
+      });
+      assert.equal(fromHost, false, 'the port exists only inside the service network namespace');
     } finally {
       await cleanup();
     }

@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { alive, childrenOf, cli, cliPath, killBackground, nsLink, processesWhere, requireRoot, waitFor } from './helpers';
+import { alive, childrenOf, cli, cliBackground, cliPath, killBackground, nsLink, processesWhere, requireRoot, waitFor } from './helpers';
 import { removeRoots, startRun, stateOf, stopRun, writeConfig } from './supervisor-helpers';
 
 describe('nsvisor run (root, real kernel)', function () {
@@ -34,6 +34,16 @@ describe('nsvisor run (root, real kernel)', function () {
       assert.match(logs[0], /hello from web$/);
       assert.match(logs[1], /oops$/);
       assert.ok(fs.existsSync(path.join(run.dir, 'logs', 'web.log')), 'logDir/NAME.log');
+
+      const follower = cliBackground(['logs', '--socket', run.socket, 'web', '-f', '-n', '0']);
+      let followed = '';
+      follower.stdout!.on('data', (d) => (followed += d));
+      // The service's stdout is its init's fd 1: a line written there from inside is a line of its log.
+      await waitFor('logs -f to be connected', () => {
+        run.ctl(['exec', 'web', '--', 'sh', '-c', 'echo followed-line > /proc/1/fd/1']);
+        return followed.includes('followed-line');
+      });
+      follower.kill('SIGINT');
 
       const exec = run.ctl(['exec', 'web', '--', 'sh', '-c', 'hostname; cat /proc/1/cmdline | tr "\\0" " "; echo; cat /proc/self/cgroup']);
       assert.equal(exec.code, 0, exec.stderr);
@@ -93,6 +103,21 @@ describe('nsvisor run (root, real kernel)', function () {
     assert.equal(await run.exited, 0);
     assert.ok(Date.now() - t0 < 5000 + 2000, 'within shutdownTimeout');
     for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} is gone`);
+    fs.rmSync(run.dir, { recursive: true, force: true });
+  });
+
+  it('a second SIGINT kills at once instead of waiting for stop.timeout', async () => {
+    const run = await startRun({ slow: { command: ['sh', '-c', 'trap "" TERM INT; exec sleep 120'], stop: { timeout: '60s' } } }, { shutdownTimeout: '90s' });
+    await waitFor('running', () => stateOf(run, 'slow').state === 'running');
+    const pid = stateOf(run, 'slow').pid;
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    await waitFor('stopping', () => run.output().includes('SIGINT: stopping all services'));
+    run.child.kill('SIGINT');
+    assert.equal(await run.exited, 0);
+    assert.ok(Date.now() - t0 < 30_000, 'did not wait for the 60 s stop timeout');
+    assert.match(run.output(), /second SIGINT: killing every service now/);
+    assert.ok(!alive(pid));
     fs.rmSync(run.dir, { recursive: true, force: true });
   });
 
