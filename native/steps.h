@@ -6,12 +6,10 @@
 
 /* X(id, name): name is what the user reads, e.g. "pivot_root(/srv/web): Invalid argument". */
 #define NSV_STEPS(X)                          \
-  X(STEP_CLONE, "clone3")                     \
   X(STEP_SIGNALS, "rt_sigaction")             \
   X(STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG)")\
   X(STEP_SYNC, "wait for the supervisor")     \
   X(STEP_FDS, "dup3")                         \
-  X(STEP_CLOSE_RANGE, "close_range")          \
   X(STEP_SETSID, "setsid")                    \
   X(STEP_BECOME_ROOT, "setresuid(0) in the user namespace") \
   X(STEP_CLEAR_GROUPS, "setgroups(0)")        \
@@ -37,7 +35,6 @@
   X(STEP_SETGROUPS, "setgroups")              \
   X(STEP_SETGID, "setgid")                    \
   X(STEP_SETUID, "setuid")                    \
-  X(STEP_NO_NEW_PRIVS, "prctl(PR_SET_NO_NEW_PRIVS)") \
   X(STEP_EXEC, "execve")
 
 enum nsv_step {
