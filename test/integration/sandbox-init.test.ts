@@ -17,7 +17,7 @@ describe('sandbox: nsvisor-init (root, real kernel)', function () {
   afterEach(killBackground);
 
   it('reaps 200 orphans: none is left a zombie', async () => {
-    const script = 'for i in $(seq 200); do (sleep 0.3 &); done; exec sleep 60';
+    const script = 'for i in $(seq 200); do (sleep 0.3 &); done; exec sleep 3600';
     await withSandbox({ command: ['sh', '-c', script] }, async (proc) => {
       const main = await mainPid(proc.pid);
       const ns = nsLink(main, 'pid');

@@ -14,7 +14,7 @@ describe('sandbox: namespaces (root, real kernel)', function () {
 
   it('creates all eight namespaces: every /proc/PID/ns inode differs from the host', async () => {
     const types = ['pid', 'mnt', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time'];
-    await withSandbox({ command: ['sleep', '60'], isolate: ALL.split(',') as any, mapRoot: true }, async (proc) => {
+    await withSandbox({ command: ['sleep', '3600'], isolate: ALL.split(',') as any, mapRoot: true }, async (proc) => {
       const main = await mainPid(proc.pid);
       for (const t of types) {
         // pid and time namespaces apply to the init's children: compare what the main process is in.
@@ -26,7 +26,7 @@ describe('sandbox: namespaces (root, real kernel)', function () {
   });
 
   it('creates only the namespaces asked for', async () => {
-    await withSandbox({ command: ['sleep', '60'], isolate: ['uts'] }, async (proc) => {
+    await withSandbox({ command: ['sleep', '3600'], isolate: ['uts'] }, async (proc) => {
       const main = await mainPid(proc.pid);
       assert.notEqual(nsLink(main, 'uts'), nsLink('self', 'uts'));
       for (const t of ['pid', 'mnt', 'ipc', 'net', 'user', 'cgroup', 'time']) assert.equal(nsLink(main, t), nsLink('self', t), t);
@@ -102,7 +102,7 @@ describe('sandbox: namespaces (root, real kernel)', function () {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
     assert.deepEqual(lines, ['0 100000 65536', '0 100000 65536', '0', '0']);
-    await withSandbox({ command: ['sleep', '60'], userns: { uidMap: '0:100000:65536', gidMap: '0:100000:65536' } }, async (proc) => {
+    await withSandbox({ command: ['sleep', '3600'], userns: { uidMap: '0:100000:65536', gidMap: '0:100000:65536' } }, async (proc) => {
       const status = fs.readFileSync(`/proc/${await mainPid(proc.pid)}/status`, 'utf8');
       assert.match(status, /^Uid:\s+100000\s+100000/m);
     });
@@ -116,7 +116,7 @@ describe('sandbox: namespaces (root, real kernel)', function () {
 
   it('mount: a mount made inside never appears on the host', async () => {
     const marker = `inside-${process.pid}`;
-    await withSandbox({ command: ['sh', '-c', `mount -t tmpfs ${marker} /mnt && sleep 60`] }, async (proc) => {
+    await withSandbox({ command: ['sh', '-c', `mount -t tmpfs ${marker} /mnt && sleep 3600`] }, async (proc) => {
       const main = await mainPid(proc.pid);
       await waitFor('the mount inside', () => mountinfo(main).includes(marker));
       assert.ok(!mountinfo('self').includes(marker), 'the host sees the sandbox mount');

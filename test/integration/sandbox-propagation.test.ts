@@ -36,7 +36,7 @@ describe('sandbox: mount propagation (root, real kernel)', function () {
       const inner = `inner-${mode}-${process.pid}`;
       const fromHost = `fromhost-${mode}-${process.pid}`;
       await withSandbox(
-        { command: ['sh', '-c', `mount -t tmpfs ${inner} ${dir}/inner && exec sleep 60`], propagation: mode },
+        { command: ['sh', '-c', `mount -t tmpfs ${inner} ${dir}/inner && exec sleep 3600`], propagation: mode },
         async (proc) => {
           const main = await mainPid(proc.pid);
           await waitFor('the mount inside', () => mountinfo(main).includes(inner));

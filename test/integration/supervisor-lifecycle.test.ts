@@ -29,7 +29,7 @@ function supervise(services: Record<string, unknown>) {
 }
 
 const notifyReady = (delay: number) =>
-  `sleep ${delay}; python3 -c 'import socket,os; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])'; exec sleep 60`;
+  `sleep ${delay}; python3 -c 'import socket,os; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])'; exec sleep 3600`;
 
 describe('supervisor: lifecycle (root, real kernel)', function () {
   before(requireRoot);
@@ -92,7 +92,7 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
         ready: { tcp: 7070, timeout: '10s' },
         dependsOn: ['db'],
       },
-      web: { command: ['sleep', '60'], dependsOn: ['api'] },
+      web: { command: ['sleep', '3600'], dependsOn: ['api'] },
     });
     try {
       await sup.start();
@@ -129,8 +129,8 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
 
   it('readiness timeout makes a failed attempt; an exec check runs inside the service', async () => {
     const { sup, cleanup } = supervise({
-      silent: { command: ['sleep', '60'], ready: { notify: true, timeout: '300ms' }, restart: { delay: '10s' } },
-      checked: { command: ['sh', '-c', 'sleep 0.3; touch /tmp/ready-mark; exec sleep 60'], mounts: [{ type: 'tmpfs', target: '/tmp' }], ready: { exec: ['test', '-e', '/tmp/ready-mark'], timeout: '10s' } },
+      silent: { command: ['sleep', '3600'], ready: { notify: true, timeout: '300ms' }, restart: { delay: '10s' } },
+      checked: { command: ['sh', '-c', 'sleep 0.3; touch /tmp/ready-mark; exec sleep 3600'], mounts: [{ type: 'tmpfs', target: '/tmp' }], ready: { exec: ['test', '-e', '/tmp/ready-mark'], timeout: '10s' } },
     });
     try {
       await sup.start();
@@ -145,7 +145,7 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
 
   it('a service ignoring SIGTERM is SIGKILLed after stop.timeout, with everything in it', async () => {
     const { sup, cleanup } = supervise({
-      stubborn: { command: ['sh', '-c', 'trap "" TERM; sleep 60 & sleep 60 & wait'], stop: { timeout: '300ms', drain: '0s' } },
+      stubborn: { command: ['sh', '-c', 'trap "" TERM; sleep 3600 & sleep 3600 & wait'], stop: { timeout: '300ms', drain: '0s' } },
     });
     try {
       await sup.start();
@@ -179,7 +179,7 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
 
   it('without a pid namespace, a stop that times out kills every process in the service cgroup', async () => {
     const { sup, cleanup } = supervise({
-      loose: { command: ['sh', '-c', 'trap "" TERM; (trap "" TERM; exec sleep 60) & exec sleep 60'], isolate: ['uts'], stop: { timeout: '300ms', drain: '0s' } },
+      loose: { command: ['sh', '-c', 'trap "" TERM; (trap "" TERM; exec sleep 3600) & exec sleep 3600'], isolate: ['uts'], stop: { timeout: '300ms', drain: '0s' } },
     });
     try {
       await sup.start();

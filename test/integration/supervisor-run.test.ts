@@ -16,8 +16,8 @@ describe('nsvisor run (root, real kernel)', function () {
 
   it('status, stop, start, restart, logs and exec over the control socket', async () => {
     const run = await startRun({
-      web: { command: ['sh', '-c', 'echo hello from web; echo oops >&2; exec sleep 60'], hostname: 'web-host', resources: { memory: '32Mi' } },
-      idle: { command: ['sleep', '60'] },
+      web: { command: ['sh', '-c', 'echo hello from web; echo oops >&2; exec sleep 3600'], hostname: 'web-host', resources: { memory: '32Mi' } },
+      idle: { command: ['sleep', '3600'] },
     });
     try {
       await waitFor('both running', () => run.status().every((s: any) => s.state === 'running'));
@@ -66,7 +66,7 @@ describe('nsvisor run (root, real kernel)', function () {
   });
 
   it('errors: unknown service exits 1, no supervisor exits 3', async () => {
-    const run = await startRun({ idle: { command: ['sleep', '60'] } });
+    const run = await startRun({ idle: { command: ['sleep', '3600'] } });
     try {
       const unknown = run.ctl(['stop', 'nope']);
       assert.equal(unknown.code, 1);
@@ -80,7 +80,7 @@ describe('nsvisor run (root, real kernel)', function () {
   });
 
   it('a flood of output does not stall status', async () => {
-    const run = await startRun({ flood: { command: ['yes', 'a line of output that keeps coming'] }, idle: { command: ['sleep', '60'] } });
+    const run = await startRun({ flood: { command: ['yes', 'a line of output that keeps coming'] }, idle: { command: ['sleep', '3600'] } });
     try {
       await waitFor('the flood to run', () => stateOf(run, 'flood').state === 'running');
       for (let i = 0; i < 5; i++) assert.equal(run.ctl(['status', 'idle', '--json']).code, 0);
@@ -91,9 +91,9 @@ describe('nsvisor run (root, real kernel)', function () {
 
   it('SIGTERM stops everything in reverse dependency order within the bound and exits 0', async () => {
     const services = {
-      a: { command: ['sleep', '60'] },
-      b: { command: ['sh', '-c', 'trap "" TERM; exec sleep 60'], stop: { timeout: '500ms', drain: '0s' }, dependsOn: ['a'] },
-      c: { command: ['sleep', '60'], dependsOn: ['a'] },
+      a: { command: ['sleep', '3600'] },
+      b: { command: ['sh', '-c', 'trap "" TERM; exec sleep 3600'], stop: { timeout: '500ms', drain: '0s' }, dependsOn: ['a'] },
+      c: { command: ['sleep', '3600'], dependsOn: ['a'] },
     };
     const run = await startRun(services, { shutdownTimeout: '5s' });
     await waitFor('all running', () => run.status().every((s: any) => s.state === 'running'));
@@ -122,7 +122,7 @@ describe('nsvisor run (root, real kernel)', function () {
   });
 
   it('SIGKILL of the supervisor leaves no service process', async () => {
-    const run = await startRun({ a: { command: ['sh', '-c', 'sleep 60 & exec sleep 60'] }, b: { command: ['sleep', '60'], isolate: ['uts'] } });
+    const run = await startRun({ a: { command: ['sh', '-c', 'sleep 3600 & exec sleep 3600'] }, b: { command: ['sleep', '3600'], isolate: ['uts'] } });
     await waitFor('all running', () => run.status().every((s: any) => s.state === 'running'));
     const inits = run.status().map((s: any) => s.pid as number);
     const all = inits.flatMap((pid) => [pid, ...childrenOf(pid)]);
@@ -133,7 +133,7 @@ describe('nsvisor run (root, real kernel)', function () {
   });
 
   it('as PID 1 of a fresh pid namespace: reaps orphans and shuts down on SIGTERM', async () => {
-    const { dir, socket, file } = writeConfig({ idle: { command: ['sleep', '60'] } });
+    const { dir, socket, file } = writeConfig({ idle: { command: ['sleep', '3600'] } });
     const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, cliPath, 'run', '-c', file], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
