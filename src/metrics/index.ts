@@ -65,30 +65,40 @@ export class SupervisorMetrics {
   }
 
   /**
-   * The text exposition (Prometheus 0.0.4, or OpenMetrics 1.0.0 when asked). Renders take turns: prom-client's
-   * OpenMetrics rendering strips "_total" from the counters' names while it runs, and puts nothing back.
+   * The text exposition (Prometheus 0.0.4, or OpenMetrics 1.0.0 when asked). The resource figures are collected
+   * (or taken from the cache) once, then each metric is rendered in its own turn of the event loop, so that a
+   * scrape of thousands of series never blocks it for long. Renders take turns: OpenMetrics renames counters.
    */
   render(openMetrics = false): Promise<Rendered> {
-    const turn = this.rendering.then((): Promise<Rendered> => (openMetrics ? this.renderOpenMetrics() : this.renderText()));
+    const turn = this.rendering.then(() => this.renderNow(openMetrics));
     this.rendering = turn.catch(() => undefined);
     return turn;
   }
 
-  private async renderText(): Promise<Rendered> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-
-  private async renderOpenMetrics(): Promise<Rendered> {
+  private async renderNow(openMetrics: boolean): Promise<Rendered> {
+    await this.resources.refresh();
+    const metrics = this.registry.getMetricsAsArray() as unknown as { name: string; type?: string }[];
+    const names = metrics.map((m) => m.name);
     const om = new Registry<OpenMetricsContentType>();
     om.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    const metrics = this.registry.getMetricsAsArray() as unknown as { name: string }[];
-    const names = metrics.map((m) => m.name);
-    for (const m of metrics) om.registerMetric(m as never);
+    const reg = openMetrics ? om : this.registry;
+    if (openMetrics) for (const m of metrics) om.registerMetric(m as never);
+    const parts: string[] = [];
+    this.resources.pinned++;
     try {
-      return { contentType: om.contentType, body: await om.metrics() };
+      for (const [i, m] of metrics.entries()) {
+        await new Promise((r) => setImmediate(r));
+        // OpenMetrics names a counter family without "_total" and its sample with it (prom-client adds it back).
+        if (openMetrics && m.type === 'counter') m.name = names[i].replace(/_total$/, '');
+        parts.push(await reg.getSingleMetricAsString(names[i]));
+      }
     } finally {
+      this.resources.pinned--;
       metrics.forEach((m, i) => (m.name = names[i]));
     }
+    return openMetrics
+      ? { contentType: om.contentType, body: `${parts.join('\n')}\n# EOF\n` }
+      : { contentType: this.registry.contentType, body: `${parts.join('\n\n')}\n` };
   }
 
   /** Removes every series of a service that is gone. */

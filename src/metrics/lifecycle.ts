@@ -5,13 +5,12 @@ import { EXIT_REASONS, LifecycleMetrics, STATES } from './definitions';
 import { exitCodeValue, isolationLabel } from './labels';
 import type { MeteredService } from './subject';
 
-/** Creates every series of a service at its current values (counters at 0), so they exist before anything happens. */
+/** Creates the series of a service (counters at 0) so they exist before anything happens; histograms appear at their first observation. */
 export function addService(m: LifecycleMetrics, s: MeteredService): void {
   m.info.set({ name: s.name, restart_policy: s.settings.restart.policy, isolation: isolationLabel(s.settings.isolate) }, 1);
   setState(m, s.name, s.state);
   for (const c of [m.starts, m.restarts, m.shutdownKills, m.reaped]) c.inc({ name: s.name }, 0);
   for (const reason of EXIT_REASONS) m.exits.inc({ name: s.name, reason }, 0);
-  for (const h of [m.spawnDuration, m.readyDuration, m.shutdownDuration]) h.zero({ name: s.name });
 }
 
 export function setState(m: LifecycleMetrics, name: string, state: ServiceState): void {

@@ -45,6 +45,8 @@ interface Snapshot {
 export class ResourceCollector {
   private readonly trackers = new Map<string, Tracker>();
   private snapshot: Snapshot | null = null;
+  /** While above 0 (a render in progress), the current collection serves, whatever its age. */
+  pinned = 0;
 
   constructor(
     private readonly metrics: MetricSet,
@@ -70,7 +72,7 @@ export class ResourceCollector {
    */
   refresh(): Promise<void> {
     const s = this.snapshot;
-    if (s && (s.at === null || this.now() - s.at < this.maxAgeMs)) return s.done;
+    if (s && (s.at === null || this.pinned > 0 || this.now() - s.at < this.maxAgeMs)) return s.done;
     const snap: Snapshot = { at: null, done: Promise.resolve() };
     snap.done = this.collect().then(
       () => void (snap.at = this.now()),
