@@ -77,6 +77,7 @@ export class SupervisorMetrics {
 
   private async renderNow(openMetrics: boolean): Promise<Rendered> {
     await this.resources.refresh();
+    this.resources.write(); // a cached collection, brought up to date with the exits since
     const metrics = this.registry.getMetricsAsArray() as unknown as { name: string; type?: string }[];
     const names = metrics.map((m) => m.name);
     const om = new Registry<OpenMetricsContentType>();

@@ -12,6 +12,8 @@ class Tracker {
   /** The cgroup whose figures `carry` holds as its current ones. */
   instance: object | null = null;
   oomSeen = false;
+  /** The cgroup a collection in flight last read: if that instance ends first, its figures must not be applied. */
+  captured: object | null = null;
   readonly ended = new WeakSet<object>();
 
   /** Figures of `instance`; ignored when that instance has ended meanwhile (they are carried already). */
@@ -28,13 +30,16 @@ class Tracker {
 
   /** The instance ended and its cgroup is gone: keep its counts; an OOM kill its stats never showed still counts. */
   exited(exit: ExitRecord): void {
-    if (this.instance) this.ended.add(this.instance);
+    for (const i of [this.instance, this.captured]) if (i) this.ended.add(i);
     if (exit.reason === 'oom_killed' && !this.oomSeen) this.carry.add('oomKills', 1);
     this.carry.restarted();
     this.instance = null;
     this.oomSeen = false;
   }
 }
+
+/** What the last collection read of each service: the instance (its cgroup) and its figures, counters carried. */
+type Latest = Map<string, { instance: object; stats: CgroupStats }>;
 
 interface Snapshot {
   /** When the collection completed; null while it runs. */
@@ -45,6 +50,7 @@ interface Snapshot {
 export class ResourceCollector {
   private readonly trackers = new Map<string, Tracker>();
   private snapshot: Snapshot | null = null;
+  private latest: Latest = new Map();
   /** While above 0 (a render in progress), the current collection serves, whatever its age. */
   pinned = 0;
 
@@ -87,17 +93,34 @@ export class ResourceCollector {
 
   private async collect(): Promise<void> {
     const end = this.metrics.collectDuration.startTimer();
-    const services = [...this.services()];
-    const measured = services.filter((s) => s.cgroup !== null).map((s) => ({ s, cgroup: s.cgroup! }));
+    const measured = [...this.services()].filter((s) => s.cgroup !== null).map((s) => ({ name: s.name, cgroup: s.cgroup! }));
+    for (const m of measured) this.tracker(m.name).captured = m.cgroup;
     const stats = measured.length ? await this.source(measured.map((m) => m.cgroup.statsTarget)) : [];
-    const fresh = new Map<string, CgroupStats | null>();
-    measured.forEach((m, i) => fresh.set(m.s.name, this.tracker(m.s.name).apply(m.cgroup, stats[i])));
-    this.write(services, fresh);
+    const latest: Latest = new Map();
+    measured.forEach((m, i) => {
+      const carried = this.tracker(m.name).apply(m.cgroup, stats[i]);
+      if (carried) latest.set(m.name, { instance: m.cgroup, stats: carried });
+    });
+    this.latest = latest;
+    this.write();
     end();
   }
 
-  /** Replaces every resource series with the figures of the services there are now. */
-  private write(services: MeteredService[], fresh: Map<string, CgroupStats | null>): void {
+  /**
+   * Replaces every resource series with the services there are now: counters from what is carried (live, so they
+   * agree with the exit events), usage and kernel limits from the last collection if that instance still runs.
+   */
+  write(): void {
+    const services = [...this.services()];
+    const fresh = new Map<string, CgroupStats | null>();
+    for (const s of services) {
+      const l = this.latest.get(s.name);
+      fresh.set(s.name, l && l.instance === s.cgroup ? l.stats : null);
+    }
+    this.writeSeries(services, fresh);
+  }
+
+  private writeSeries(services: MeteredService[], fresh: Map<string, CgroupStats | null>): void {
     const r = this.metrics.resources;
     for (const metric of Object.values(r)) metric.reset();
     const put = (metric: { set?: unknown; inc?: unknown }, name: string, v: number | null | undefined) => {

@@ -181,6 +181,33 @@ describe('metrics: resources at scrape time', () => {
     assert.ok(bodies.every((b) => b.body.includes('nsvisor_service_cpu_usage_seconds_total{name="web"} 1')));
   });
 
+  it('brings a cached collection up to date with exits: counters agree with the exit series, usage goes', async () => {
+    const { sup, table, source, scrape } = setup({ maxAgeMs: 60_000 });
+    sup.run('web', 'a');
+    table.set('a', stats({ cpuUsageSeconds: 2, oomKills: 0, memoryUsageBytes: 100 }));
+    assert.equal((await scrape()).get('nsvisor_service_memory_usage_bytes{name="web"}'), 100);
+    sup.end('web', 'oom_killed');
+    const v = await scrape();
+    assert.equal(source.calls, 1, 'still the cached collection');
+    assert.equal(v.get('nsvisor_service_exits_total{name="web",reason="oom_killed"}'), 1);
+    assert.equal(v.get('nsvisor_service_oom_kills_total{name="web"}'), 1);
+    assert.equal(v.get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 2);
+    assert.equal(v.get('nsvisor_service_memory_usage_bytes{name="web"}'), undefined);
+  });
+
+  it('does not count an OOM kill twice when the instance ends while a collection reads it', async () => {
+    const { sup, table, source, metrics, scrape } = setup();
+    sup.run('web', 'a');
+    table.set('a', stats({ oomKills: 1, cpuUsageSeconds: 1 }));
+    const inFlight = metrics.render();
+    await new Promise((r) => setImmediate(r)); // the collection has read the targets; the pool has not answered
+    assert.equal(source.calls, 1);
+    sup.end('web', 'oom_killed');
+    await inFlight;
+    const v = await scrape();
+    assert.equal(v.get('nsvisor_service_oom_kills_total{name="web"}'), 1);
+  });
+
   it('collects again once the figures are older than maxAgeMs', async () => {
     const { sup, source, metrics } = setup({ maxAgeMs: 0 });
     sup.run('web', 'a');
