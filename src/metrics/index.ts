@@ -55,6 +55,7 @@ export class SupervisorMetrics {
       exit: (name, exit) => {
         lifecycle.onExit(m, name, exit);
         this.resources.tracker(name).exited(exit);
+        this.resources.changed(name);
       },
       spawned: (name, seconds) => lifecycle.onSpawned(m, name, seconds),
       ready: (name, seconds) => m.readyDuration.observe({ name }, seconds),

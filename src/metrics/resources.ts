@@ -51,6 +51,8 @@ export class ResourceCollector {
   private readonly trackers = new Map<string, Tracker>();
   private snapshot: Snapshot | null = null;
   private latest: Latest = new Map();
+  /** Services whose series are out of date with their trackers. */
+  private readonly dirty = new Set<string>();
   /** While above 0 (a render in progress), the current collection serves, whatever its age. */
   pinned = 0;
 
@@ -102,57 +104,68 @@ export class ResourceCollector {
       if (carried) latest.set(m.name, { instance: m.cgroup, stats: carried });
     });
     this.latest = latest;
-    this.write();
+    this.writeAll();
     end();
   }
 
-  /**
-   * Replaces every resource series with the services there are now: counters from what is carried (live, so they
-   * agree with the exit events), usage and kernel limits from the last collection if that instance still runs.
-   */
-  write(): void {
-    const services = [...this.services()];
-    const fresh = new Map<string, CgroupStats | null>();
-    for (const s of services) {
-      const l = this.latest.get(s.name);
-      fresh.set(s.name, l && l.instance === s.cgroup ? l.stats : null);
-    }
-    this.writeSeries(services, fresh);
+  /** Marks a service whose series must be rewritten at the next render (an instance of it ended). */
+  changed(name: string): void {
+    this.dirty.add(name);
   }
 
-  private writeSeries(services: MeteredService[], fresh: Map<string, CgroupStats | null>): void {
+  /**
+   * Rewrites the series of the services changed since the last write: counters from what is carried (live, so
+   * they agree with the exit series), usage and kernel limits only while the collected instance still runs.
+   */
+  write(): void {
+    const r = Object.values(this.metrics.resources);
+    if (this.dirty.size === 0) return;
+    for (const s of this.services()) {
+      if (!this.dirty.has(s.name)) continue;
+      for (const metric of r) metric.remove({ name: s.name });
+      this.writeService(s);
+    }
+    this.dirty.clear();
+  }
+
+  /** Replaces every resource series with the figures of the services there are now. */
+  private writeAll(): void {
+    for (const metric of Object.values(this.metrics.resources)) metric.reset();
+    for (const s of this.services()) this.writeService(s);
+    this.dirty.clear();
+  }
+
+  private writeService(s: MeteredService): void {
     const r = this.metrics.resources;
-    for (const metric of Object.values(r)) metric.reset();
+    const l = this.latest.get(s.name);
+    const now = l && l.instance === s.cgroup ? l.stats : null;
     const put = (metric: { set?: unknown; inc?: unknown }, name: string, v: number | null | undefined) => {
       if (v === null || v === undefined || !Number.isFinite(v)) return;
       if ('set' in metric && typeof metric.set === 'function') metric.set({ name }, v);
       else if (typeof metric.inc === 'function') metric.inc({ name }, Math.max(0, v));
     };
-    for (const s of services) {
-      const name = s.name;
-      const now = fresh.get(name) ?? null;
-      const totals = this.tracker(name).carry.totals();
-      const spec = specOf(s.settings.resources);
-      // Counters: carried across instances, and kept while no instance runs.
-      put(r.cpuUsage, name, totals.cpuUsageSeconds ?? 0);
-      put(r.cpuUser, name, totals.cpuUserSeconds ?? 0);
-      put(r.cpuSystem, name, totals.cpuSystemSeconds ?? 0);
-      put(r.cpuThrottled, name, totals.cpuThrottledSeconds ?? 0);
-      put(r.oomKills, name, totals.oomKills ?? 0);
-      put(r.pressureCpu, name, totals.pressureCpuSeconds);
-      put(r.pressureMemory, name, totals.pressureMemorySeconds);
-      put(r.pressureIo, name, totals.pressureIoSeconds);
-      // Limits: the kernel's while an instance runs, else the configuration's.
-      put(r.cpuQuota, name, now ? now.cpuQuotaSeconds : spec.cpuQuotaSeconds);
-      put(r.cpuPeriod, name, now?.cpuPeriodSeconds ?? spec.cpuPeriodSeconds);
-      put(r.memoryLimit, name, now?.memoryLimitBytes ?? spec.memoryLimitBytes);
-      put(r.tasksLimit, name, now?.tasksLimit ?? spec.tasksLimit);
-      // Usage gauges: only while an instance runs.
-      if (!now) continue;
-      put(r.memoryUsage, name, now.memoryUsageBytes);
-      put(r.memoryWorkingSet, name, now.memoryWorkingSetBytes);
-      put(r.memoryRss, name, now.memoryRssBytes);
-      put(r.tasks, name, now.tasks);
-    }
+    const name = s.name;
+    const totals = this.tracker(name).carry.totals();
+    const spec = specOf(s.settings.resources);
+    // Counters: carried across instances, and kept while no instance runs.
+    put(r.cpuUsage, name, totals.cpuUsageSeconds ?? 0);
+    put(r.cpuUser, name, totals.cpuUserSeconds ?? 0);
+    put(r.cpuSystem, name, totals.cpuSystemSeconds ?? 0);
+    put(r.cpuThrottled, name, totals.cpuThrottledSeconds ?? 0);
+    put(r.oomKills, name, totals.oomKills ?? 0);
+    put(r.pressureCpu, name, totals.pressureCpuSeconds);
+    put(r.pressureMemory, name, totals.pressureMemorySeconds);
+    put(r.pressureIo, name, totals.pressureIoSeconds);
+    // Limits: the kernel's while an instance runs, else the configuration's.
+    put(r.cpuQuota, name, now ? now.cpuQuotaSeconds : spec.cpuQuotaSeconds);
+    put(r.cpuPeriod, name, now?.cpuPeriodSeconds ?? spec.cpuPeriodSeconds);
+    put(r.memoryLimit, name, now?.memoryLimitBytes ?? spec.memoryLimitBytes);
+    put(r.tasksLimit, name, now?.tasksLimit ?? spec.tasksLimit);
+    // Usage gauges: only while an instance runs.
+    if (!now) return;
+    put(r.memoryUsage, name, now.memoryUsageBytes);
+    put(r.memoryWorkingSet, name, now.memoryWorkingSetBytes);
+    put(r.memoryRss, name, now.memoryRssBytes);
+    put(r.tasks, name, now.tasks);
   }
 }
