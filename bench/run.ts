@@ -1,9 +1,10 @@
-// Entry point of `npm run bench`: spawn latency, nsvisor-init memory and cgroup stats collection; summary to stdout, results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, nsvisor-init memory, cgroup stats collection and /metrics scrapes; results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
 import { cgroupStatsMarkdown, measureCgroupStats, resultName, writeCgroupStats } from './cgroup-stats';
 import { measureInitMemory } from './init-memory';
+import { measureMetricsScrape, metricsResultName, metricsScrapeMarkdown, writeMetricsScrape } from './metrics-scrape';
 import { machineInfo } from './machine';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
@@ -21,7 +22,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
 const SEED = 20240601;
 const MEMORY_INSTANCES = 20;
 
-/** BENCH_ONLY=cgroup-stats runs only the cgroup stats collection benchmark. */
+/** BENCH_ONLY=cgroup-stats or metrics-scrape runs only that benchmark. */
 const ONLY = process.env.BENCH_ONLY;
 
 async function cgroupStats(): Promise<void> {
@@ -31,9 +32,17 @@ async function cgroupStats(): Promise<void> {
   process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${resultName}.json, ${resultName}.md\n`);
 }
 
+async function metricsScrape(): Promise<void> {
+  const r = await measureMetricsScrape({ services: Number(process.env.BENCH_SERVICES ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
+  writeMetricsScrape(r);
+  process.stdout.write(metricsScrapeMarkdown(r) + '\n');
+  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${metricsResultName}.json, ${metricsResultName}.md\n`);
+}
+
 async function main(): Promise<void> {
   if (process.geteuid!() !== 0) throw new Error('the bench needs root (it creates namespaces, mounts and cgroups)');
   if (ONLY === 'cgroup-stats') return cgroupStats();
+  if (ONLY === 'metrics-scrape') return metricsScrape();
   const t0 = Date.now();
   const machine = machineInfo();
   process.stderr.write(`spawn latency: ${WARMUP} warm-up + ${ROUNDS} rounds\n`);
@@ -62,6 +71,8 @@ async function main(): Promise<void> {
   process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/bench.json, bench.md\n`);
   process.stderr.write('cgroup stats collection\n');
   await cgroupStats();
+  process.stderr.write('/metrics scrapes\n');
+  await metricsScrape();
 }
 
 main().catch((e: Error) => {

@@ -1,15 +1,18 @@
-// `nsvisor run` assembled: the supervisor, its services' logs, the control socket and, as PID 1, the orphan reaper.
+// `nsvisor run` assembled: the supervisor, its services' logs, the control socket, /metrics and, as PID 1, the orphan reaper.
 import type * as http from 'http';
 
 import { closeStatsPool } from './cgroup';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { ServiceLog } from './logs';
+import { MetricsServer, startMetricsServer, SupervisorMetrics } from './metrics';
 import { startOrphanReaper } from './process/orphan-reaper';
 import { Supervisor } from './supervisor';
 
 export interface Daemon {
   supervisor: Supervisor;
+  /** The /metrics endpoint; null when supervisor.metrics is "off". */
+  metrics: MetricsServer | null;
   /** Stops every service (bounded by shutdownTimeout), closes the control socket and the logs. */
   shutdown(): Promise<void>;
 }
@@ -24,12 +27,27 @@ export async function startDaemon(config: Config, out: NodeJS.WritableStream = p
     tail: (name, n) => logs.get(name)!.tail(n),
     follow: (name, onLine) => logs.get(name)!.follow(onLine),
   });
+  let metrics: MetricsServer | null = null;
+  let registry: SupervisorMetrics | null = null;
+  if (config.supervisor.metrics) {
+    registry = new SupervisorMetrics(supervisor);
+    try {
+      metrics = await startMetricsServer(registry, config.supervisor.metrics.host, config.supervisor.metrics.port);
+    } catch (e) {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      throw new Error(`metrics: cannot listen on ${config.supervisor.metrics.host}:${config.supervisor.metrics.port}: ${(e as Error).message}`);
+    }
+  }
   const stopReaper = process.pid === 1 ? startOrphanReaper() : () => undefined;
   void supervisor.start();
   return {
     supervisor,
+    metrics,
     async shutdown() {
       await supervisor.stop();
+      await metrics?.close();
+      registry?.close();
       stopReaper();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -15,6 +15,8 @@ export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'>;
 export interface SupervisorEvents extends ServiceEvents {
   /** A stop that ran out of time: the services still running were killed. */
   shutdownTimeout: (names: string[]) => void;
+  /** A service was stopped and taken out of the supervisor. */
+  removed: (name: string) => void;
 }
 
 export class UnknownServiceError extends Error {
@@ -97,6 +99,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       for (const s of left) s.kill('SIGKILL');
       await all;
     }
+  }
+
+  /** Stops a service and takes it out of the set; its metrics series go with it. */
+  async remove(name: string): Promise<void> {
+    const s = this.service(name);
+    for (const [other, o] of this.services) {
+      if (o.settings.dependsOn.includes(name)) throw new Error(`${name}: cannot remove, ${other} depends on it`);
+    }
+    await s.stop();
+    this.services.delete(name);
+    s.removeAllListeners();
+    this.emit('removed', name);
   }
 
   /** One line of facts per service, with cpu and memory, for status and the control API. */

@@ -176,6 +176,21 @@ export class CounterCarry {
     this.last.clear();
   }
 
+  /** Counts something the stats of an instance could no longer show (its cgroup is gone): added to what is carried. */
+  add(key: (typeof COUNTERS)[number], n: number): void {
+    this.carried.set(key, (this.carried.get(key) ?? 0) + n);
+  }
+
+  /** Every counter as counted so far (carried plus the current cgroup's last figures); null when never seen. */
+  totals(): Record<(typeof COUNTERS)[number], number | null> {
+    const out = {} as Record<(typeof COUNTERS)[number], number | null>;
+    for (const k of COUNTERS) {
+      const seen = this.carried.has(k) || this.last.has(k);
+      out[k] = seen ? (this.carried.get(k) ?? 0) + (this.last.get(k) ?? 0) : null;
+    }
+    return out;
+  }
+
   apply(stats: CgroupStats): CgroupStats {
     const out = { ...stats };
     for (const k of COUNTERS) {

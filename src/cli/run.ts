@@ -33,7 +33,9 @@ Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration
       }
       if (source.kind === 'demo') note('no configuration file (./nsvisor.yaml or -c FILE): running the built-in demo');
       const daemon = await startDaemon(config);
-      note(`supervising ${daemon.supervisor.services.size} services; control socket ${config.supervisor.control}`);
+      const m = daemon.metrics?.address;
+      const where = m ? `; metrics on http://${m.family === 'IPv6' ? `[${m.address}]` : m.address}:${m.port}/metrics` : '';
+      note(`supervising ${daemon.supervisor.services.size} services; control socket ${config.supervisor.control}${where}`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = (sig: NodeJS.Signals) => {

@@ -1,0 +1,125 @@
+// Benchmark: GET /metrics rendering for 1,000 synthetic services on real cgroups; scrape latency and event loop lag meanwhile.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { monitorEventLoopDelay } from 'perf_hooks';
+import { EventEmitter } from 'eventemitter3';
+
+import { openCgroups, StatsPool } from '../src/cgroup';
+import { detectLayout } from '../src/cgroup/detect';
+import { MeteredService, SupervisorMetrics } from '../src/metrics';
+import type { SupervisorEvents } from '../src/supervisor';
+import { machineInfo } from './machine';
+import { summarize, Summary } from './stats';
+
+export interface MetricsScrapeResult {
+  layout: string;
+  services: number;
+  scrapes: number;
+  series: number;
+  bytes: number;
+  /** Each scrape collects the stats afresh (as when Prometheus scrapes less often than once a second), ms. */
+  freshScrapeMs: Summary;
+  /** Scrapes served from the ~1 s cache: rendering only, ms. */
+  cachedScrapeMs: Summary;
+  /** Event loop delay over all the scrapes, ms. */
+  lagMs: { p50: number; p99: number; max: number };
+  targets: { what: string; value: number; limit: number; met: boolean }[];
+}
+
+const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+
+async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out;
+}
+
+export async function measureMetricsScrape(opts: { services?: number; scrapes?: number } = {}): Promise<MetricsScrapeResult> {
+  const count = opts.services ?? 1000;
+  const scrapes = opts.scrapes ?? 20;
+  const root = `/nsvisor-bench-${crypto.randomBytes(4).toString('hex')}`;
+  const driver = openCgroups({ root });
+  const pool = new StatsPool();
+  try {
+    process.stderr.write(`metrics scrape: ${count} services on cgroups under ${root}\n`);
+    const sup = Object.assign(new EventEmitter<SupervisorEvents>(), { services: new Map<string, MeteredService>() });
+    for (let i = 0; i < count; i++) {
+      const name = `svc-${i}`;
+      const resources = { memory: 256 << 20, pids: 100, cpus: 0.5 };
+      const cgroup = driver.create(name, resources);
+      sup.services.set(name, { name, settings: { restart: { policy: 'on-failure' }, resources }, state: 'running', cgroup });
+    }
+    const fresh = new SupervisorMetrics(sup, { stats: (t) => pool.collect(t), maxAgeMs: 0 });
+    for (const name of sup.services.keys()) {
+      sup.emit('state', name, 'starting', 'stopped');
+      sup.emit('spawned', name, 0.004);
+      sup.emit('ready', name, 0.01);
+      sup.emit('state', name, 'running', 'starting');
+    }
+    const first = await fresh.render(); // warm-up: pool threads started, files cached
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
+    const freshMs = await timed(scrapes, () => fresh.render());
+    const cached = new SupervisorMetrics(sup, { stats: (t) => pool.collect(t), maxAgeMs: 3_600_000, defaultMetrics: false });
+    await cached.render();
+    const cachedMs = await timed(scrapes, () => cached.render());
+    lag.disable();
+    fresh.close();
+    cached.close();
+    const lagMs = { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 };
+    const freshScrapeMs = summarize(freshMs);
+    return {
+      layout: detectLayout().kind,
+      services: count,
+      scrapes,
+      series: first.body.split('\n').filter((l) => l && !l.startsWith('#')).length,
+      bytes: first.body.length,
+      freshScrapeMs,
+      cachedScrapeMs: summarize(cachedMs),
+      lagMs,
+      targets: [
+        { what: 'scrape p50 with a fresh collection (ms)', value: freshScrapeMs.p50, limit: 100, met: freshScrapeMs.p50 < 100 },
+        { what: 'event loop p99 lag during scrapes (ms)', value: lagMs.p99, limit: 20, met: lagMs.p99 < 20 },
+      ],
+    };
+  } finally {
+    await pool.close();
+    process.stderr.write('metrics scrape: removing the cgroups\n');
+    await driver.removeRoot();
+  }
+}
+
+const f2 = (v: number) => v.toFixed(2);
+
+export function metricsScrapeMarkdown(r: MetricsScrapeResult): string {
+  const m = machineInfo();
+  return [
+    '# GET /metrics with 1,000 services',
+    '',
+    `${m.date}, kernel ${m.kernel}, node ${m.node}, ${m.cpus} cpus (${m.cpuModel}); layout ${r.layout}.`,
+    `${r.services} synthetic services (running, each on a real cgroup with memory, cpu and pids limits), ${r.scrapes} scrapes each way;`,
+    `${r.series} series, ${(r.bytes / 1024).toFixed(0)} KiB of text per scrape. The stats are read on the piscina pool (2 threads).`,
+    '',
+    '| what | p50 ms | p90 ms | p99 ms |',
+    '| --- | ---: | ---: | ---: |',
+    `| scrape, stats collected afresh | ${f2(r.freshScrapeMs.p50)} | ${f2(r.freshScrapeMs.p90)} | ${f2(r.freshScrapeMs.p99)} |`,
+    `| scrape served from the ~1 s cache (render only) | ${f2(r.cachedScrapeMs.p50)} | ${f2(r.cachedScrapeMs.p90)} | ${f2(r.cachedScrapeMs.p99)} |`,
+    `| event loop delay during all scrapes | ${f2(r.lagMs.p50)} | - | ${f2(r.lagMs.p99)} (max ${f2(r.lagMs.max)}) |`,
+    '',
+    ...r.targets.map((t) => `Target: ${t.what} < ${t.limit}: ${f2(t.value)} — ${t.met ? 'MET' : 'MISSED'}.`),
+    '',
+  ].join('\n');
+}
+
+export const metricsResultName = process.env.V2VM ? 'metrics-scrape-v2vm' : 'metrics-scrape';
+
+export function writeMetricsScrape(r: MetricsScrapeResult): void {
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.writeFileSync(path.join(resultsDir, `${metricsResultName}.json`), JSON.stringify({ machine: machineInfo(), ...r }, null, 2) + '\n');
+  fs.writeFileSync(path.join(resultsDir, `${metricsResultName}.md`), metricsScrapeMarkdown(r));
+}

@@ -1,0 +1,43 @@
+// Lifecycle metrics fed by the supervisor's events: info, state, starts, restarts, exits, durations, kills.
+import type { ExitRecord } from '../service/exit-reason';
+import type { ServiceState } from '../service/states';
+import { EXIT_REASONS, LifecycleMetrics, STATES } from './definitions';
+import { exitCodeValue, isolationLabel } from './labels';
+import type { MeteredService } from './subject';
+
+/** Creates the series of a service (counters at 0) so they exist before anything happens; histograms appear at their first observation. */
+export function addService(m: LifecycleMetrics, s: MeteredService): void {
+  m.info.set({ name: s.name, restart_policy: s.settings.restart.policy, isolation: isolationLabel(s.settings.isolate) }, 1);
+  setState(m, s.name, s.state);
+  for (const c of [m.starts, m.restarts, m.shutdownKills, m.reaped]) c.inc({ name: s.name }, 0);
+  for (const reason of EXIT_REASONS) m.exits.inc({ name: s.name, reason }, 0);
+}
+
+export function setState(m: LifecycleMetrics, name: string, state: ServiceState): void {
+  for (const st of STATES) m.state.set({ name, state: st }, st === state ? 1 : 0);
+}
+
+/** A state change; an attempt begins with "starting": a start, and a restart unless it is the first. */
+export function onState(m: LifecycleMetrics, name: string, state: ServiceState, firstStart: boolean): void {
+  setState(m, name, state);
+  if (state !== 'starting') return;
+  m.starts.inc({ name });
+  if (!firstStart) m.restarts.inc({ name });
+}
+
+export function onExit(m: LifecycleMetrics, name: string, exit: ExitRecord): void {
+  m.exits.inc({ name, reason: exit.reason });
+  const code = exitCodeValue(exit);
+  if (code !== null) m.lastExitCode.set({ name }, code);
+  m.lastExitTime.set({ name }, exit.at.getTime() / 1000);
+}
+
+export function onSpawned(m: LifecycleMetrics, name: string, seconds: number, now = Date.now()): void {
+  m.spawnDuration.observe({ name }, seconds);
+  m.startTime.set({ name }, now / 1000);
+}
+
+export function onStopped(m: LifecycleMetrics, name: string, seconds: number, killed: boolean): void {
+  m.shutdownDuration.observe({ name }, seconds);
+  if (killed) m.shutdownKills.inc({ name });
+}

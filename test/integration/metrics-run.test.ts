@@ -1,0 +1,144 @@
+// GET /metrics of a real `nsvisor run`: values match what the services did (restarts, exits, OOM kills, limits); promtool agrees.
+import { strict as assert } from 'assert';
+import { execFileSync, spawnSync } from 'child_process';
+
+import { killBackground, requireRoot, SLOWDOWN } from './helpers';
+import { removeRoots, RunningSupervisor, startRun, stateOf, stopRun } from './supervisor-helpers';
+
+const MiB = 2 ** 20;
+
+async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs * SLOWDOWN;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function parse(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+const hasPromtool = () => spawnSync('promtool', ['--version']).status === 0;
+
+describe('GET /metrics of nsvisor run (root, real kernel)', function () {
+  before(requireRoot);
+  let run: RunningSupervisor;
+  let url = '';
+  const scrape = async (accept?: string) => {
+    const res = await fetch(url, { headers: accept ? { accept } : {} });
+    return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
+  };
+  const values = async () => parse((await scrape()).body);
+
+  before(async () => {
+    run = await startRun(
+      {
+        idle: { command: ['sleep', '600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 } },
+        crash: { command: ['sh', '-c', 'exit 3'], restart: { policy: 'always', delay: '100ms', maxDelay: '200ms' } },
+        hog: {
+          command: [process.execPath, '-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));'],
+          resources: { memory: '64Mi' },
+          restart: { delay: '30s' },
+        },
+      },
+      { metrics: '127.0.0.1:0' },
+    );
+    const m = await waitForAsync('the metrics address', async () => /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(run.output()));
+    url = m[1];
+  });
+  after(async () => {
+    if (run) assert.equal(await stopRun(run), 0, run.output());
+    if (url) await assert.rejects(fetch(url), 'the endpoint is closed at shutdown');
+    killBackground();
+    await removeRoots();
+  });
+
+  it('exports what happened: restarts and exits by reason, the OOM kill, limits and states', async () => {
+    const v = await waitForAsync('two restarts of crash and the OOM kill of hog', async () => {
+      const v = await values();
+      const ok = (v.get('nsvisor_service_restarts_total{name="crash"}') ?? 0) >= 2 && v.get('nsvisor_service_exits_total{name="hog",reason="oom_killed"}') === 1;
+      return ok && v.get('nsvisor_service_state{name="idle",state="running"}') === 1 && v;
+    }, 60_000);
+
+    // idle: running, with its kernel limits and real usage.
+    assert.equal(v.get('nsvisor_service_spec_memory_limit_bytes{name="idle"}'), 32 * MiB);
+    assert.equal(v.get('nsvisor_service_spec_tasks_limit{name="idle"}'), 64);
+    assert.equal(v.get('nsvisor_service_spec_cpu_quota_seconds{name="idle"}'), 0.05);
+    assert.equal(v.get('nsvisor_service_spec_cpu_period_seconds{name="idle"}'), 0.1);
+    assert.ok(v.get('nsvisor_service_memory_usage_bytes{name="idle"}')! > 0);
+    assert.ok(v.get('nsvisor_service_tasks{name="idle"}')! >= 1);
+    assert.equal(v.get('nsvisor_service_restarts_total{name="idle"}'), 0);
+    assert.equal(v.get('nsvisor_service_info{name="idle",restart_policy="on-failure",isolation="cgroup,ipc,mnt,pid,uts"}'), 1);
+
+    // crash: each instance exits 3; restarts = starts - 1; it loops in backoff/starting, one state at a time.
+    const starts = v.get('nsvisor_service_starts_total{name="crash"}')!;
+    assert.equal(v.get('nsvisor_service_restarts_total{name="crash"}'), starts - 1);
+    const errors = v.get('nsvisor_service_exits_total{name="crash",reason="error"}')!;
+    assert.ok(errors >= starts - 1 && errors <= starts, `${errors} exits for ${starts} starts`);
+    assert.equal(v.get('nsvisor_service_last_exit_code{name="crash"}'), 3);
+    const states = ['starting', 'running', 'stopping', 'stopped', 'backoff', 'failed'].map((s) => v.get(`nsvisor_service_state{name="crash",state="${s}"}`));
+    assert.equal(states.reduce((a, b) => a! + b!, 0), 1, 'exactly one state is 1');
+    assert.ok(stateOf(run, 'crash').restarts >= v.get('nsvisor_service_restarts_total{name="crash"}')!, 'never more than status says');
+
+    // hog: OOM-killed once, waiting 30 s in backoff; the limit is the configuration's while no cgroup exists.
+    assert.equal(v.get('nsvisor_service_state{name="hog",state="backoff"}'), 1);
+    assert.equal(v.get('nsvisor_service_oom_kills_total{name="hog"}'), 1);
+    assert.equal(v.get('nsvisor_service_last_exit_code{name="hog"}'), 137);
+    assert.equal(v.get('nsvisor_service_spec_memory_limit_bytes{name="hog"}'), 64 * MiB);
+    assert.equal(v.get('nsvisor_service_exits_total{name="hog",reason="error"}'), 0);
+    const hog = stateOf(run, 'hog');
+    assert.equal(hog.lastExit.reason, 'oom_killed');
+    assert.ok(Math.abs(v.get('nsvisor_service_last_exit_time_seconds{name="hog"}')! - Date.parse(hog.lastExit.at) / 1000) < 0.01);
+
+    assert.ok(v.get('nsvisor_service_spawn_duration_seconds_count{name="idle"}')! >= 1);
+    assert.ok(v.get('nsvisor_service_ready_duration_seconds_count{name="idle"}')! >= 1);
+    assert.ok(v.get('nsvisor_collect_duration_seconds_count')! >= 1);
+    assert.ok(v.has('process_resident_memory_bytes'), 'prom-client default metrics');
+  });
+
+  it('counters never go backwards while services restart', async () => {
+    let prev = new Map<string, number>();
+    for (let i = 0; i < 8; i++) {
+      const v = await values();
+      for (const [k, x] of v) {
+        if (!/^nsvisor_service_\w+_total\{/.test(k)) continue;
+        if (prev.has(k)) assert.ok(x >= prev.get(k)!, `${k}: ${prev.get(k)} -> ${x}`);
+      }
+      prev = v;
+      await new Promise((r) => setTimeout(r, 400));
+    }
+  });
+
+  it('serves the text format, OpenMetrics on request, concurrent scrapes, and 404 elsewhere', async () => {
+    const [a, b] = await Promise.all([scrape(), scrape()]);
+    assert.equal(a.status, 200);
+    assert.match(a.type, /^text\/plain; version=0\.0\.4/);
+    assert.match(b.body, /^nsvisor_service_starts_total\{name="idle"\} 1$/m);
+    const om = await scrape('application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5');
+    assert.match(om.type, /^application\/openmetrics-text/);
+    assert.match(om.body, /# EOF\n$/);
+    assert.match((await scrape()).body, /^# TYPE nsvisor_service_starts_total counter$/m, 'text names intact after OpenMetrics');
+    assert.equal((await fetch(url.replace('/metrics', '/'))).status, 404);
+  });
+
+  it('promtool check metrics reports nothing for the nsvisor_ series', function () {
+    if (!hasPromtool()) {
+      if (process.env.NSVISOR_REQUIRE_PROMTOOL) throw new Error('promtool not installed (Debian: apt-get install prometheus)');
+      this.skip();
+    }
+    return scrape().then(({ body }) => {
+      const ours = body.split('\n').filter((l) => /^(# (HELP|TYPE) )?nsvisor_/.test(l)).join('\n') + '\n';
+      const out = execFileSync('promtool', ['check', 'metrics'], { input: ours, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+      assert.equal(out.trim(), '');
+    });
+  });
+});
