@@ -17,6 +17,7 @@ export interface Daemon {
 export async function startDaemon(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<Daemon> {
   const control = config.supervisor.control;
   const supervisor = new Supervisor(config);
+  supervisor.setupNetworks(); // a bridge that cannot be made is fatal, before anything listens
   const logs = new Map<string, ServiceLog>();
   for (const name of supervisor.services.keys()) logs.set(name, new ServiceLog(name, { logDir: config.supervisor.logDir, out }));
   supervisor.on('output', (name, stream, source) => logs.get(name)!.attach(stream, source));

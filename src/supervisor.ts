@@ -5,12 +5,16 @@ import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
 
+import { Network } from './net/network';
 import type { ExitRecord } from './service/exit-reason';
 import { notifyDirOf, Service, ServiceEvents, ServiceRuntime } from './service/service';
 import type { ServiceState } from './service/states';
 
 /** What the supervisor needs of a configuration. */
-export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'>;
+export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'> & Partial<Pick<Config, 'networks'>>;
+
+/** A declared network that could not be set up. */
+export class NetworkSetupError extends Error {}
 
 export interface SupervisorEvents extends ServiceEvents {
   /** A stop that ran out of time: the services still running were killed. */
@@ -28,6 +32,8 @@ const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready',
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly services = new Map<string, Service>();
   readonly cgroups: CgroupDriver | null;
+  /** The declared bridges by name: made (or reused) at start, removed at stop when nsvisor made them. */
+  readonly networks = new Map<string, Network>();
   private readonly devNull: number;
 
   /** `runtime` defaults to the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot. */
@@ -41,8 +47,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     super();
     this.devNull = fs.openSync('/dev/null', 'r+');
     this.cgroups = runtime.cgroups;
+    for (const [name, n] of Object.entries(settings.networks ?? {})) this.networks.set(name, new Network(name, n.subnet));
     for (const [name, s] of Object.entries(settings.services)) {
-      const service = new Service(name, s, { ...runtime, devNull: this.devNull });
+      const service = new Service(name, s, { ...runtime, devNull: this.devNull, networks: this.networks });
       for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
       this.services.set(name, service);
     }
@@ -54,6 +61,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return s;
   }
 
+  /** Makes (or reuses) every declared bridge with its gateway address; idempotent. Throws a NetworkSetupError. */
+  setupNetworks(): void {
+    for (const n of this.networks.values()) {
+      try {
+        n.ensure();
+      } catch (e) {
+        throw new NetworkSetupError(`network ${n.name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   /**
    * Starts every service once its dependencies are running; independent ones start together. Resolves when
    * each service has had its first outcome (running, backing off, failed) or waits on a dependency that is
@@ -62,6 +80,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async start(): Promise<void> {
     // Cgroups of our root left by a supervisor that died (SIGKILL, power loss): nothing may run in them now.
     await this.cgroups?.cleanupStale();
+    this.setupNetworks();
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       return Promise.all(s.settings.dependsOn.map(self)).then(
@@ -97,6 +116,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       for (const s of left) s.kill('SIGKILL');
       await all;
     }
+    for (const n of this.networks.values()) n.remove();
   }
 
   /** One line of facts per service, with cpu and memory, for status and the control API. */

@@ -1,4 +1,4 @@
-// A throwaway network namespace standing in for "the host" of the network tests, so the machine's real interfaces are never touched.
+// A throwaway network namespace standing in for "the host" of the network tests (entered with nsenter --net only, so cgroups and mounts stay as they are).
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -20,13 +20,15 @@ while True:
     if a[0] == sys.argv[1] and d[20] == 0: print('pong', a[0]); break
 `;
 
-/** A TCP server on port argv[1]: prints "listening", then answers one line with it upper-cased. */
+/** A TCP server on port argv[1]: prints "listening", then answers each connection's first message upper-cased. */
 export const ECHO_PY = `
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen()
 print('listening', flush=True)
-c, a = s.accept(); c.sendall(c.recv(100).upper()); print('served', a[0], flush=True); c.close()
-import time; time.sleep(600)
+while True:
+    c, a = s.accept(); d = c.recv(100)
+    if d: c.sendall(d.upper()); print('served', a[0], flush=True)
+    c.close()
 `;
 
 /** A TCP client: sends argv[3] to argv[1]:argv[2] and prints the answer. */
@@ -63,13 +65,13 @@ export class TestHost {
 
   /** The nsvisor CLI run inside this namespace, to its end. */
   cli(args: string[]) {
-    const r = spawnSync('ip', ['netns', 'exec', this.name, process.execPath, cliPath, ...args], { encoding: 'utf8', timeout: 60_000 * SLOWDOWN, env: this.env() });
+    const r = spawnSync('nsenter', [`--net=/run/netns/${this.name}`, '--', process.execPath, cliPath, ...args], { encoding: 'utf8', timeout: 60_000 * SLOWDOWN, env: this.env() });
     return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
   /** The nsvisor CLI run inside this namespace in the background; its output is collected in `out`. */
   background(args: string[]): { child: ChildProcess; out: () => string } {
-    const child = spawn('ip', ['netns', 'exec', this.name, process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env() });
+    const child = spawn('nsenter', [`--net=/run/netns/${this.name}`, '--', process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env() });
     this.children.add(child);
     let text = '';
     child.stdout!.on('data', (d) => (text += d));
