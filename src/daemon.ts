@@ -5,6 +5,7 @@ import { closeStatsPool } from './cgroup';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { ServiceLog } from './logs';
+import { closeNetlinkPool } from './net/pool';
 import { startOrphanReaper } from './process/orphan-reaper';
 import { Supervisor } from './supervisor';
 
@@ -36,6 +37,7 @@ export async function startDaemon(config: Config, out: NodeJS.WritableStream = p
       await new Promise((r) => server.close(r));
       await Promise.all([...logs.values()].map((l) => l.close()));
       await closeStatsPool();
+      await closeNetlinkPool();
     },
   };
 }

@@ -93,7 +93,7 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
     }
     let proc;
     try {
-      const beforeGo = network && ((pid: number) => void (attached = network!.connect(pid, owner, address!)));
+      const beforeGo = network && (async (pid: number) => void (attached = await network!.connect(pid, owner, address!)));
       proc = await startIsolated(plan, cgroup?.placement, { beforeGo });
     } catch (e) {
       if (!(e instanceof SpawnError)) throw e;
@@ -106,7 +106,7 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
     const reason: ExitReason = oom ? 'oom_killed' : end.signal ? 'signaled' : end.code === 0 ? 'completed' : 'error';
     return { code: end.code, signal: end.signal, pid: proc.pid, reason };
   } finally {
-    if (network && address !== undefined) network.detach({ hostIf: attached?.hostIf, address });
+    if (network && address !== undefined) await network.detach({ hostIf: attached?.hostIf, address });
     network?.remove();
     await cgroup?.destroy();
   }

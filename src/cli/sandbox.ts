@@ -114,10 +114,18 @@ async function run(command: string[], flags: Flags): Promise<void> {
   if (command.length === 0) throw new UsageError('sandbox: missing the command to run (nsvisor sandbox [OPTIONS] -- CMD [ARG...])');
   const opts = optionsFromFlags(flags, command);
   let proc: IsolatedProcess | undefined;
-  const forward = (sig: NodeJS.Signals) => proc?.kill(sig);
+  // A signal that comes before the command has started is delivered as soon as it has, not lost.
+  const early: NodeJS.Signals[] = [];
+  const forward = (sig: NodeJS.Signals) => (proc ? proc.kill(sig) : early.push(sig));
   for (const sig of FORWARDED) process.on(sig, forward);
   try {
-    const r = await sandbox({ ...opts, onStart: (p) => (proc = p) });
+    const r = await sandbox({
+      ...opts,
+      onStart: (p) => {
+        proc = p;
+        for (const sig of early.splice(0)) p.kill(sig);
+      },
+    });
     if (r.reason === 'spawn_failed') throw new CliError(r.error ?? 'spawn failed', r.code ?? 125);
     if (r.reason === 'oom_killed') process.stderr.write(`nsvisor: the OOM killer ended a process of the sandbox${flags.memory ? ` (--memory ${flags.memory})` : ''}\n`);
     process.exitCode = r.code ?? 128 + os.constants.signals[r.signal as NodeJS.Signals];

@@ -3,15 +3,7 @@ import { formatIPv4, Subnet } from '../config/addresses';
 import { addon } from '../native';
 import { AddressPool, layoutOf, SubnetLayout } from './ipam';
 import { LeaseDir } from './leases';
-
-/** A failed rtnetlink step, as the addon reports it: `RTM_NEWLINK veth nsv-web-h: File exists`. */
-export interface NetlinkFailure extends Error {
-  syscall?: string;
-  errno?: number;
-}
-
-/** The interface that sits inside the service's namespace. */
-export const PEER_NAME = 'eth0';
+import { connectOnPool, removeOnPool } from './pool';
 
 /** A host-side veth name within IFNAMSIZ: "nsv-" + up to 5 characters of the owner + "-" + the pid in base 36. */
 export function hostIfName(owner: string, pid: number): string {
@@ -48,26 +40,20 @@ export class Network {
   }
 
   /**
-   * Connects the network namespace of `pid` (before it runs anything): veth host end on the bridge, eth0 inside with
+   * Connects the network namespace of `pid` (before it runs anything), on the netlink pool: veth host end on the bridge, eth0 inside with
    * `address`, up, default route via the gateway. On failure nothing of it is left and the error names the step.
    */
-  connect(pid: number, owner: string, address: number): Attachment {
+  async connect(pid: number, owner: string, address: number): Promise<Attachment> {
     const hostIf = hostIfName(owner, pid);
     const prefix = this.layout.subnet.prefix;
-    addon.netVethAdd(hostIf, this.name, pid, PEER_NAME);
-    try {
-      addon.netConfigure(pid, PEER_NAME, address, prefix, this.layout.gateway);
-    } catch (e) {
-      addon.netLinkDelete(hostIf, 0);
-      throw e;
-    }
+    await connectOnPool({ pid, hostIf, bridge: this.name, address, prefix, gateway: this.layout.gateway });
     return { network: this.name, hostIf, address, prefix, gateway: this.layout.gateway };
   }
 
   /** Deletes the veth (when the namespace has not taken it already) and gives the address back. */
-  detach(att: { hostIf?: string; address: number }): void {
+  async detach(att: { hostIf?: string; address: number }): Promise<void> {
     try {
-      if (att.hostIf) addon.netLinkDelete(att.hostIf, 0);
+      if (att.hostIf) await removeOnPool(att.hostIf);
     } finally {
       this.leases.release(this.pool, att.address);
     }

@@ -136,7 +136,7 @@ function readStatus(child: SpawnedChild, onInitStarted: () => void): Promise<Ext
  */
 export interface StartHooks {
   /** Runs once the child exists in its namespaces and before it goes on: moves in its network. May throw. */
-  beforeGo?(pid: number): void;
+  beforeGo?(pid: number): void | Promise<void>;
 }
 
 /** An addon failure ({syscall, errno}) as a SpawnError; anything else as it is. */
@@ -177,7 +177,7 @@ export async function startIsolated(plan: SpawnPlan, placement?: Placement, hook
     writeIdMaps(child.pid, plan);
     writeCgroupProcs(child.pid, placement);
     try {
-      hooks.beforeGo?.(child.pid);
+      await hooks.beforeGo?.(child.pid);
     } catch (e) {
       throw asSpawnError(e);
     }

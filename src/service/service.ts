@@ -162,9 +162,9 @@ export class Service extends EventEmitter<ServiceEvents> {
       // The cgroup exists, limited, before the first instruction of the service runs inside it.
       this.cgroup = this.runtime.cgroups?.create(this.name, this.settings.resources) ?? null;
       const lease = this.leaseAddress();
-      const beforeGo = lease && ((pid: number) => {
+      const beforeGo = lease && (async (pid: number) => {
         lease.pid = pid;
-        lease.hostIf = lease.network.connect(pid, this.name, lease.address).hostIf;
+        lease.hostIf = (await lease.network.connect(pid, this.name, lease.address)).hostIf;
       });
       const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement, { beforeGo: beforeGo ?? undefined });
       this.spawning = spawning.catch(() => null);
@@ -172,7 +172,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
-      this.releaseNetwork();
+      await this.releaseNetwork();
       await this.releaseCgroup();
       return this.spawnFailed(e as Error);
     } finally {
@@ -241,10 +241,10 @@ export class Service extends EventEmitter<ServiceEvents> {
   }
 
   /** Deletes the instance's veth (if its namespace has not taken it already) and gives its address back. */
-  private releaseNetwork(): void {
+  private async releaseNetwork(): Promise<void> {
     const lease = this.lease;
     this.lease = null;
-    lease?.network.detach(lease);
+    await lease?.network.detach(lease);
   }
 
   /** Kills whatever is left in the instance's cgroup (processes outside a pid namespace of its own) and removes it. */
@@ -258,7 +258,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     notify?.close();
     this.attemptAbort?.abort();
     if (this.proc !== proc) return;
-    this.releaseNetwork();
+    await this.releaseNetwork();
     // Whichever process of the service the OOM killer chose, the service ended because of it.
     const oomKilled = (this.cgroup?.oomKills() ?? 0) > 0;
     await this.releaseCgroup();

@@ -46,7 +46,7 @@ describe('network: services with network.attach (root)', function () {
       { nsvt0: { subnet: '10.66.0.0/24' } },
     );
     await waitFor('client output', () => /HI/.test(sup.ctl(['logs', 'client']).stdout)).catch((e) => {
-      throw new Error(`${e.message}: ${sup.out()} ${JSON.stringify(sup.status())} ${JSON.stringify(sup.ctl(['logs', 'client']))}`);
+      throw new Error(`${e.message}: ${sup.out()} ${JSON.stringify(sup.ctl(["status", "--json"]))} ${JSON.stringify(sup.ctl(["logs", "client"]))}`);
     });
     const log = sup.ctl(['logs', 'client']).stdout;
     assert.match(log, /eth0\s+inet 10\.66\.0\.2\/24/);

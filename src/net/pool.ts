@@ -1,0 +1,32 @@
+// The netlink pool: veth setup and removal of each instance on a piscina worker thread, so the event loop stays free.
+import * as path from 'path';
+import { Piscina } from 'piscina';
+
+import type { NetlinkResult, NetlinkTask } from '../workers/netlink';
+import type { ConnectRequest } from './links';
+
+const TASK_FILE = path.resolve(__dirname, '..', 'workers', 'netlink.js');
+
+let shared: Piscina | null = null;
+
+async function run(task: NetlinkTask): Promise<unknown> {
+  shared ??= new Piscina({ filename: TASK_FILE, minThreads: 1, maxThreads: 2, idleTimeout: 30_000 });
+  const r: NetlinkResult = await shared.run(task);
+  if (r.ok) return r.value;
+  throw Object.assign(new Error(r.message), { syscall: r.syscall, errno: r.errno });
+}
+
+export async function connectOnPool(request: ConnectRequest): Promise<void> {
+  await run({ op: 'connect', request });
+}
+
+export async function removeOnPool(name: string): Promise<boolean> {
+  return (await run({ op: 'remove', name })) as boolean;
+}
+
+/** Ends the pool's threads (shutdown, tests). */
+export async function closeNetlinkPool(): Promise<void> {
+  const p = shared;
+  shared = null;
+  await p?.destroy();
+}
