@@ -31,7 +31,11 @@ describe('network: services with network.attach (root)', function () {
       bg.child.kill('SIGTERM');
       await new Promise((r) => bg.child.once('exit', r));
     };
-    return { ctl, stop, out: bg.out, status: () => JSON.parse(ctl(['status', '--json']).stdout) as any[] };
+    const kill = async () => {
+      bg.child.kill('SIGKILL');
+      await new Promise((r) => bg.child.once('exit', r));
+    };
+    return { ctl, stop, kill, out: bg.out, status: () => JSON.parse(ctl(['status', '--json']).stdout) as any[] };
   }
 
   it('two services reach each other and the gateway; veths go with their instances, the bridge with the supervisor', async () => {
@@ -72,6 +76,23 @@ describe('network: services with network.attach (root)', function () {
     assert.match(two.failure, /two: no free address left on network tiny \(10\.67\.0\.0\/30\): all 1 host addresses are in use/);
     assert.equal(sup.status().find((s) => s.name === 'one').state, 'running');
     await sup.stop();
+    assert.deepEqual(host.links(), ['lo']);
+    assert.deepEqual(leaseFiles(host.leaseDir), []);
+  });
+
+  it('after a SIGKILL of the supervisor, a new one reclaims the address and the bridge, and leaves nothing at stop', async () => {
+    const services = { web: { command: ['sleep', '600'], isolate: NET, network: { attach: 'nsvt2' } } };
+    const networks = { nsvt2: { subnet: '10.68.0.0/24' } };
+    const first = await run(services, networks);
+    await waitFor('web running', () => first.status().find((s) => s.name === 'web')?.state === 'running');
+    await first.kill();
+    await waitFor('the orphaned veth gone with its namespace', () => !host.links().some((l) => l.startsWith('nsv-')));
+    assert.ok(host.links().includes('nsvt2'), 'the bridge outlives a killed supervisor');
+    const second = await run(services, networks);
+    await waitFor('web running again', () => second.status().find((s) => s.name === 'web')?.state === 'running');
+    assert.equal(host.links().filter((l) => l.startsWith('nsv-')).length, 1);
+    assert.ok(leaseFiles(host.leaseDir).includes('10.68.0.2'), 'the dead holder\'s lease was taken over');
+    await second.stop();
     assert.deepEqual(host.links(), ['lo']);
     assert.deepEqual(leaseFiles(host.leaseDir), []);
   });
