@@ -28,3 +28,9 @@ export function connect(r: ConnectRequest): void {
 export function remove(name: string): boolean {
   return addon.netLinkDelete(name, 0);
 }
+
+/** Moves host link `name` into pid's namespace under the same name and sets it up there. */
+export function moveIn(name: string, pid: number): void {
+  addon.netLinkMove(name, pid, null);
+  addon.netConfigure(pid, name, 0, 0, 0);
+}

@@ -20,6 +20,11 @@ export async function connectOnPool(request: ConnectRequest): Promise<void> {
   await run({ op: 'connect', request });
 }
 
+/** Moves a host device into pid's namespace and sets it up (a virtual one ends with that namespace). */
+export async function moveInOnPool(name: string, pid: number): Promise<void> {
+  await run({ op: 'moveIn', name, pid });
+}
+
 export async function removeOnPool(name: string): Promise<boolean> {
   return (await run({ op: 'remove', name })) as boolean;
 }

@@ -14,6 +14,7 @@ import { SpawnError } from '../process/spawn-error';
 import { parseIPv4 } from '../config/addresses';
 import { AddressError } from '../net/ipam';
 import type { Network } from '../net/network';
+import { moveInOnPool } from '../net/pool';
 import { buildSpawnPlan, SpecError } from '../spec/spawn-spec';
 import { Backoff, shouldRestart } from './backoff';
 import { classifyExit, ExitRecord } from './exit-reason';
@@ -162,11 +163,14 @@ export class Service extends EventEmitter<ServiceEvents> {
       // The cgroup exists, limited, before the first instruction of the service runs inside it.
       this.cgroup = this.runtime.cgroups?.create(this.name, this.settings.resources) ?? null;
       const lease = this.leaseAddress();
-      const beforeGo = lease && (async (pid: number) => {
+      const device = this.settings.network?.device;
+      const beforeGo = async (pid: number) => {
+        if (device) await moveInOnPool(device, pid);
+        if (!lease) return;
         lease.pid = pid;
         lease.hostIf = (await lease.network.connect(pid, this.name, lease.address)).hostIf;
-      });
-      const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement, { beforeGo: beforeGo ?? undefined });
+      };
+      const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement, { beforeGo });
       this.spawning = spawning.catch(() => null);
       proc = await spawning;
     } catch (e) {

@@ -96,4 +96,23 @@ describe('network: services with network.attach (root)', function () {
     assert.deepEqual(host.links(), ['lo']);
     assert.deepEqual(leaseFiles(host.leaseDir), []);
   });
+
+  it('network.device moves a host device into the service, up; a virtual one ends with it; a missing one is a clear failure', async () => {
+    // No dummy driver on every kernel: one end of a veth pair is the device (virtual, so it ends with the namespace, and its peer too).
+    host.ip('-n', host.name, 'link', 'add', 'nsvdum0', 'type', 'veth', 'peer', 'name', 'nsvdum0p');
+    const sup = await run(
+      {
+        dev: { command: ['sh', '-c', 'ip -o link show | cut -d: -f2,3; exec sleep 600'], isolate: NET, network: { device: 'nsvdum0' } },
+        missing: { command: ['true'], isolate: NET, network: { device: 'nsvnone0' }, restart: { policy: 'never' } },
+      },
+      {},
+    );
+    await waitFor('dev output', () => /nsvdum0/.test(sup.ctl(['logs', 'dev']).stdout));
+    assert.match(sup.ctl(['logs', 'dev']).stdout, /nsvdum0@\S+: <[A-Z,-]*\bUP\b/);
+    assert.ok(!host.links().includes('nsvdum0'), 'moved off the host');
+    await waitFor('missing failed', () => sup.status().find((s) => s.name === 'missing')?.failure);
+    assert.match(sup.status().find((s) => s.name === 'missing').failure, /RTM_GETLINK nsvnone0: No such device/);
+    await sup.stop();
+    assert.deepEqual(host.links(), ['lo'], 'the device (and its peer) went with the service\'s namespace');
+  });
 });
