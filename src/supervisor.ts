@@ -5,7 +5,9 @@ import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
 
+import type { LinkCounters } from './net/links';
 import { Network } from './net/network';
+import { countersOnPool } from './net/pool';
 import type { ExitRecord } from './service/exit-reason';
 import { notifyDirOf, Service, ServiceEvents, ServiceRuntime } from './service/service';
 import type { ServiceState } from './service/states';
@@ -154,6 +156,8 @@ export interface ServiceStatus {
   memoryLimitBytes: number | null;
   /** The cgroup.procs files of the running instance: `exec` joins them. */
   cgroupProcs: string[];
+  /** Byte counters of each interface but lo in the service's own network namespace, while it runs; null otherwise. */
+  network: LinkCounters[] | null;
 }
 
 export function describeService(s: Service): ServiceStatus {
@@ -173,6 +177,7 @@ export function describeService(s: Service): ServiceStatus {
     cpuSeconds: null,
     memoryBytes: null,
     memoryLimitBytes: null,
+    network: null,
     cgroupProcs: s.cgroup ? [...(s.cgroup.placement.cloneInto ? [`${s.cgroup.placement.cloneInto}/cgroup.procs`] : []), ...s.cgroup.placement.procsFiles] : [],
   };
 }
@@ -180,6 +185,11 @@ export function describeService(s: Service): ServiceStatus {
 /** describeService() plus the cpu and memory figures of each running service, read on the stats pool. */
 export async function describeWithStats(services: Service[]): Promise<ServiceStatus[]> {
   const out = services.map(describeService);
+  await Promise.all(
+    services.map(async (s, i) => {
+      if (s.pid !== null && (s.settings.isolate ?? []).includes('net')) out[i].network = await countersOnPool(s.pid);
+    }),
+  );
   const measured = services.map((s, i) => ({ i, cgroup: s.cgroup })).filter((m) => m.cgroup !== null);
   if (measured.length === 0) return out;
   const stats = await statsPool().collect(measured.map((m) => m.cgroup!.statsTarget));

@@ -34,3 +34,14 @@ export function moveIn(name: string, pid: number): void {
   addon.netLinkMove(name, pid, null);
   addon.netConfigure(pid, name, 0, 0, 0);
 }
+
+export interface LinkCounters {
+  interface: string;
+  rxBytes: number;
+  txBytes: number;
+}
+
+/** Byte counters of each interface but lo in pid's network namespace. */
+export function counters(pid: number): LinkCounters[] {
+  return addon.netLinkStats(pid).map((l) => ({ interface: l.name, rxBytes: l.rxBytes, txBytes: l.txBytes }));
+}

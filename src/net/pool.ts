@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Piscina } from 'piscina';
 
 import type { NetlinkResult, NetlinkTask } from '../workers/netlink';
-import type { ConnectRequest } from './links';
+import type { ConnectRequest, LinkCounters } from './links';
 
 const TASK_FILE = path.resolve(__dirname, '..', 'workers', 'netlink.js');
 
@@ -23,6 +23,15 @@ export async function connectOnPool(request: ConnectRequest): Promise<void> {
 /** Moves a host device into pid's namespace and sets it up (a virtual one ends with that namespace). */
 export async function moveInOnPool(name: string, pid: number): Promise<void> {
   await run({ op: 'moveIn', name, pid });
+}
+
+/** Interface byte counters of pid's network namespace (lo left out); empty when the process is gone. */
+export async function countersOnPool(pid: number): Promise<LinkCounters[]> {
+  try {
+    return (await run({ op: 'counters', pid })) as LinkCounters[];
+  } catch {
+    return []; // it ended meanwhile
+  }
 }
 
 export async function removeOnPool(name: string): Promise<boolean> {

@@ -58,6 +58,9 @@ describe('network: services with network.attach (root)', function () {
     assert.deepEqual([...log.matchAll(/^\S+ {2}(\S+?)(?:@\S+)?\s*$/gm)].map((m) => m[1]), ['lo', 'eth0']);
     assert.match(log, /default via 10\.66\.0\.1 dev eth0/);
     assert.match(log, /pong 10\.66\.0\.10[\s\S]*pong 10\.66\.0\.1\b[\s\S]*HI/);
+    const counters = sup.status().find((s) => s.name === 'client').network;
+    assert.deepEqual(counters.map((c: any) => c.interface), ['eth0'], 'counters of eth0, not lo');
+    assert.ok(counters[0].rxBytes > 0 && counters[0].txBytes > 0, JSON.stringify(counters));
     const veths = () => host.links().filter((l) => l.startsWith('nsv-'));
     assert.equal(veths().length, 2, String(host.links()));
     assert.equal(sup.ctl(['stop', 'client']).code, 0);
