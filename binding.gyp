@@ -9,7 +9,9 @@
         "native/notify_binding.cc",
         "native/spawn.c",
         "native/nsinfo_binding.cc",
-        "native/nsinfo.c"
+        "native/nsinfo.c",
+        "native/netlink_binding.cc",
+        "native/netlink.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -1,10 +1,11 @@
-// Entry point of `npm run bench`: spawn latency, nsvisor-init memory, cgroup stats collection and /metrics scrapes; results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, nsvisor-init memory, cgroup stats, /metrics scrapes and network setup; results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
 import { cgroupStatsMarkdown, measureCgroupStats, resultName, writeCgroupStats } from './cgroup-stats';
 import { measureInitMemory } from './init-memory';
 import { measureMetricsScrape, metricsResultName, metricsScrapeMarkdown, writeMetricsScrape } from './metrics-scrape';
+import { measureNetSetup, netResultName, netSetupMarkdown, writeNetSetup } from './net-setup';
 import { machineInfo } from './machine';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
@@ -22,7 +23,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
 const SEED = 20240601;
 const MEMORY_INSTANCES = 20;
 
-/** BENCH_ONLY=cgroup-stats or metrics-scrape runs only that benchmark. */
+/** BENCH_ONLY=cgroup-stats, metrics-scrape or net-setup runs only that benchmark. */
 const ONLY = process.env.BENCH_ONLY;
 
 async function cgroupStats(): Promise<void> {
@@ -39,10 +40,18 @@ async function metricsScrape(): Promise<void> {
   process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${metricsResultName}.json, ${metricsResultName}.md\n`);
 }
 
+async function netSetup(): Promise<void> {
+  const r = await measureNetSetup({ netlink: Number(process.env.BENCH_NET_ROUNDS ?? 300), ip: Number(process.env.BENCH_NET_IP_ROUNDS ?? 60) });
+  writeNetSetup(r);
+  process.stdout.write(netSetupMarkdown(r) + '\n');
+  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${netResultName}.json, ${netResultName}.md\n`);
+}
+
 async function main(): Promise<void> {
   if (process.geteuid!() !== 0) throw new Error('the bench needs root (it creates namespaces, mounts and cgroups)');
   if (ONLY === 'cgroup-stats') return cgroupStats();
   if (ONLY === 'metrics-scrape') return metricsScrape();
+  if (ONLY === 'net-setup') return netSetup();
   const t0 = Date.now();
   const machine = machineInfo();
   process.stderr.write(`spawn latency: ${WARMUP} warm-up + ${ROUNDS} rounds\n`);
@@ -73,6 +82,8 @@ async function main(): Promise<void> {
   await cgroupStats();
   process.stderr.write('/metrics scrapes\n');
   await metricsScrape();
+  process.stderr.write('network setup (in a throwaway network namespace)\n');
+  await netSetup();
 }
 
 main().catch((e: Error) => {

@@ -8,6 +8,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitProcessBindings(env, exports);
   InitNotifyBindings(env, exports);
   InitNsInfoBindings(env, exports);
+  InitNetlinkBindings(env, exports);
   return exports;
 }
 

@@ -133,7 +133,6 @@ class Spawned : public Napi::ObjectWrap<Spawned> {
   }
 };
 
-static Napi::FunctionReference *spawned_ctor;
 
 static void CloseAll(std::initializer_list<int> fds) {
   for (int fd : fds)
@@ -167,7 +166,8 @@ static Napi::Value Spawn(const Napi::CallbackInfo &info) {
     CloseAll({sync[1], status[0]});
     throw SystemError(env, "clone3", (int)-pid);
   }
-  Napi::Object handle = spawned_ctor->New({});
+  // Per environment: the addon is loaded by worker threads too (the netlink pool), each with its own constructor.
+  Napi::Object handle = env.GetInstanceData<Napi::FunctionReference>()->New({});
   Spawned::Unwrap(handle)->job_ = std::move(job);
   Napi::Object out = Napi::Object::New(env);
   out.Set("pid", Napi::Number::New(env, (double)pid));
@@ -180,7 +180,7 @@ static Napi::Value Spawn(const Napi::CallbackInfo &info) {
 
 void InitSpawnBindings(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = Spawned::Define(env);
-  spawned_ctor = new Napi::FunctionReference(Napi::Persistent(ctor));
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   Napi::Array steps = Napi::Array::New(env);
   uint32_t i = 0;

@@ -6,6 +6,7 @@ import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { ServiceLog } from './logs';
 import { MetricsServer, startMetricsServer, SupervisorMetrics } from './metrics';
+import { closeNetlinkPool } from './net/pool';
 import { startOrphanReaper } from './process/orphan-reaper';
 import { Supervisor } from './supervisor';
 
@@ -20,6 +21,7 @@ export interface Daemon {
 export async function startDaemon(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<Daemon> {
   const control = config.supervisor.control;
   const supervisor = new Supervisor(config);
+  supervisor.setupNetworks(); // a bridge that cannot be made is fatal, before anything listens
   const logs = new Map<string, ServiceLog>();
   for (const name of supervisor.services.keys()) logs.set(name, new ServiceLog(name, { logDir: config.supervisor.logDir, out }));
   supervisor.on('output', (name, stream, source) => logs.get(name)!.attach(stream, source));
@@ -53,6 +55,7 @@ export async function startDaemon(config: Config, out: NodeJS.WritableStream = p
       await new Promise((r) => server.close(r));
       await Promise.all([...logs.values()].map((l) => l.close()));
       await closeStatsPool();
+      await closeNetlinkPool();
     },
   };
 }

@@ -107,6 +107,23 @@ interface Addon {
   /** Throws an Error with .syscall ("open(PATH)", "ioctl(PATH, NS_GET_...)") and .errno (positive). */
   nsInfo(path: string): NsInfo;
   stepNames: string[];
+  /**
+   * rtnetlink (native/netlink.c). Addresses are IPv4 as 32-bit unsigned numbers; pid 0 means our own network
+   * namespace. Failures throw an Error with .syscall naming the step ("RTM_NEWLINK veth nsv-web-h") and .errno.
+   */
+  /** Creates the bridge unless present, puts the address on it, sets it up; true when it was created. */
+  netBridgeEnsure(name: string, address: number, prefix: number): boolean;
+  /** A veth pair: `host` on `bridge` and up; the peer made in the network namespace of `pid` as `peer`. */
+  netVethAdd(host: string, bridge: string, pid: number, peer: string): void;
+  /** Moves a link into the network namespace of `pid`, renamed when newName is given. */
+  netLinkMove(name: string, pid: number, newName: string | null): void;
+  /** In the namespace of `pid`: address (0 = none) on `ifname`, the link up, default route via gateway (0 = none). */
+  netConfigure(pid: number, ifname: string, address: number, prefix: number, gateway: number): void;
+  /** false when there is no such link. */
+  netLinkDelete(name: string, pid: number): boolean;
+  netLinkIndex(name: string, pid: number): number | null;
+  /** Byte counters of every link but lo in the namespace of `pid`. */
+  netLinkStats(pid: number): { name: string; rxBytes: number; txBytes: number }[];
   recordKinds: { initStarted: number; error: number };
 }
 

@@ -7,6 +7,12 @@ import { hostContext } from './process/host-context';
 import { startIsolated } from './process/isolated-process';
 import { SpawnError } from './process/spawn-error';
 import { buildSpawnPlan } from './spec/spawn-spec';
+import { parseIPv4 } from './config/addresses';
+import { AddressError } from './net/ipam';
+import { Attachment, Network } from './net/network';
+
+/** Subnet of a sandbox bridge that nsvisor creates, unless `net.subnet` says otherwise. */
+export const DEFAULT_SANDBOX_SUBNET = '10.88.0.0/24';
 
 export interface SandboxOptions extends IsolationInput {
   /** Shown as the default hostname; "sandbox" when absent. */
@@ -26,6 +32,12 @@ export interface SandboxOptions extends IsolationInput {
   cgroupRoot?: string;
   /** Called with the sandbox's cgroup once created (tests read its files). */
   onCgroup?: (cgroup: CgroupHandle) => void;
+  /**
+   * Attach to a bridge (needs "net" in isolate): a veth pair, eth0 inside with `address` or the next free one of
+   * `subnet`, a default route via the bridge. The bridge is created if absent and removed afterwards if this sandbox
+   * created it and no other process holds an address on it.
+   */
+  net?: { bridge: string; subnet?: string; address?: string };
 }
 
 export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed';
@@ -47,7 +59,7 @@ function wantsCgroup(resources: object | undefined, root: string | undefined): b
 }
 
 export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
-  const { name, mapRoot, stdio, baseEnv, onStart, cgroupRoot, onCgroup, ...keys } = options;
+  const { name, mapRoot, stdio, baseEnv, onStart, cgroupRoot, onCgroup, net, ...keys } = options;
   const iso = parseOrThrow(isolationSchema, keys);
   const plan = buildSpawnPlan(iso, hostContext({ name: name ?? 'sandbox', mapRoot: !!mapRoot, stdio, baseEnv, defaultCwd: process.cwd() }));
   let cgroup: CgroupHandle | undefined;
@@ -60,10 +72,29 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
     }
     onCgroup?.(cgroup);
   }
+  let network: Network | undefined;
+  let address: number | undefined;
+  let attached: Attachment | undefined;
+  const owner = name ?? 'sandbox';
   try {
+    if (net) {
+      if (!plan.namespaces.includes('net')) return failed(`net: attaching to ${net.bridge} requires "net" in isolate`);
+      try {
+        network = new Network(net.bridge, net.subnet ?? DEFAULT_SANDBOX_SUBNET);
+        network.ensure();
+        const wanted = net.address === undefined ? undefined : parseIPv4(net.address);
+        if (wanted === null) return failed(`net: expected an IPv4 address, got ${JSON.stringify(net.address)}`);
+        address = network.lease(owner, wanted);
+      } catch (e) {
+        const err = e as Error & { syscall?: string };
+        if (!(e instanceof AddressError) && err.syscall === undefined) throw e;
+        return failed(err.message);
+      }
+    }
     let proc;
     try {
-      proc = await startIsolated(plan, cgroup?.placement);
+      const beforeGo = network && (async (pid: number) => void (attached = await network!.connect(pid, owner, address!)));
+      proc = await startIsolated(plan, cgroup?.placement, { beforeGo });
     } catch (e) {
       if (!(e instanceof SpawnError)) throw e;
       return { code: e.exitCode, signal: null, pid: e.pid, reason: 'spawn_failed', error: e.message };
@@ -75,6 +106,12 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
     const reason: ExitReason = oom ? 'oom_killed' : end.signal ? 'signaled' : end.code === 0 ? 'completed' : 'error';
     return { code: end.code, signal: end.signal, pid: proc.pid, reason };
   } finally {
+    if (network && address !== undefined) await network.detach({ hostIf: attached?.hostIf, address });
+    network?.remove();
     await cgroup?.destroy();
   }
+}
+
+function failed(error: string): SandboxResult {
+  return { code: 125, signal: null, pid: 0, reason: 'spawn_failed', error };
 }

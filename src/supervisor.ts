@@ -5,12 +5,18 @@ import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
 
+import type { LinkCounters } from './net/links';
+import { Network } from './net/network';
+import { countersOnPool } from './net/pool';
 import type { ExitRecord } from './service/exit-reason';
 import { notifyDirOf, Service, ServiceEvents, ServiceRuntime } from './service/service';
 import type { ServiceState } from './service/states';
 
 /** What the supervisor needs of a configuration. */
-export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'>;
+export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'> & Partial<Pick<Config, 'networks'>>;
+
+/** A declared network that could not be set up. */
+export class NetworkSetupError extends Error {}
 
 export interface SupervisorEvents extends ServiceEvents {
   /** A stop that ran out of time: the services still running were killed. */
@@ -30,6 +36,8 @@ const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready',
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly services = new Map<string, Service>();
   readonly cgroups: CgroupDriver | null;
+  /** The declared bridges by name: made (or reused) at start, removed at stop when nsvisor made them. */
+  readonly networks = new Map<string, Network>();
   private readonly devNull: number;
 
   /** `runtime` defaults to the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot. */
@@ -43,8 +51,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     super();
     this.devNull = fs.openSync('/dev/null', 'r+');
     this.cgroups = runtime.cgroups;
+    for (const [name, n] of Object.entries(settings.networks ?? {})) this.networks.set(name, new Network(name, n.subnet));
     for (const [name, s] of Object.entries(settings.services)) {
-      const service = new Service(name, s, { ...runtime, devNull: this.devNull });
+      const service = new Service(name, s, { ...runtime, devNull: this.devNull, networks: this.networks });
       for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
       this.services.set(name, service);
     }
@@ -56,6 +65,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return s;
   }
 
+  /** Makes (or reuses) every declared bridge with its gateway address; idempotent. Throws a NetworkSetupError. */
+  setupNetworks(): void {
+    for (const n of this.networks.values()) {
+      try {
+        n.ensure();
+      } catch (e) {
+        throw new NetworkSetupError(`network ${n.name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   /**
    * Starts every service once its dependencies are running; independent ones start together. Resolves when
    * each service has had its first outcome (running, backing off, failed) or waits on a dependency that is
@@ -64,6 +84,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async start(): Promise<void> {
     // Cgroups of our root left by a supervisor that died (SIGKILL, power loss): nothing may run in them now.
     await this.cgroups?.cleanupStale();
+    this.setupNetworks();
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       return Promise.all(s.settings.dependsOn.map(self)).then(
@@ -99,6 +120,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       for (const s of left) s.kill('SIGKILL');
       await all;
     }
+    for (const n of this.networks.values()) n.remove();
   }
 
   /** Stops a service and takes it out of the set; its metrics series go with it. */
@@ -148,6 +170,8 @@ export interface ServiceStatus {
   memoryLimitBytes: number | null;
   /** The cgroup.procs files of the running instance: `exec` joins them. */
   cgroupProcs: string[];
+  /** Byte counters of each interface but lo in the service's own network namespace, while it runs; null otherwise. */
+  network: LinkCounters[] | null;
 }
 
 export function describeService(s: Service): ServiceStatus {
@@ -167,6 +191,7 @@ export function describeService(s: Service): ServiceStatus {
     cpuSeconds: null,
     memoryBytes: null,
     memoryLimitBytes: null,
+    network: null,
     cgroupProcs: s.cgroup ? [...(s.cgroup.placement.cloneInto ? [`${s.cgroup.placement.cloneInto}/cgroup.procs`] : []), ...s.cgroup.placement.procsFiles] : [],
   };
 }
@@ -174,6 +199,11 @@ export function describeService(s: Service): ServiceStatus {
 /** describeService() plus the cpu and memory figures of each running service, read on the stats pool. */
 export async function describeWithStats(services: Service[]): Promise<ServiceStatus[]> {
   const out = services.map(describeService);
+  await Promise.all(
+    services.map(async (s, i) => {
+      if (s.pid !== null && (s.settings.isolate ?? []).includes('net')) out[i].network = await countersOnPool(s.pid);
+    }),
+  );
   const measured = services.map((s, i) => ({ i, cgroup: s.cgroup })).filter((m) => m.cgroup !== null);
   if (measured.length === 0) return out;
   const stats = await statsPool().collect(measured.map((m) => m.cgroup!.statsTarget));

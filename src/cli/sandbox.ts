@@ -29,6 +29,8 @@ interface Flags {
   boottime?: string;
   monotonic?: string;
   net?: string;
+  subnet?: string;
+  address?: string;
   propagation?: 'private' | 'slave' | 'shared';
   env: string[];
   cwd?: string;
@@ -89,9 +91,13 @@ export function optionsFromFlags(flags: Flags, command: string[]): SandboxOption
   }
   if (flags.boottime || flags.monotonic) opts.time = { boottime: flags.boottime, monotonic: flags.monotonic };
   if (flags.net !== undefined) {
-    if (flags.net !== 'none') throw new UsageError(`--net ${flags.net}: only "none" (loopback only) is available; bridges come with networks`);
+    if (flags.net !== 'none') {
+      if (!/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/.test(flags.net)) throw new UsageError(`--net ${flags.net}: expected none or a bridge name of at most 15 letters, digits, "_", "-" or "."`);
+      opts.net = { bridge: flags.net, subnet: flags.subnet, address: flags.address };
+    }
     opts.isolate = [...new Set([...(opts.isolate ?? ['pid', 'mount', 'uts', 'ipc', 'cgroup']), 'net' as const])];
   }
+  if ((flags.subnet || flags.address) && !opts.net) throw new UsageError('--subnet and --address need --net BRIDGE');
   if (flags.drain) opts.stop = { drain: flags.drain };
   if (flags.memory || flags.cpus || flags.pids) {
     opts.resources = {
@@ -108,10 +114,18 @@ async function run(command: string[], flags: Flags): Promise<void> {
   if (command.length === 0) throw new UsageError('sandbox: missing the command to run (nsvisor sandbox [OPTIONS] -- CMD [ARG...])');
   const opts = optionsFromFlags(flags, command);
   let proc: IsolatedProcess | undefined;
-  const forward = (sig: NodeJS.Signals) => proc?.kill(sig);
+  // A signal that comes before the command has started is delivered as soon as it has, not lost.
+  const early: NodeJS.Signals[] = [];
+  const forward = (sig: NodeJS.Signals) => (proc ? proc.kill(sig) : early.push(sig));
   for (const sig of FORWARDED) process.on(sig, forward);
   try {
-    const r = await sandbox({ ...opts, onStart: (p) => (proc = p) });
+    const r = await sandbox({
+      ...opts,
+      onStart: (p) => {
+        proc = p;
+        for (const sig of early.splice(0)) p.kill(sig);
+      },
+    });
     if (r.reason === 'spawn_failed') throw new CliError(r.error ?? 'spawn failed', r.code ?? 125);
     if (r.reason === 'oom_killed') process.stderr.write(`nsvisor: the OOM killer ended a process of the sandbox${flags.memory ? ` (--memory ${flags.memory})` : ''}\n`);
     process.exitCode = r.code ?? 128 + os.constants.signals[r.signal as NodeJS.Signals];
@@ -143,7 +157,9 @@ export function register(program: Command): void {
     .option('--gid-map <in:out:count>', 'gid map for --uid-map')
     .option('--boottime <offset>', 'boot clock offset in a new time namespace: e.g. -1h, 30s, or fromZero')
     .option('--monotonic <offset>', 'monotonic clock offset in a new time namespace')
-    .option('--net <none>', 'new network namespace with only lo up')
+    .option('--net <none|bridge>', 'new network namespace: only lo up (none), or also eth0 on a veth to BRIDGE (created if absent)')
+    .option('--subnet <cidr>', 'subnet of a bridge --net creates; the bridge gets the first address (default 10.88.0.0/24)')
+    .option('--address <ip>', 'address of eth0 with --net BRIDGE (default: the next free one)')
     .option('--env <K=V>', 'set a variable for CMD (repeatable; the rest of the environment is inherited)', collect, [])
     .option('--cwd <dir>', 'working directory inside (default: the current one, or / with --rootfs)')
     .option('--memory <size>', 'memory limit of the sandbox\'s cgroup, e.g. 256Mi (OOM kill: reason oom_killed)')

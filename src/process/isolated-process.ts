@@ -134,7 +134,19 @@ function readStatus(child: SpawnedChild, onInitStarted: () => void): Promise<Ext
  * Starts the plan. Resolves once the service command has been executed, with the running process;
  * rejects with a SpawnError after everything the attempt created has ended.
  */
-export async function startIsolated(plan: SpawnPlan, placement?: Placement): Promise<IsolatedProcess> {
+export interface StartHooks {
+  /** Runs once the child exists in its namespaces and before it goes on: moves in its network. May throw. */
+  beforeGo?(pid: number): void | Promise<void>;
+}
+
+/** An addon failure ({syscall, errno}) as a SpawnError; anything else as it is. */
+function asSpawnError(e: unknown): unknown {
+  const err = e as Error & { syscall?: string; errno?: number };
+  if (e instanceof SpawnError || typeof err.syscall !== 'string' || typeof err.errno !== 'number') return e;
+  return new SpawnError(err.syscall, null, err.errno, 125);
+}
+
+export async function startIsolated(plan: SpawnPlan, placement?: Placement, hooks: StartHooks = {}): Promise<IsolatedProcess> {
   let child: SpawnedChild;
   const cgroupFd = placement?.cloneInto ? openCgroupDir(placement.cloneInto) : null;
   try {
@@ -164,6 +176,11 @@ export async function startIsolated(plan: SpawnPlan, placement?: Placement): Pro
   try {
     writeIdMaps(child.pid, plan);
     writeCgroupProcs(child.pid, placement);
+    try {
+      await hooks.beforeGo?.(child.pid);
+    } catch (e) {
+      throw asSpawnError(e);
+    }
     fs.writeSync(child.syncFd, 'g');
   } catch (e) {
     fs.closeSync(child.syncFd); // EOF without the go byte: the child gives up

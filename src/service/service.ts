@@ -11,6 +11,10 @@ import { addon } from '../native';
 import { hostContext } from '../process/host-context';
 import { IsolatedProcess, startIsolated } from '../process/isolated-process';
 import { SpawnError } from '../process/spawn-error';
+import { parseIPv4 } from '../config/addresses';
+import { AddressError } from '../net/ipam';
+import type { Network } from '../net/network';
+import { moveInOnPool } from '../net/pool';
 import { buildSpawnPlan, SpecError } from '../spec/spawn-spec';
 import { Backoff, shouldRestart } from './backoff';
 import { classifyExit, ExitRecord } from './exit-reason';
@@ -34,6 +38,16 @@ export interface ServiceRuntime {
   devNull: number;
   /** Where each instance gets its cgroup (limits, kill-all, OOM, stats); null runs services without one. */
   cgroups: CgroupDriver | null;
+  /** The supervisor's declared networks, for `network.attach`. */
+  networks?: Map<string, Network>;
+}
+
+/** The address and veth of the current instance on its network. */
+interface Lease {
+  network: Network;
+  address: number;
+  pid?: number;
+  hostIf?: string;
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
@@ -56,6 +70,8 @@ export class Service extends EventEmitter<ServiceEvents> {
   private proc: IsolatedProcess | null = null;
   /** The cgroup of the current instance. */
   cgroup: CgroupHandle | null = null;
+  /** The current instance's address on its network, while it holds one. */
+  private lease: Lease | null = null;
   private wanted = false;
   private readonly backoff: Backoff;
   private retryTimer?: NodeJS.Timeout;
@@ -146,12 +162,21 @@ export class Service extends EventEmitter<ServiceEvents> {
     try {
       // The cgroup exists, limited, before the first instruction of the service runs inside it.
       this.cgroup = this.runtime.cgroups?.create(this.name, this.settings.resources) ?? null;
-      const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement);
+      const lease = this.leaseAddress();
+      const device = this.settings.network?.device;
+      const beforeGo = async (pid: number) => {
+        if (device) await moveInOnPool(device, pid);
+        if (!lease) return;
+        lease.pid = pid;
+        lease.hostIf = (await lease.network.connect(pid, this.name, lease.address)).hostIf;
+      };
+      const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement, { beforeGo });
       this.spawning = spawning.catch(() => null);
       proc = await spawning;
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
+      await this.releaseNetwork();
       await this.releaseCgroup();
       return this.spawnFailed(e as Error);
     } finally {
@@ -199,13 +224,31 @@ export class Service extends EventEmitter<ServiceEvents> {
   /** A start that did not reach the command: failed for good when it can never work, else a retry. */
   private spawnFailed(e: Error): void {
     const permanent = e instanceof SpecError || e instanceof CgroupError || (e instanceof SpawnError && e.exitCode !== 125);
-    if (!(e instanceof SpecError || e instanceof SpawnError || e instanceof CgroupError)) throw e;
+    if (!(e instanceof SpecError || e instanceof SpawnError || e instanceof CgroupError || e instanceof AddressError)) throw e;
     this.failure = e.message;
     this.lastExit = { code: e instanceof SpawnError ? e.exitCode : null, signal: null, reason: 'spawn_failed', at: new Date() };
     this.emit('exit', this.name, this.lastExit);
     if (this.state === 'stopping') return; // stopInstance finishes the job
     if (permanent || !this.wanted) this.setState(permanent ? 'failed' : 'stopped');
     else this.scheduleRetry(0);
+  }
+
+  /** An address on the network of `network.attach` (the configured one or the next free one), or null without one. */
+  private leaseAddress(): Lease | null {
+    const attach = this.settings.network?.attach;
+    if (!attach) return null;
+    const network = this.runtime.networks?.get(attach);
+    if (!network) throw new SpecError('network.attach', `no network ${attach} is declared`);
+    const wanted = this.settings.network?.address;
+    const address = network.lease(this.name, wanted === undefined ? undefined : parseIPv4(wanted) ?? undefined);
+    return (this.lease = { network, address });
+  }
+
+  /** Deletes the instance's veth (if its namespace has not taken it already) and gives its address back. */
+  private async releaseNetwork(): Promise<void> {
+    const lease = this.lease;
+    this.lease = null;
+    await lease?.network.detach(lease);
   }
 
   /** Kills whatever is left in the instance's cgroup (processes outside a pid namespace of its own) and removes it. */
@@ -219,6 +262,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     notify?.close();
     this.attemptAbort?.abort();
     if (this.proc !== proc) return;
+    await this.releaseNetwork();
     // Whichever process of the service the OOM killer chose, the service ended because of it.
     const oomKilled = (this.cgroup?.oomKills() ?? 0) > 0;
     await this.releaseCgroup();

@@ -2,6 +2,7 @@
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 
 import { CgroupHandle, StatsPool } from '../../src/cgroup';
 import { detectLayout } from '../../src/cgroup/detect';
@@ -100,7 +101,9 @@ describe('cgroups: limits on the real kernel', function () {
           assert.equal(s.memoryLimitBytes, 64 * MI);
           assert.equal(s.memoryLimitBytes, Number(kernelFile(cg, v2 ? 'memory.max' : 'memory.limit_in_bytes')));
           const usage = Number(kernelFile(cg, v2 ? 'memory.current' : 'memory.usage_in_bytes'));
-          assert.ok(Math.abs(s.memoryUsageBytes! - usage) <= 256 * 1024, `memory ${s.memoryUsageBytes} vs ${usage}`);
+          // Two reads of a live counter: memcg charges in per-CPU batches of 64 pages (256 KiB on each CPU).
+          const slack = 256 * 1024 * os.cpus().length;
+          assert.ok(Math.abs(s.memoryUsageBytes! - usage) <= slack, `memory ${s.memoryUsageBytes} vs ${usage}`);
           assert.ok(s.memoryWorkingSetBytes! <= s.memoryUsageBytes! && s.memoryRssBytes! > 0);
           assert.equal(s.cpuQuotaSeconds, 0.15);
           assert.equal(s.cpuPeriodSeconds, 0.1);

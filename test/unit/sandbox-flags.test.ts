@@ -47,6 +47,13 @@ describe('sandbox flags', () => {
     assert.throws(() => optionsFromFlags({ ...base, bind: ['/only'] }, ['x']), /--bind \/only: expected SRC:DST or SRC:DST:ro/);
     assert.throws(() => optionsFromFlags({ ...base, bind: ['/a:/b:rx'] }, ['x']), /--bind \/a:\/b:rx/);
     assert.throws(() => optionsFromFlags({ ...base, env: ['NOVALUE'] }, ['x']), /--env NOVALUE: expected KEY=VALUE/);
-    assert.throws(() => optionsFromFlags({ ...base, net: 'nsv0' }, ['x']), /--net nsv0: only "none"/);
+    assert.throws(() => optionsFromFlags({ ...base, net: 'a/b' }, ['x']), /--net a\/b: expected none or a bridge name/);
+    assert.throws(() => optionsFromFlags({ ...base, subnet: '10.0.0.0/24' }, ['x']), /--subnet and --address need --net BRIDGE/);
+  });
+
+  it('--net BRIDGE attaches to that bridge, with --subnet and --address passed on', () => {
+    const opts = optionsFromFlags({ ...base, net: 'nsv0', subnet: '10.9.0.0/24', address: '10.9.0.7' }, ['x']);
+    assert.deepEqual(opts.net, { bridge: 'nsv0', subnet: '10.9.0.0/24', address: '10.9.0.7' });
+    assert.ok(opts.isolate?.includes('net'));
   });
 });

@@ -1,0 +1,102 @@
+// A throwaway network namespace standing in for "the host" of the network tests (entered with nsenter --net only, so cgroups and mounts stay as they are).
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { cliPath, killTree, SLOWDOWN, waitFor } from './helpers';
+
+/** ICMP echo to argv[1] over a raw socket (no ping binary needed); exits 0 on a reply within 2 s. */
+export const PING_PY = `
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); s.settimeout(2)
+m = struct.pack('!BBHHH', 8, 0, 0, 0x4e53, 1) + b'nsvisor!'
+s.sendto(m[:2] + struct.pack('!H', csum(m)) + m[4:], (sys.argv[1], 0))
+while True:
+    d, a = s.recvfrom(1500)
+    if a[0] == sys.argv[1] and d[20] == 0: print('pong', a[0]); break
+`;
+
+/** A TCP server on port argv[1]: prints "listening", then answers each connection's first message upper-cased. */
+export const ECHO_PY = `
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen()
+print('listening', flush=True)
+while True:
+    c, a = s.accept(); d = c.recv(100)
+    if d: c.sendall(d.upper()); print('served', a[0], flush=True)
+    c.close()
+`;
+
+/** A TCP client: sends argv[3] to argv[1]:argv[2] and prints the answer. */
+export const CLIENT_PY = `
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3); c.sendall(sys.argv[3].encode()); print(c.recv(100).decode())
+`;
+
+export class TestHost {
+  readonly name = `nsvtest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  /** Lease files of this test only. */
+  readonly leaseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsvtest-leases-'));
+  private readonly children = new Set<ChildProcess>();
+
+  constructor() {
+    this.ip('netns', 'add', this.name);
+  }
+
+  /** `ip ARGS` on the real host (only for netns add/del) or, with -n, inside this namespace. */
+  ip(...args: string[]): string {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Link names in this namespace. */
+  links(): string[] {
+    return this.ip('-n', this.name, '-o', 'link', 'show').split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
+  }
+
+  private env() {
+    return { ...process.env, NSVISOR_LEASE_DIR: this.leaseDir };
+  }
+
+  /** The nsvisor CLI run inside this namespace, to its end. */
+  cli(args: string[]) {
+    const r = spawnSync('nsenter', [`--net=/run/netns/${this.name}`, '--', process.execPath, cliPath, ...args], { encoding: 'utf8', timeout: 60_000 * SLOWDOWN, env: this.env() });
+    return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
+  /** The nsvisor CLI run inside this namespace in the background; its output is collected in `out`. */
+  background(args: string[]): { child: ChildProcess; out: () => string } {
+    const child = spawn('nsenter', [`--net=/run/netns/${this.name}`, '--', process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env() });
+    this.children.add(child);
+    let text = '';
+    child.stdout!.on('data', (d) => (text += d));
+    child.stderr!.on('data', (d) => (text += d));
+    return { child, out: () => text };
+  }
+
+  async waitOutput(bg: { out: () => string }, pattern: RegExp): Promise<void> {
+    await waitFor(`${pattern} in ${JSON.stringify(bg.out())}`, () => pattern.test(bg.out()));
+  }
+
+  /** Ends what a test left running, then the namespace (with any bridge or veth left in it) and the lease files. */
+  destroy(): void {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) killTree(c.pid!);
+    spawnSync('ip', ['netns', 'del', this.name]);
+    fs.rmSync(this.leaseDir, { recursive: true, force: true });
+  }
+}
+
+/** Leftover lease files (there should be none once every process let go). */
+export function leaseFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? walk(path.join(d, e.name)) : out.push(e.name));
+  };
+  walk(dir);
+  return out;
+}

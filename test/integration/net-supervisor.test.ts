@@ -1,0 +1,121 @@
+// Services on a declared network, the supervisor running inside a throwaway "host" network namespace: reachability, addresses, cleanup.
+import { strict as assert } from 'assert';
+
+import { cli, requireRoot, waitFor } from './helpers';
+import { CLIENT_PY, ECHO_PY, leaseFiles, PING_PY, TestHost } from './net-helpers';
+import { removeRoots, writeConfig } from './supervisor-helpers';
+
+const NET = ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net'];
+
+describe('network: services with network.attach (root)', function () {
+  this.timeout(90_000);
+  let host: TestHost;
+
+  before(requireRoot);
+  beforeEach(() => (host = new TestHost()));
+  afterEach(async () => {
+    host.destroy();
+    await removeRoots();
+  });
+
+  /** `nsvisor run` of these services inside the test namespace; returns the control CLI and a stop. */
+  async function run(services: Record<string, unknown>, networks: Record<string, unknown>) {
+    const { socket, file } = writeConfig(services);
+    const fs = await import('fs');
+    const { parse, stringify } = await import('yaml');
+    fs.writeFileSync(file, stringify({ ...parse(fs.readFileSync(file, 'utf8')), networks }));
+    const bg = host.background(['run', '-c', file]);
+    await waitFor(`the control socket (${bg.out()})`, () => fs.existsSync(socket));
+    const ctl = (args: string[]) => cli([args[0], '--socket', socket, ...args.slice(1)]);
+    const stop = async () => {
+      bg.child.kill('SIGTERM');
+      await new Promise((r) => bg.child.once('exit', r));
+    };
+    const kill = async () => {
+      bg.child.kill('SIGKILL');
+      await new Promise((r) => bg.child.once('exit', r));
+    };
+    return { ctl, stop, kill, out: bg.out, status: () => JSON.parse(ctl(['status', '--json']).stdout) as any[] };
+  }
+
+  it('two services reach each other and the gateway; veths go with their instances, the bridge with the supervisor', async () => {
+    const sup = await run(
+      {
+        web: { command: ['python3', '-c', ECHO_PY, '7000'], isolate: NET, network: { attach: 'nsvt0', address: '10.66.0.10' }, ready: { tcp: 7000 } },
+        client: {
+          command: ['sh', '-c', 'ip -o -4 addr show dev eth0; ip -o link show | cut -d: -f2; ip route; python3 -c "$1" 10.66.0.10 && python3 -c "$1" 10.66.0.1 && python3 -c "$2" 10.66.0.10 7000 hi; exec sleep 600', 'sh', PING_PY, CLIENT_PY],
+          isolate: NET, network: { attach: 'nsvt0' }, dependsOn: ['web'], restart: { policy: 'never' },
+        },
+      },
+      { nsvt0: { subnet: '10.66.0.0/24' } },
+    );
+    await waitFor('client output', () => /HI/.test(sup.ctl(['logs', 'client']).stdout)).catch((e) => {
+      throw new Error(`${e.message}: ${sup.out()} ${JSON.stringify(sup.ctl(["status", "--json"]))} ${JSON.stringify(sup.ctl(["logs", "client"]))}`);
+    });
+    const log = sup.ctl(['logs', 'client']).stdout;
+    assert.match(log, /eth0\s+inet 10\.66\.0\.2\/24/);
+    // Each log line is "TIMESTAMP TEXT"; `cut -d: -f2` leaves the link names with one leading space.
+    assert.deepEqual([...log.matchAll(/^\S+ {2}(\S+?)(?:@\S+)?\s*$/gm)].map((m) => m[1]), ['lo', 'eth0']);
+    assert.match(log, /default via 10\.66\.0\.1 dev eth0/);
+    assert.match(log, /pong 10\.66\.0\.10[\s\S]*pong 10\.66\.0\.1\b[\s\S]*HI/);
+    const counters = sup.status().find((s) => s.name === 'client').network;
+    assert.deepEqual(counters.map((c: any) => c.interface), ['eth0'], 'counters of eth0, not lo');
+    assert.ok(counters[0].rxBytes > 0 && counters[0].txBytes > 0, JSON.stringify(counters));
+    const veths = () => host.links().filter((l) => l.startsWith('nsv-'));
+    assert.equal(veths().length, 2, String(host.links()));
+    assert.equal(sup.ctl(['stop', 'client']).code, 0);
+    await waitFor('one veth left', () => veths().length === 1);
+    assert.match(veths()[0], /^nsv-web-/);
+    await sup.stop();
+    assert.deepEqual(host.links(), ['lo'], 'no veth and no bridge left');
+    assert.deepEqual(leaseFiles(host.leaseDir), []);
+  });
+
+  it('an exhausted subnet fails the service that finds no address, with a clear reason', async () => {
+    const sleeper = { command: ['sleep', '600'], isolate: NET, network: { attach: 'tiny' }, restart: { policy: 'never' } };
+    const sup = await run({ one: sleeper, two: { ...sleeper, dependsOn: ['one'] } }, { tiny: { subnet: '10.67.0.0/30' } });
+    await waitFor('two gave up', () => sup.status().find((s) => s.name === 'two')?.failure);
+    const two = sup.status().find((s) => s.name === 'two');
+    assert.match(two.failure, /two: no free address left on network tiny \(10\.67\.0\.0\/30\): all 1 host addresses are in use/);
+    assert.equal(sup.status().find((s) => s.name === 'one').state, 'running');
+    await sup.stop();
+    assert.deepEqual(host.links(), ['lo']);
+    assert.deepEqual(leaseFiles(host.leaseDir), []);
+  });
+
+  it('after a SIGKILL of the supervisor, a new one reclaims the address and the bridge, and leaves nothing at stop', async () => {
+    const services = { web: { command: ['sleep', '600'], isolate: NET, network: { attach: 'nsvt2' } } };
+    const networks = { nsvt2: { subnet: '10.68.0.0/24' } };
+    const first = await run(services, networks);
+    await waitFor('web running', () => first.status().find((s) => s.name === 'web')?.state === 'running');
+    await first.kill();
+    await waitFor('the orphaned veth gone with its namespace', () => !host.links().some((l) => l.startsWith('nsv-')));
+    assert.ok(host.links().includes('nsvt2'), 'the bridge outlives a killed supervisor');
+    const second = await run(services, networks);
+    await waitFor('web running again', () => second.status().find((s) => s.name === 'web')?.state === 'running');
+    assert.equal(host.links().filter((l) => l.startsWith('nsv-')).length, 1);
+    assert.ok(leaseFiles(host.leaseDir).includes('10.68.0.2'), 'the dead holder\'s lease was taken over');
+    await second.stop();
+    assert.deepEqual(host.links(), ['lo']);
+    assert.deepEqual(leaseFiles(host.leaseDir), []);
+  });
+
+  it('network.device moves a host device into the service, up; a virtual one ends with it; a missing one is a clear failure', async () => {
+    // No dummy driver on every kernel: one end of a veth pair is the device (virtual, so it ends with the namespace, and its peer too).
+    host.ip('-n', host.name, 'link', 'add', 'nsvdum0', 'type', 'veth', 'peer', 'name', 'nsvdum0p');
+    const sup = await run(
+      {
+        dev: { command: ['sh', '-c', 'ip -o link show | cut -d: -f2,3; exec sleep 600'], isolate: NET, network: { device: 'nsvdum0' } },
+        missing: { command: ['true'], isolate: NET, network: { device: 'nsvnone0' }, restart: { policy: 'never' } },
+      },
+      {},
+    );
+    await waitFor('dev output', () => /nsvdum0/.test(sup.ctl(['logs', 'dev']).stdout));
+    assert.match(sup.ctl(['logs', 'dev']).stdout, /nsvdum0@\S+: <[A-Z,-]*\bUP\b/);
+    assert.ok(!host.links().includes('nsvdum0'), 'moved off the host');
+    await waitFor('missing failed', () => sup.status().find((s) => s.name === 'missing')?.failure);
+    assert.match(sup.status().find((s) => s.name === 'missing').failure, /RTM_GETLINK nsvnone0: No such device/);
+    await sup.stop();
+    assert.deepEqual(host.links(), ['lo'], 'the device (and its peer) went with the service\'s namespace');
+  });
+});
