@@ -42,7 +42,7 @@ describe('GET /metrics of nsvisor run (root, real kernel)', function () {
   before(async () => {
     run = await startRun(
       {
-        idle: { command: ['sleep', '600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 } },
+        idle: { command: ['sleep', '3600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 } },
         crash: { command: ['sh', '-c', 'exit 3'], restart: { policy: 'always', delay: '100ms', maxDelay: '200ms' } },
         hog: {
           command: [process.execPath, '-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));'],
