@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'child_process';
 
 import { killBackground, requireRoot, SLOWDOWN } from './helpers';
 import { removeRoots, RunningSupervisor, startRun, stateOf, stopRun } from './supervisor-helpers';
+import { parseText } from '../unit/metrics-fakes';
 
 const MiB = 2 ** 20;
 
@@ -17,15 +18,6 @@ async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined 
   }
 }
 
-function parse(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
 const hasPromtool = () => spawnSync('promtool', ['--version']).status === 0;
 
@@ -37,7 +29,7 @@ describe('GET /metrics of nsvisor run (root, real kernel)', function () {
     const res = await fetch(url, { headers: accept ? { accept } : {} });
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
   };
-  const values = async () => parse((await scrape()).body);
+  const values = async () => parseText((await scrape()).body);
 
   before(async () => {
     run = await startRun(
