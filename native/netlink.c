@@ -55,20 +55,32 @@ static void unnest(struct msg *m, struct rtattr *a) {
   if (!m->overflow) a->rta_len = (uint16_t)(m->u.buf + m->u.h.nlmsg_len - (char *)a);
 }
 
+/* Sends m to the kernel: 0, or -errno. */
+static int send_msg(int fd, const struct msg *m) {
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, m->u.buf, m->u.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  return 0;
+}
+
+/* One batch of replies into buf: its length, or -errno. */
+static ssize_t recv_replies(int fd, char *buf, size_t size) {
+  for (;;) {
+    ssize_t n = recv(fd, buf, size, 0);
+    if (n >= 0 || errno != EINTR) return n < 0 ? -errno : n;
+  }
+}
+
 /* Sends m and reads replies until its acknowledgement; a link reply on the way stores its index in *index. */
 static int talk(int fd, struct msg *m, int *index) {
   static __thread uint32_t seq;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   char reply[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+  int r;
   if (m->overflow) return -EMSGSIZE;
   m->u.h.nlmsg_seq = ++seq;
-  if (sendto(fd, m->u.buf, m->u.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  if ((r = send_msg(fd, m)) < 0) return r;
   for (;;) {
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
+    ssize_t n = recv_replies(fd, reply, sizeof reply);
+    if (n < 0) return (int)n;
     for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_seq != m->u.h.nlmsg_seq) continue;
       if (h->nlmsg_type == RTM_NEWLINK && index) *index = ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
@@ -230,20 +242,17 @@ int nsv_nl_link_del(int fd, const char *name, char *step) {
 
 int nsv_nl_link_stats(int fd, void (*fn)(const char *, uint64_t, uint64_t, void *), void *arg, char *step) {
   struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   char reply[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
   struct msg m;
+  int r;
   snprintf(step, NSV_NL_STEP_MAX, "RTM_GETLINK dump");
   start(&m, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof ifi);
   m.u.h.nlmsg_flags &= (uint16_t)~NLM_F_ACK;
   m.u.h.nlmsg_seq = 1;
-  if (sendto(fd, m.u.buf, m.u.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  if ((r = send_msg(fd, &m)) < 0) return r;
   for (;;) {
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
+    ssize_t n = recv_replies(fd, reply, sizeof reply);
+    if (n < 0) return (int)n;
     for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_type == NLMSG_DONE) return 0;
       if (h->nlmsg_type == NLMSG_ERROR) return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
