@@ -7,6 +7,7 @@
         "native/spawn_binding.cc",
         "native/process_binding.cc",
         "native/notify_binding.cc",
+        "native/listen_binding.cc",
         "native/spawn.c",
         "native/nsinfo_binding.cc",
         "native/nsinfo.c",

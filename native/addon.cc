@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNotifyBindings(env, exports);
   InitNsInfoBindings(env, exports);
   InitNetlinkBindings(env, exports);
+  InitListenBindings(env, exports);
   return exports;
 }
 

@@ -94,6 +94,10 @@ interface Addon {
   NotifySocket: new (path: string, onMessage: (text: string) => void) => NotifySocket;
   /** A TCP socket fd made in the network namespace of `pid`, for readiness probes. */
   netnsSocket(pid: number): number;
+  /** A listening TCP socket on a numeric IPv4/IPv6 address (SO_REUSEADDR, close-on-exec); throws naming the call. */
+  listenTcp(address: string, port: number, backlog: number): number;
+  /** A listening unix socket at `path` with `mode`; a stale socket file there is replaced. */
+  listenUnix(path: string, backlog: number, mode: number): number;
   /** [readFd, writeFd], close-on-exec. */
   pipe(): [number, number];
   /** Reaps `pid` if it is an exited child of ours; null while it runs or when it is not our child. */

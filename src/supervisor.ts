@@ -5,11 +5,12 @@ import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
 
+import { dependencyOrder } from './config/order';
 import type { LinkCounters } from './net/links';
 import { Network } from './net/network';
 import { countersOnPool } from './net/pool';
 import type { ExitRecord } from './service/exit-reason';
-import { notifyDirOf, Service, ServiceEvents, ServiceRuntime } from './service/service';
+import { notifyDirOf, RestartMode, Service, ServiceEvents, ServiceRuntime } from './service/service';
 import type { ServiceState } from './service/states';
 
 /** What the supervisor needs of a configuration. */
@@ -31,7 +32,15 @@ export class UnknownServiceError extends Error {
   }
 }
 
-const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready', 'stopped', 'output'];
+const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready', 'stopped', 'output', 'replacing'];
+
+/** What restartAll did for one service. */
+export interface RestartResult {
+  name: string;
+  mode?: RestartMode;
+  /** Why it failed; a failed zero-downtime restart leaves the old instance serving. */
+  error?: string;
+}
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly services = new Map<string, Service>();
@@ -121,6 +130,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       await all;
     }
     for (const n of this.networks.values()) n.remove();
+  }
+
+  /**
+   * Restarts services one at a time, dependencies first, going on past a failure: every service that is
+   * running or trying to (never one stopped on purpose), or with `onlyZeroDowntime` (SIGHUP) just those that
+   * can restart without downtime.
+   */
+  async restartAll(onlyZeroDowntime = false): Promise<RestartResult[]> {
+    const results: RestartResult[] = [];
+    for (const name of dependencyOrder(this.settings).flat()) {
+      const s = this.services.get(name);
+      if (!s || !(onlyZeroDowntime ? s.replaceable : ['starting', 'running', 'backoff'].includes(s.state))) continue;
+      try {
+        results.push({ name, mode: await s.restart() });
+      } catch (e) {
+        results.push({ name, error: (e as Error).message });
+      }
+    }
+    return results;
   }
 
   /** Stops a service and takes it out of the set; its metrics series go with it. */

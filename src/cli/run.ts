@@ -20,6 +20,8 @@ export function register(program: Command): void {
       `
 Works as PID 1 of a container: it reaps every orphan and turns SIGTERM into a graceful shutdown.
 A second SIGINT stops waiting: every service is killed at once.
+SIGHUP restarts every running service that holds listen sockets without downtime, dependencies first
+(as "nsvisor restart NAME" does for one; "nsvisor restart --all" restarts every running service).
 Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration error.`,
     )
     .action(async (flags: { config?: string }) => {
@@ -54,6 +56,13 @@ Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        process.on('SIGHUP', () => {
+          if (stopping) return;
+          note('SIGHUP: restarting the services with listen sockets without downtime');
+          void daemon.supervisor.restartAll(true).then((results) => {
+            for (const r of results) note(r.error ? `${r.name}: restart failed: ${r.error}` : `${r.name}: restarted without downtime`);
+          });
+        });
       });
       note('all services stopped');
     });

@@ -74,6 +74,34 @@ function checkLimits(svc: Raw, path: Path, ctx: Ctx): void {
   }
 }
 
+/** The port a tcp or http ready check connects to, or null for other checks. */
+function readyPort(ready: unknown): number | null {
+  if (!isObject(ready)) return null;
+  if (ready.type === 'tcp' && typeof ready.port === 'number') return ready.port;
+  if (ready.type !== 'http' || typeof ready.url !== 'string') return null;
+  try {
+    const url = new URL(ready.url);
+    return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  } catch {
+    return null;
+  }
+}
+
+/** A tcp/http ready check on a port the supervisor holds proves nothing about the new instance of a zero-downtime restart. */
+function checkReadyOnListen(svc: Raw, path: Path, ctx: Ctx): void {
+  const port = readyPort(svc.ready);
+  if (port === null || !Array.isArray(svc.listen)) return;
+  const i = svc.listen.findIndex((l: unknown) => isObject(l) && l.type === 'tcp' && l.port === port);
+  if (i < 0) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: [...path, 'ready'],
+    message:
+      `checks port ${port}, which the supervisor holds (listen[${i}]): it would be answered by the held socket or the old ` +
+      'instance, not by the new one; use ready.notify, or ready.exec with a check of the instance itself',
+  });
+}
+
 /** Two services cannot have the same address on a network, nor hold the same listening socket. */
 function checkClashes(services: Raw, ctx: Ctx): void {
   const owners = new Map<string, string>();
@@ -124,6 +152,7 @@ export function checkConfig(config: unknown, ctx: Ctx): void {
     checkNamespaces(svc, path, ctx);
     checkNetwork(svc, path, subnets, ctx);
     checkLimits(svc, path, ctx);
+    checkReadyOnListen(svc, path, ctx);
   }
   checkClashes(services, ctx);
   for (const cycle of findCycles(deps)) {

@@ -43,7 +43,11 @@ export async function startControlServer(sup: Supervisor, socketPath: string, lo
     'GET status': async (_req, res, name) => send(res, 200, name ? (await describeWithStats([sup.service(name)]))[0] : await sup.describe()),
     'POST start': verb((n) => sup.service(n).start()),
     'POST stop': verb((n) => sup.service(n).stop()),
-    'POST restart': verb((n) => sup.service(n).restart()),
+    'POST restart': async (_req, res, name) => {
+      const restart = await sup.service(name).restart();
+      send(res, 200, { ...describeService(sup.service(name)), restart });
+    },
+    'POST restart-all': async (_req, res, _name, query) => send(res, 200, await sup.restartAll(query.get('zeroDowntimeOnly') === '1')),
     'GET logs': async (req, res, name, query) => {
       sup.service(name);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });

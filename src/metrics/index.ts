@@ -52,13 +52,15 @@ export class SupervisorMetrics {
         if (state === 'starting') this.started.add(name);
         lifecycle.onState(m, name, state, first);
       },
-      exit: (name, exit) => {
+      exit: (name, exit, aside) => {
         lifecycle.onExit(m, name, exit);
+        if (aside) return; // the serving instance's figures go on: a zero-downtime restart's old or failed new instance
         this.resources.tracker(name).exited(exit);
         this.resources.changed(name);
       },
       spawned: (name, seconds) => lifecycle.onSpawned(m, name, seconds),
       ready: (name, seconds) => m.readyDuration.observe({ name }, seconds),
+      replacing: (name) => lifecycle.onReplacing(m, name),
       stopped: (name, seconds, killed) => lifecycle.onStopped(m, name, seconds, killed),
       removed: (name) => this.forget(name),
     };

@@ -25,6 +25,12 @@ export function onState(m: LifecycleMetrics, name: string, state: ServiceState, 
   if (!firstStart) m.restarts.inc({ name });
 }
 
+/** A zero-downtime restart: a start and a restart, with no state change. */
+export function onReplacing(m: LifecycleMetrics, name: string): void {
+  m.starts.inc({ name });
+  m.restarts.inc({ name });
+}
+
 export function onExit(m: LifecycleMetrics, name: string, exit: ExitRecord): void {
   m.exits.inc({ name, reason: exit.reason });
   const code = exitCodeValue(exit);

@@ -1,61 +1,44 @@
-// One supervised service: starts instances under nsvisor-init, waits until ready, restarts with backoff, stops gracefully.
+// One supervised service: starts instances, waits until ready, restarts with backoff or without downtime, stops gracefully.
 import { EventEmitter } from 'eventemitter3';
-import * as fs from 'fs';
-import * as net from 'net';
+import type * as net from 'net';
 import * as path from 'path';
 
 import { CgroupError } from '../cgroup';
-import type { CgroupDriver, CgroupHandle } from '../cgroup';
+import type { CgroupHandle } from '../cgroup';
 import type { ServiceConfig } from '../config/schema';
-import { addon } from '../native';
-import { hostContext } from '../process/host-context';
-import { IsolatedProcess, startIsolated } from '../process/isolated-process';
-import { SpawnError } from '../process/spawn-error';
-import { parseIPv4 } from '../config/addresses';
 import { AddressError } from '../net/ipam';
-import type { Network } from '../net/network';
-import { moveInOnPool } from '../net/pool';
-import { buildSpawnPlan, SpecError } from '../spec/spawn-spec';
+import { SpawnError } from '../process/spawn-error';
+import { SpecError } from '../spec/spawn-spec';
 import { Backoff, shouldRestart } from './backoff';
 import { classifyExit, ExitRecord } from './exit-reason';
-import { NotifyChannel, openNotify } from './notify';
-import { waitReady } from './readiness';
+import { Instance, InstanceEnd, InstanceRuntime } from './instance';
+import { ListenError, ListenSockets } from './listen-sockets';
 import { assertTransition, ServiceState } from './states';
 
 export interface ServiceEvents {
   state: (name: string, state: ServiceState, previous: ServiceState) => void;
-  exit: (name: string, exit: ExitRecord) => void;
+  /** `aside` is true for an instance that was not serving: one retired by a zero-downtime restart, or its failed replacement. */
+  exit: (name: string, exit: ExitRecord, aside: boolean) => void;
   spawned: (name: string, seconds: number) => void;
   ready: (name: string, seconds: number) => void;
   stopped: (name: string, seconds: number, killed: boolean) => void;
   output: (name: string, stream: net.Socket, source: 'stdout' | 'stderr') => void;
+  /** A zero-downtime restart began: a new instance starts beside the running one (a start and a restart). */
+  replacing: (name: string) => void;
 }
 
-export interface ServiceRuntime {
-  /** Directory for the services' notify sockets. */
-  notifyDir: string;
-  /** An fd of /dev/null for the services' stdin. */
-  devNull: number;
-  /** Where each instance gets its cgroup (limits, kill-all, OOM, stats); null runs services without one. */
-  cgroups: CgroupDriver | null;
-  /** The supervisor's declared networks, for `network.attach`. */
-  networks?: Map<string, Network>;
-}
+export type ServiceRuntime = InstanceRuntime;
 
-/** The address and veth of the current instance on its network. */
-interface Lease {
-  network: Network;
-  address: number;
-  pid?: number;
-  hostIf?: string;
-}
+/** How `restart` went about it: a new instance beside the old one, or stop then start. */
+export type RestartMode = 'zero-downtime' | 'stop-start';
+
+/** A zero-downtime restart whose new instance did not get ready; the old instance keeps serving. */
+export class RestartError extends Error {}
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
 export class Service extends EventEmitter<ServiceEvents> {
   state: ServiceState = 'stopped';
-  /** Host pid of the current instance's nsvisor-init. */
-  pid: number | null = null;
   startedAt: Date | null = null;
   starts = 0;
   restarts = 0;
@@ -67,25 +50,36 @@ export class Service extends EventEmitter<ServiceEvents> {
   /** When the next start is due, while in backoff. */
   nextStartAt: Date | null = null;
 
-  private proc: IsolatedProcess | null = null;
-  /** The cgroup of the current instance. */
-  cgroup: CgroupHandle | null = null;
-  /** The current instance's address on its network, while it holds one. */
-  private lease: Lease | null = null;
+  /** The instance that serves: the one status, metrics and exec see. */
+  private current: Instance | null = null;
+  /** The new instance of a zero-downtime restart, until it is ready. */
+  private candidate: Instance | null = null;
+  /** Every instance not yet ended: the current one, a candidate, old ones still draining. */
+  private readonly alive = new Set<Instance>();
+  /** The sockets of `listen`, held from the first start until the service is stopped for good. */
+  private listen: ListenSockets | null = null;
   private wanted = false;
   private readonly backoff: Backoff;
   private retryTimer?: NodeJS.Timeout;
-  private attemptAbort?: AbortController;
   private stopping?: Promise<void>;
-  /** Settles once onExit has recorded the current instance's end and released its cgroup. */
-  private exitHandled: Promise<void> = Promise.resolve();
+  private replacing?: Promise<void>;
   /** The instance being spawned, or null when that spawn failed. */
-  private spawning: Promise<IsolatedProcess | null> = Promise.resolve(null);
+  private spawning: Promise<Instance | null> = Promise.resolve(null);
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(readonly name: string, readonly settings: ServiceConfig, private readonly runtime: ServiceRuntime) {
     super();
     this.backoff = new Backoff(settings.restart);
+  }
+
+  /** Host pid of the current instance's nsvisor-init. */
+  get pid(): number | null {
+    return this.current?.pid ?? null;
+  }
+
+  /** The cgroup of the current instance. */
+  get cgroup(): CgroupHandle | null {
+    return this.current?.cgroup ?? null;
   }
 
   /** Asks for the service to run; resolves once it is running and ready, rejects if it fails for good or is stopped first. */
@@ -120,17 +114,33 @@ export class Service extends EventEmitter<ServiceEvents> {
     clearTimeout(this.retryTimer);
     if (this.state === 'backoff' || this.state === 'failed') this.setState('stopped');
     if (this.state === 'stopped') return Promise.resolve();
-    return (this.stopping ??= this.stopInstance().finally(() => (this.stopping = undefined)));
+    return (this.stopping ??= this.stopInstances().finally(() => (this.stopping = undefined)));
   }
 
-  async restart(): Promise<void> {
+  /** Whether restart() would be zero-downtime now: listen sockets, a running instance, and nothing only one instance can have. */
+  get replaceable(): boolean {
+    const n = this.settings.network;
+    return this.settings.listen.length > 0 && this.state === 'running' && this.current !== null && !n?.address && !n?.device;
+  }
+
+  /**
+   * Zero-downtime when replaceable (SPEC 4.6): a new instance on the same sockets, and once it is ready the old one
+   * stops and drains; rejects with a RestartError, the old instance still serving, if the new one does not get
+   * ready. Otherwise stop, then start.
+   */
+  async restart(): Promise<RestartMode> {
+    if (this.replacing || this.replaceable) {
+      await (this.replacing ??= this.replace().finally(() => (this.replacing = undefined)));
+      return 'zero-downtime';
+    }
     await this.stop();
     await this.start();
+    return 'stop-start';
   }
 
   /** Sends a signal to the running instance (through nsvisor-init); false when none runs. */
   kill(signal: NodeJS.Signals): boolean {
-    return this.proc?.kill(signal) ?? false;
+    return this.current?.kill(signal) ?? false;
   }
 
   private setState(next: ServiceState): void {
@@ -139,6 +149,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     assertTransition(this.name, prev, next);
     this.state = next;
     this.nextStartAt = null;
+    if (next === 'stopped' || next === 'failed') this.closeListen();
     this.emit('state', this.name, next, prev);
     if (next === 'running') this.settle();
     else if (next === 'failed' || (next === 'stopped' && !this.wanted)) this.settle(new Error(`${this.name}: ${next}${this.failure ? `: ${this.failure}` : ''}`));
@@ -150,128 +161,92 @@ export class Service extends EventEmitter<ServiceEvents> {
     for (const w of waiters) (err ? w.reject(err) : w.resolve());
   }
 
+  private closeListen(): void {
+    this.listen?.close();
+    this.listen = null;
+  }
+
+  /** Spawns an instance on the service's sockets; its end is handled by onExit. */
+  private async spawnInstance(): Promise<Instance> {
+    if (this.settings.listen.length) this.listen ??= await ListenSockets.open(this.name, this.settings.listen);
+    // A second instance alive beside another gets a cgroup and notify socket of its own.
+    const instanceName = this.alive.size === 0 ? this.name : `${this.name}.${this.starts}`;
+    const inst = await Instance.spawn(this.name, this.settings, this.runtime, {
+      instanceName,
+      listen: this.listen,
+      onStatusText: (text) => (this.statusText = text),
+      onOutput: (stream, source) => this.emit('output', this.name, stream, source),
+    });
+    this.alive.add(inst);
+    void inst.ended.then((end) => {
+      this.alive.delete(inst);
+      this.onExit(inst, end);
+    });
+    return inst;
+  }
+
   private async attempt(): Promise<void> {
     this.setState('starting');
     if (this.starts++ > 0) this.restarts++;
-    const abort = (this.attemptAbort = new AbortController());
     const t0 = performance.now();
-    const notify = this.settings.ready?.type === 'notify' ? openNotify(this.runtime.notifyDir, this.name, (s) => (this.statusText = s)) : null;
-    const [outR, outW] = addon.pipe();
-    const [errR, errW] = addon.pipe();
-    let proc: IsolatedProcess;
+    const spawning = this.spawnInstance();
+    this.spawning = spawning.catch(() => null);
+    let inst: Instance;
     try {
-      // The cgroup exists, limited, before the first instruction of the service runs inside it.
-      this.cgroup = this.runtime.cgroups?.create(this.name, this.settings.resources) ?? null;
-      const lease = this.leaseAddress();
-      const device = this.settings.network?.device;
-      const beforeGo = async (pid: number) => {
-        if (device) await moveInOnPool(device, pid);
-        if (!lease) return;
-        lease.pid = pid;
-        lease.hostIf = (await lease.network.connect(pid, this.name, lease.address)).hostIf;
-      };
-      const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement, { beforeGo });
-      this.spawning = spawning.catch(() => null);
-      proc = await spawning;
+      inst = await spawning;
     } catch (e) {
-      for (const fd of [outR, errR]) fs.closeSync(fd);
-      notify?.close();
-      await this.releaseNetwork();
-      await this.releaseCgroup();
       return this.spawnFailed(e as Error);
-    } finally {
-      for (const fd of [outW, errW]) fs.closeSync(fd);
     }
-    this.proc = proc;
-    this.pid = proc.pid;
-    this.startedAt = new Date();
+    this.current = inst;
+    this.startedAt = inst.startedAt;
     this.failure = null;
-    this.emit('output', this.name, new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
-    this.emit('output', this.name, new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
     this.emit('spawned', this.name, seconds(t0));
-    this.exitHandled = proc.exited.then((end) => this.onExit(proc, end.code, end.signal, notify));
-    if (this.state !== 'starting') return; // a stop came while we were spawning: stopInstance takes this instance
-    const netIsolated = (this.settings.isolate ?? []).includes('net');
+    if (this.state !== 'starting') return; // a stop came while we were spawning: stopInstances takes this instance
     try {
-      await waitReady(this.settings.ready, { pid: proc.pid, notified: notify?.notified ?? Promise.resolve() }, netIsolated, abort.signal);
+      await inst.waitReady();
     } catch (e) {
-      if (this.proc !== proc || this.state !== 'starting') return; // it ended, or a stop took over
+      if (this.current !== inst || this.state !== 'starting') return; // it ended, or a stop took over
       this.failure = `not ready: ${(e as Error).message}`;
-      proc.kill('SIGKILL'); // a failed attempt: onExit decides on the retry
+      inst.kill('SIGKILL'); // a failed attempt: onExit decides on the retry
       return;
     }
-    if (this.proc !== proc || this.state !== 'starting') return;
+    if (this.current !== inst || this.state !== 'starting') return;
     this.emit('ready', this.name, seconds(t0));
     this.setState('running');
   }
 
-  private plan(notify: NotifyChannel | null, outW: number, errW: number) {
-    const s = this.settings;
-    const extraMounts =
-      notify && s.rootfs ? [{ type: 'bind' as const, source: notify.path, target: notify.path, readonly: false }] : [];
-    const settings = { ...s, mounts: [...s.mounts, ...extraMounts] };
-    return buildSpawnPlan(
-      settings,
-      hostContext({
-        name: this.name,
-        stdio: [this.runtime.devNull, outW, errW],
-        newSession: true,
-        baseEnv: notify ? { NOTIFY_SOCKET: notify.path } : {},
-      }),
-    );
+  /** The errors a start can meet before the command runs; anything else is a bug and propagates. */
+  private static startFailure(e: Error): boolean {
+    return e instanceof SpecError || e instanceof SpawnError || e instanceof CgroupError || e instanceof AddressError || e instanceof ListenError;
+  }
+
+  /** Records a start that did not reach the command as a spawn_failed exit. */
+  private recordSpawnFailure(e: Error): void {
+    if (!Service.startFailure(e)) throw e;
+    this.failure = e.message;
+    this.lastExit = { code: e instanceof SpawnError ? e.exitCode : null, signal: null, reason: 'spawn_failed', at: new Date() };
+    this.emit('exit', this.name, this.lastExit, false);
   }
 
   /** A start that did not reach the command: failed for good when it can never work, else a retry. */
   private spawnFailed(e: Error): void {
+    this.recordSpawnFailure(e);
     const permanent = e instanceof SpecError || e instanceof CgroupError || (e instanceof SpawnError && e.exitCode !== 125);
-    if (!(e instanceof SpecError || e instanceof SpawnError || e instanceof CgroupError || e instanceof AddressError)) throw e;
-    this.failure = e.message;
-    this.lastExit = { code: e instanceof SpawnError ? e.exitCode : null, signal: null, reason: 'spawn_failed', at: new Date() };
-    this.emit('exit', this.name, this.lastExit);
-    if (this.state === 'stopping') return; // stopInstance finishes the job
+    if (this.state === 'stopping') return; // stopInstances finishes the job
     if (permanent || !this.wanted) this.setState(permanent ? 'failed' : 'stopped');
     else this.scheduleRetry(0);
   }
 
-  /** An address on the network of `network.attach` (the configured one or the next free one), or null without one. */
-  private leaseAddress(): Lease | null {
-    const attach = this.settings.network?.attach;
-    if (!attach) return null;
-    const network = this.runtime.networks?.get(attach);
-    if (!network) throw new SpecError('network.attach', `no network ${attach} is declared`);
-    const wanted = this.settings.network?.address;
-    const address = network.lease(this.name, wanted === undefined ? undefined : parseIPv4(wanted) ?? undefined);
-    return (this.lease = { network, address });
-  }
-
-  /** Deletes the instance's veth (if its namespace has not taken it already) and gives its address back. */
-  private async releaseNetwork(): Promise<void> {
-    const lease = this.lease;
-    this.lease = null;
-    await lease?.network.detach(lease);
-  }
-
-  /** Kills whatever is left in the instance's cgroup (processes outside a pid namespace of its own) and removes it. */
-  private async releaseCgroup(): Promise<void> {
-    const cgroup = this.cgroup;
-    this.cgroup = null;
-    await cgroup?.destroy();
-  }
-
-  private async onExit(proc: IsolatedProcess, code: number | null, signal: NodeJS.Signals | null, notify: NotifyChannel | null): Promise<void> {
-    notify?.close();
-    this.attemptAbort?.abort();
-    if (this.proc !== proc) return;
-    await this.releaseNetwork();
-    // Whichever process of the service the OOM killer chose, the service ended because of it.
-    const oomKilled = (this.cgroup?.oomKills() ?? 0) > 0;
-    await this.releaseCgroup();
-    this.proc = null;
-    this.pid = null;
-    this.lastExit = classifyExit(code, signal, oomKilled);
-    this.emit('exit', this.name, this.lastExit);
-    if (this.state === 'stopping') return; // stopInstance finishes the job
-    const ranFor = this.startedAt ? Date.now() - this.startedAt.getTime() : 0;
+  private onExit(inst: Instance, end: InstanceEnd): void {
+    this.lastExit = classifyExit(end.code, end.signal, end.oomKilled);
+    this.emit('exit', this.name, this.lastExit, inst !== this.current);
+    if (inst === this.candidate) this.candidate = null; // replace() learns it from the failed readiness wait
+    if (inst !== this.current) return; // a candidate, or an old instance retired by a zero-downtime restart
+    this.current = null;
+    if (this.state === 'stopping') return; // stopInstances finishes the job
+    // The serving instance died during a zero-downtime restart: the restart gives up, the usual retry follows.
+    this.candidate?.kill('SIGKILL');
+    const ranFor = Date.now() - inst.startedAt.getTime();
     if (this.wanted && shouldRestart(this.settings.restart.policy, this.lastExit.reason)) this.scheduleRetry(ranFor);
     else {
       this.wanted = false;
@@ -286,25 +261,51 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.retryTimer = setTimeout(() => void this.attempt(), delay);
   }
 
-  /** stop.signal through nsvisor-init; SIGKILL when the instance has not ended within stop.timeout plus the drain. */
-  private async stopInstance(): Promise<void> {
-    this.setState('stopping');
-    this.attemptAbort?.abort();
-    const proc = this.proc ?? (await this.spawning);
-    if (!proc) return this.setState('stopped');
+  /** The new instance beside the old; the old one stops (and drains) only once the new one is ready. */
+  private async replace(): Promise<void> {
+    const old = this.current!;
+    this.starts++;
+    this.restarts++;
+    this.emit('replacing', this.name);
     const t0 = performance.now();
-    const stop = this.settings.stop;
-    proc.kill(stop.signal as NodeJS.Signals);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), stop.timeout + stop.drain)));
-    const killed = await Promise.race([proc.exited.then(() => false), late]);
-    clearTimeout(timer);
-    if (killed) {
-      proc.kill('SIGKILL'); // nsvisor-init is PID 1: the whole pid namespace goes with it
-      await this.cgroup?.kill(); // and everything else in the service's cgroup
+    const spawning = this.spawnInstance();
+    this.spawning = spawning.catch(() => null);
+    let next: Instance;
+    try {
+      next = await spawning;
+    } catch (e) {
+      this.recordSpawnFailure(e as Error);
+      throw new RestartError(`${this.name}: the new instance did not start: ${(e as Error).message}; pid ${old.pid} keeps serving`);
     }
-    await proc.exited;
-    await this.exitHandled;
+    this.candidate = next;
+    this.emit('spawned', this.name, seconds(t0));
+    try {
+      await next.waitReady();
+    } catch (e) {
+      this.candidate = null;
+      await next.stop(); // it may have accepted connections on the shared sockets already: let it finish them
+      const why = this.current === old && this.state === 'running' ? `was not ready: ${(e as Error).message}` : 'was interrupted';
+      this.failure = `restart: the new instance ${why}`;
+      throw new RestartError(`${this.name}: the new instance ${why}${this.current === old ? `; pid ${old.pid} keeps serving` : ''}`);
+    }
+    this.candidate = null;
+    this.current = next;
+    this.startedAt = next.startedAt;
+    this.failure = null;
+    this.emit('ready', this.name, seconds(t0));
+    const s0 = performance.now();
+    const killed = await old.stop();
+    this.emit('stopped', this.name, seconds(s0), killed);
+  }
+
+  /** Stops every instance still alive (the current one, a candidate, old ones draining) with stop.signal, then SIGKILL after the timeout. */
+  private async stopInstances(): Promise<void> {
+    this.setState('stopping');
+    await this.spawning;
+    const t0 = performance.now();
+    const instances = [...this.alive];
+    if (!instances.length) return this.setState('stopped');
+    const killed = (await Promise.all(instances.map((i) => i.stop()))).some(Boolean);
     this.setState('stopped');
     this.emit('stopped', this.name, seconds(t0), killed);
   }

@@ -55,10 +55,12 @@ export function killBackground(): void {
 /** The v2vm guest runs code 10-20x slower than the host: waits there are stretched to match. */
 export const SLOWDOWN = process.env.V2VM ? 20 : 1;
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
+type Probed<T> = T | undefined | null | false;
+
+export async function waitFor<T>(what: string, probe: () => Probed<T> | Promise<Probed<T>>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs * SLOWDOWN;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));

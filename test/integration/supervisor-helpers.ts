@@ -18,16 +18,20 @@ export interface RunningSupervisor {
   status(): any[];
 }
 
-/** The cgroup roots of the configs written so far; removeRoots() deletes them (after their supervisors are gone). */
+/** The cgroup roots and directories of the configs written so far; removeRoots() deletes them (after their supervisors are gone). */
 const roots = new Set<string>();
+const dirs = new Set<string>();
 
 export async function removeRoots(): Promise<void> {
   for (const root of roots) await removeTestRoot(root);
   roots.clear();
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  dirs.clear();
 }
 
 export function writeConfig(services: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'supervisor-'));
+  dirs.add(dir);
   const root = testRoot();
   roots.add(root);
   const socket = path.join(dir, 'control.sock');

@@ -74,6 +74,14 @@ const BROKEN: [what: string, input: unknown, expected: string[]][] = [
   ['ready with none', web({ ready: { timeout: '5s' } }), ['services.web.ready: expected exactly one of notify, tcp, http, exec']],
   ['ready bad port', web({ ready: { tcp: 70000 } }), ['services.web.ready.tcp: expected a port number 1-65535']],
   ['ready bad URL', web({ ready: { http: 'localhost:8080' } }), ['services.web.ready.http: expected an http:// or https:// URL']],
+  [
+    'ready on a held port',
+    web({ listen: ['tcp://0.0.0.0:8080'], ready: { tcp: 8080 } }),
+    [
+      'services.web.ready: checks port 8080, which the supervisor holds (listen[0]): it would be answered by the held socket or the old ' +
+        'instance, not by the new one; use ready.notify, or ready.exec with a check of the instance itself',
+    ],
+  ],
   ['metrics', web({}, { supervisor: { metrics: 'everywhere' } }), ['supervisor.metrics: expected host:port such as 127.0.0.1:9753, or "off", got "everywhere"']],
   ['cgroupRoot', web({}, { supervisor: { cgroupRoot: 'nsvisor' } }), ['supervisor.cgroupRoot: expected a path like /nsvisor, or "self"']],
   ['logDir', web({}, { supervisor: { logDir: 'logs' } }), ['supervisor.logDir: expected an absolute directory, or "-" for standard output']],
@@ -211,7 +219,7 @@ describe('config schema', () => {
           resources: { memory: '256Mi', memoryHigh: '200M', cpus: 0.5, cpuWeight: 100, pids: 128 },
           network: { attach: 'nsv0', address: '10.88.0.10' },
           listen: ['tcp://0.0.0.0:8080', 'tcp://[::1]:9', 'unix:///run/web.sock'],
-          ready: { http: 'http://127.0.0.1:8080/healthz', timeout: '1.5s' },
+          ready: { http: 'http://127.0.0.1:8081/healthz', timeout: '1.5s' },
         },
         db: { command: ['y'], ready: { exec: ['/bin/check', '-q'] }, restart: { policy: 'always', delay: '1s' } },
         cache: { command: ['z'], ready: { notify: true } },
@@ -232,7 +240,7 @@ describe('config schema', () => {
       { type: 'tcp', url: 'tcp://[::1]:9', host: '::1', port: 9 },
       { type: 'unix', url: 'unix:///run/web.sock', path: '/run/web.sock' },
     ]);
-    assert.deepEqual(web.ready, { type: 'http', url: 'http://127.0.0.1:8080/healthz', timeout: 1500 });
+    assert.deepEqual(web.ready, { type: 'http', url: 'http://127.0.0.1:8081/healthz', timeout: 1500 });
     assert.deepEqual(config.services.db.ready, { type: 'exec', command: ['/bin/check', '-q'], timeout: 30_000 });
     assert.deepEqual(config.services.db.restart, { policy: 'always', delay: 1000, maxDelay: 30_000, resetAfter: 10_000 });
     assert.deepEqual(config.services.cache.ready, { type: 'notify', timeout: 30_000 });

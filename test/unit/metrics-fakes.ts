@@ -39,7 +39,7 @@ export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements Me
     s.cgroup = null;
     const code = reason === 'error' ? 3 : reason === 'completed' ? 0 : null;
     const signal = reason === 'signaled' || reason === 'oom_killed' ? 'SIGKILL' : null;
-    this.emit('exit', name, { code, signal, reason, at: new Date(1_700_000_000_000) });
+    this.emit('exit', name, { code, signal, reason, at: new Date(1_700_000_000_000) }, false);
     this.setState(name, next);
   }
 

@@ -1,0 +1,185 @@
+// One running instance of a service: its nsvisor-init, cgroup, network lease, notify socket and output pipes, from spawn to release.
+import * as fs from 'fs';
+import * as net from 'net';
+
+import type { CgroupDriver, CgroupHandle } from '../cgroup';
+import { parseIPv4 } from '../config/addresses';
+import type { ServiceConfig } from '../config/schema';
+import { addon } from '../native';
+import type { Network } from '../net/network';
+import { moveInOnPool } from '../net/pool';
+import { hostContext } from '../process/host-context';
+import { IsolatedProcess, startIsolated } from '../process/isolated-process';
+import { buildSpawnPlan, SpecError } from '../spec/spawn-spec';
+import type { ListenSockets } from './listen-sockets';
+import { NotifyChannel, openNotify } from './notify';
+import { waitReady } from './readiness';
+
+export interface InstanceRuntime {
+  /** Directory for the services' notify sockets. */
+  notifyDir: string;
+  /** An fd of /dev/null for the services' stdin. */
+  devNull: number;
+  /** Where each instance gets its cgroup (limits, kill-all, OOM, stats); null runs services without one. */
+  cgroups: CgroupDriver | null;
+  /** The supervisor's declared networks, for `network.attach`. */
+  networks?: Map<string, Network>;
+}
+
+/** What a new instance needs beyond the service's settings. */
+export interface InstanceOptions {
+  /** Names its cgroup and notify socket: the service's name, or NAME.N beside another instance still alive. */
+  instanceName: string;
+  /** Sockets held by the supervisor, passed as fds 3.. */
+  listen: ListenSockets | null;
+  onStatusText: (text: string) => void;
+  onOutput: (stream: net.Socket, source: 'stdout' | 'stderr') => void;
+}
+
+/** How an instance ended, known once its network and cgroup are released. */
+export interface InstanceEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The cgroup's OOM kill count rose: whichever process the kernel chose, the instance ended because of it. */
+  oomKilled: boolean;
+}
+
+/** The address and veth of an instance on its network. */
+interface Lease {
+  network: Network;
+  address: number;
+  pid?: number;
+  hostIf?: string;
+}
+
+export class Instance {
+  readonly startedAt = new Date();
+  /** Settles once the instance has exited and its network and cgroup are released. */
+  readonly ended: Promise<InstanceEnd>;
+  /** Aborts the readiness wait (the instance ended, or a stop came). */
+  private readonly abort = new AbortController();
+  private stopping?: Promise<boolean>;
+
+  private constructor(
+    readonly name: string,
+    private readonly settings: ServiceConfig,
+    readonly proc: IsolatedProcess,
+    readonly cgroup: CgroupHandle | null,
+    lease: Lease | null,
+    private readonly notify: NotifyChannel | null,
+  ) {
+    this.ended = proc.exited.then(async (end) => {
+      notify?.close();
+      this.abort.abort();
+      await release(lease);
+      const oomKilled = (cgroup?.oomKills() ?? 0) > 0;
+      await cgroup?.destroy();
+      return { code: end.code, signal: end.signal, oomKilled };
+    });
+  }
+
+  /** Host pid of the instance's nsvisor-init. */
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  /**
+   * Creates the cgroup (limited before the service's first instruction), leases an address, spawns nsvisor-init
+   * and connects its network before it runs anything. On failure releases all of it and rethrows.
+   */
+  static async spawn(name: string, settings: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions): Promise<Instance> {
+    const notify = settings.ready?.type === 'notify' ? openNotify(runtime.notifyDir, opts.instanceName, opts.onStatusText) : null;
+    const [outR, outW] = addon.pipe();
+    const [errR, errW] = addon.pipe();
+    let cgroup: CgroupHandle | null = null;
+    let lease: Lease | null = null;
+    try {
+      cgroup = runtime.cgroups?.create(opts.instanceName, settings.resources) ?? null;
+      lease = leaseAddress(name, settings, runtime);
+      const device = settings.network?.device;
+      const beforeGo = async (pid: number) => {
+        if (device) await moveInOnPool(device, pid);
+        if (!lease) return;
+        lease.pid = pid;
+        lease.hostIf = (await lease.network.connect(pid, name, lease.address)).hostIf;
+      };
+      const proc = await startIsolated(plan(name, settings, runtime, opts.listen, notify, outW, errW), cgroup?.placement, { beforeGo });
+      opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
+      opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
+      return new Instance(name, settings, proc, cgroup, lease, notify);
+    } catch (e) {
+      for (const fd of [outR, errR]) fs.closeSync(fd);
+      notify?.close();
+      await release(lease);
+      await cgroup?.destroy();
+      throw e;
+    } finally {
+      for (const fd of [outW, errW]) fs.closeSync(fd);
+    }
+  }
+
+  /** Resolves when the ready check passes; rejects when it times out or the instance ends first. */
+  waitReady(): Promise<void> {
+    const netIsolated = (this.settings.isolate ?? []).includes('net');
+    const probe = { pid: this.pid, notified: this.notify?.notified ?? Promise.resolve() };
+    return waitReady(this.settings.ready, probe, netIsolated, this.abort.signal);
+  }
+
+  /** Sends a signal through nsvisor-init; false once it is gone. */
+  kill(signal: NodeJS.Signals): boolean {
+    return this.proc.kill(signal);
+  }
+
+  /**
+   * stop.signal through nsvisor-init; after stop.timeout plus the drain, SIGKILL of it (its pid namespace goes
+   * with it) and of everything else in its cgroup. Resolves with whether it had to be killed, once it is released.
+   */
+  stop(): Promise<boolean> {
+    return (this.stopping ??= this.stopOnce());
+  }
+
+  private async stopOnce(): Promise<boolean> {
+    this.abort.abort();
+    const { signal, timeout, drain } = this.settings.stop;
+    this.proc.kill(signal as NodeJS.Signals);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout + drain)));
+    const killed = await Promise.race([this.proc.exited.then(() => false), late]);
+    clearTimeout(timer);
+    if (killed) {
+      this.proc.kill('SIGKILL');
+      await this.cgroup?.kill();
+    }
+    await this.ended;
+    return killed;
+  }
+}
+
+function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, listen: ListenSockets | null, notify: NotifyChannel | null, outW: number, errW: number) {
+  const extraMounts = notify && s.rootfs ? [{ type: 'bind' as const, source: notify.path, target: notify.path, readonly: false }] : [];
+  return buildSpawnPlan(
+    { ...s, mounts: [...s.mounts, ...extraMounts] },
+    hostContext({
+      name,
+      stdio: [runtime.devNull, outW, errW],
+      passFds: listen?.fds ?? [],
+      newSession: true,
+      baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...listen?.env() },
+    }),
+  );
+}
+
+/** An address on the network of `network.attach` (the configured one or the next free one), or null without one. */
+function leaseAddress(name: string, settings: ServiceConfig, runtime: InstanceRuntime): Lease | null {
+  const attach = settings.network?.attach;
+  if (!attach) return null;
+  const network = runtime.networks?.get(attach);
+  if (!network) throw new SpecError('network.attach', `no network ${attach} is declared`);
+  const wanted = settings.network?.address;
+  return { network, address: network.lease(name, wanted === undefined ? undefined : parseIPv4(wanted) ?? undefined) };
+}
+
+/** Deletes the instance's veth (if its namespace has not taken it already) and gives its address back. */
+async function release(lease: Lease | null): Promise<void> {
+  await lease?.network.detach(lease);
+}

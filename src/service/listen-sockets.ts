@@ -1,0 +1,77 @@
+// The listening sockets of a service's `listen`: made and held by the supervisor, passed to each instance as fds 3.. (LISTEN_FDS).
+import * as dns from 'dns';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+
+import type { ListenAddress } from '../config/addresses';
+import { addon } from '../native';
+
+/** A socket of `listen` that could not be made: the service cannot start until it can. */
+export class ListenError extends Error {}
+
+const BACKLOG = 4096;
+/** Like systemd's SocketMode default: anyone who can reach the path may connect. */
+const UNIX_MODE = 0o666;
+
+/** The LISTEN_FDNAMES entry of a socket: its address, with the ":" that separates names replaced. */
+export function fdName(a: ListenAddress): string {
+  return (a.type === 'tcp' ? `tcp-${a.host}-${a.port}` : `unix-${a.path}`).replace(/:/g, '_');
+}
+
+interface Held {
+  fd: number;
+  address: ListenAddress;
+  /** The inode of a unix socket file we made, so close() removes only that file. */
+  inode?: number;
+}
+
+export class ListenSockets {
+  private constructor(private held: Held[]) {}
+
+  /** Makes every socket, in the supervisor's own network namespace; on any failure closes those made and throws a ListenError. */
+  static async open(service: string, addresses: ListenAddress[]): Promise<ListenSockets> {
+    const sockets = new ListenSockets([]);
+    try {
+      for (const a of addresses) sockets.held.push(await openOne(a));
+    } catch (e) {
+      const failed = addresses[sockets.held.length];
+      sockets.close();
+      throw new ListenError(`${service}: listen ${failed.url}: ${(e as Error).message}`);
+    }
+    return sockets;
+  }
+
+  get fds(): number[] {
+    return this.held.map((h) => h.fd);
+  }
+
+  /** LISTEN_FDS and LISTEN_FDNAMES; nsvisor-init adds LISTEN_PID once it knows the main process's pid. */
+  env(): Record<string, string> {
+    return { LISTEN_FDS: String(this.held.length), LISTEN_FDNAMES: this.held.map((h) => fdName(h.address)).join(':') };
+  }
+
+  /** Closes every socket and removes the unix socket files it made (unless something else has replaced them). */
+  close(): void {
+    for (const h of this.held) {
+      fs.closeSync(h.fd);
+      if (h.address.type !== 'unix' || h.inode === undefined) continue;
+      try {
+        if (fs.lstatSync(h.address.path).ino === h.inode) fs.unlinkSync(h.address.path);
+      } catch {
+        /* already gone */
+      }
+    }
+    this.held = [];
+  }
+}
+
+async function openOne(a: ListenAddress): Promise<Held> {
+  if (a.type === 'tcp') {
+    const ip = net.isIP(a.host) ? a.host : (await dns.promises.lookup(a.host)).address;
+    return { fd: addon.listenTcp(ip, a.port, BACKLOG), address: a };
+  }
+  fs.mkdirSync(path.dirname(a.path), { recursive: true, mode: 0o755 });
+  const fd = addon.listenUnix(a.path, BACKLOG, UNIX_MODE);
+  return { fd, address: a, inode: fs.lstatSync(a.path).ino };
+}
