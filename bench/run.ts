@@ -1,4 +1,4 @@
-// Entry point of `npm run bench`: spawn latency, nsvisor-init memory, cgroup stats, /metrics scrapes and network setup; results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, restarts under load; results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -7,6 +7,7 @@ import { measureInitMemory } from './init-memory';
 import { measureMetricsScrape, metricsResultName, metricsScrapeMarkdown, writeMetricsScrape } from './metrics-scrape';
 import { measureNetSetup, netResultName, netSetupMarkdown, writeNetSetup } from './net-setup';
 import { machineInfo } from './machine';
+import { measureRestartLoad, restartLoadMarkdown, restartResultName, writeRestartLoad } from './restart-load';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
 import { latencyTargets, memoryTarget } from './targets';
@@ -23,7 +24,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
 const SEED = 20240601;
 const MEMORY_INSTANCES = 20;
 
-/** BENCH_ONLY=cgroup-stats, metrics-scrape or net-setup runs only that benchmark. */
+/** BENCH_ONLY=cgroup-stats, metrics-scrape, net-setup or restart-load runs only that benchmark. */
 const ONLY = process.env.BENCH_ONLY;
 
 async function cgroupStats(): Promise<void> {
@@ -47,11 +48,19 @@ async function netSetup(): Promise<void> {
   process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${netResultName}.json, ${netResultName}.md\n`);
 }
 
+async function restartLoad(): Promise<void> {
+  const r = await measureRestartLoad({ restarts: Number(process.env.BENCH_RESTARTS ?? 5), concurrency: 8, workMs: 20, gapMs: 1500 });
+  writeRestartLoad(r);
+  process.stdout.write(restartLoadMarkdown(r) + '\n');
+  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${restartResultName}.json, ${restartResultName}.md\n`);
+}
+
 async function main(): Promise<void> {
   if (process.geteuid!() !== 0) throw new Error('the bench needs root (it creates namespaces, mounts and cgroups)');
   if (ONLY === 'cgroup-stats') return cgroupStats();
   if (ONLY === 'metrics-scrape') return metricsScrape();
   if (ONLY === 'net-setup') return netSetup();
+  if (ONLY === 'restart-load') return restartLoad();
   const t0 = Date.now();
   const machine = machineInfo();
   process.stderr.write(`spawn latency: ${WARMUP} warm-up + ${ROUNDS} rounds\n`);
@@ -84,6 +93,8 @@ async function main(): Promise<void> {
   await metricsScrape();
   process.stderr.write('network setup (in a throwaway network namespace)\n');
   await netSetup();
+  process.stderr.write('restarts under HTTP load\n');
+  await restartLoad();
 }
 
 main().catch((e: Error) => {

@@ -185,15 +185,20 @@ export class Service extends EventEmitter<ServiceEvents> {
     return inst;
   }
 
+  /** spawnInstance(), remembered so that a stop arriving meanwhile waits for the instance and stops it too. */
+  private spawnTracked(): Promise<Instance> {
+    const spawning = this.spawnInstance();
+    this.spawning = spawning.catch(() => null);
+    return spawning;
+  }
+
   private async attempt(): Promise<void> {
     this.setState('starting');
     if (this.starts++ > 0) this.restarts++;
     const t0 = performance.now();
-    const spawning = this.spawnInstance();
-    this.spawning = spawning.catch(() => null);
     let inst: Instance;
     try {
-      inst = await spawning;
+      inst = await this.spawnTracked();
     } catch (e) {
       return this.spawnFailed(e as Error);
     }
@@ -268,11 +273,9 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.restarts++;
     this.emit('replacing', this.name);
     const t0 = performance.now();
-    const spawning = this.spawnInstance();
-    this.spawning = spawning.catch(() => null);
     let next: Instance;
     try {
-      next = await spawning;
+      next = await this.spawnTracked();
     } catch (e) {
       this.recordSpawnFailure(e as Error);
       throw new RestartError(`${this.name}: the new instance did not start: ${(e as Error).message}; pid ${old.pid} keeps serving`);
