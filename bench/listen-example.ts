@@ -19,15 +19,17 @@ export interface ExampleOptions {
   port: number;
   /** A unix socket path to hold besides the port. */
   unixPath?: string;
-  /** When this file exists, a new instance exits 1 at once (a broken deploy). */
-  failFlag?: string;
+  /** A broken deploy: while `flag` exists, a new instance exits 1 at once, or hangs without ever getting ready. */
+  broken?: { flag: string; how: 'exit' | 'hang' };
   readyTimeout?: string;
 }
 
 /** The service as examples/listen.yaml declares it, on the given port, with node and the server by absolute path. */
 export function exampleService(o: ExampleOptions): Record<string, unknown> {
   const node = [process.execPath, exampleServer];
-  const command = o.failFlag ? ['/bin/sh', '-c', `if [ -e "$0" ]; then echo "broken deploy: $0 exists" >&2; exit 1; fi; exec "$@"`, o.failFlag, ...node] : node;
+  const broken = o.broken?.how === 'hang' ? 'exec sleep 3600' : 'exit 1';
+  const script = `if [ -e "$0" ]; then echo "broken deploy: $0 exists" >&2; ${broken}; fi; exec "$@"`;
+  const command = o.broken ? ['/bin/sh', '-c', script, o.broken.flag, ...node] : node;
   return {
     command,
     isolate: ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net'],

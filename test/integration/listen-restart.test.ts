@@ -5,9 +5,12 @@ import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 
-import { exampleService, ExampleOptions, freePort } from '../../bench/listen-example';
+import { parse } from 'yaml';
+
 import { startLoad } from '../../bench/http-load';
+import { exampleService, ExampleOptions, freePort } from '../../bench/listen-example';
 import { request } from '../../src/control/client';
+import { rootDirs } from './cgroup-helpers';
 import { killBackground, requireRoot, SLOWDOWN, waitFor } from './helpers';
 import { removeRoots, RunningSupervisor, startRun, stateOf, stopRun } from './supervisor-helpers';
 
@@ -103,7 +106,7 @@ describe('listen sockets and zero-downtime restart (root)', function () {
   it('keeps the old instance serving when the new one fails to start', async () => {
     // Not under /tmp: the service has a /tmp of its own.
     const flag = path.join(tempDir('/var/tmp'), 'broken');
-    const { run, port } = await startExample({ failFlag: flag });
+    const { run, port } = await startExample({ broken: { flag, how: 'exit' } });
     const before = await get({ port });
     const pid = stateOf(run, 'api').pid;
     fs.writeFileSync(flag, '');
@@ -121,6 +124,25 @@ describe('listen sockets and zero-downtime restart (root)', function () {
     fs.rmSync(flag);
     assert.equal(run.ctl(['restart', 'api']).code, 0, 'the fixed deploy restarts');
     assert.notEqual((await get({ port })).startedAt, before.startedAt);
+  });
+
+  it('a shutdown during a zero-downtime restart stops both instances and leaves nothing', async () => {
+    const flag = path.join(tempDir('/var/tmp'), 'hang');
+    const { run: started } = await startExample({ broken: { flag, how: 'hang' } });
+    const root = rootDirs(parse(fs.readFileSync(path.join(started.dir, 'nsvisor.yaml'), 'utf8')).supervisor.cgroupRoot).find((d) => fs.existsSync(d))!;
+    fs.writeFileSync(flag, '');
+    const restarting = restartOf(started, 'api').catch((e: Error) => e);
+    const instances = () => fs.readdirSync(root).filter((d) => d.startsWith('api'));
+    const procsOf = (d: string) => fs.readFileSync(path.join(root, d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    // Both instances, each with its nsvisor-init and main process (the new one hanging, never ready).
+    await waitFor('the second instance beside the first', () => instances().length === 2 && instances().every((d) => procsOf(d).length >= 2));
+    const pids = instances().flatMap(procsOf);
+    run = null;
+    const code = await stopRun(started);
+    assert.equal(code, 0);
+    await restarting;
+    for (const pid of pids) await waitFor(`process ${pid} to end`, () => !fs.existsSync(`/proc/${pid}`));
+    assert.deepEqual(fs.readdirSync(root).filter((d) => d.startsWith('api')), [], 'both cgroups are removed');
   });
 
   it('restarts on SIGHUP, and restart --all restarts every running service in dependency order', async () => {
