@@ -9,4 +9,6 @@ export { validateConfig, dependencyOrder } from './config/schema';
 export type { Config, ConfigInput, ServiceConfig, SupervisorConfig, NetworkConfig, ReadyCheck, ListenAddress, HostPort } from './config/schema';
 export * as cgroups from './cgroup';
 export { Supervisor } from './supervisor';
-export type { ServiceStatus, SupervisorEvents } from './supervisor';
+export type { ServiceStatus, SupervisorEvents, RestartResult } from './supervisor';
+export { RestartError } from './service/service';
+export type { RestartMode } from './service/service';
