@@ -31,6 +31,12 @@
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -208,6 +214,16 @@ static long make_readonly(const char *path, unsigned int flags) {
   return nsv_sys5(SYS_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof attr);
 }
 
+/* sysfs shows the devices of the network namespace that mounts it; the cgroup mounts below the old /sys are
+   cloned first and put back under the new one, so the service still finds its cgroup files. */
+static long mount_sysfs(const struct nsv_mount *m) {
+  long tree = nsv_sys3(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+  long r = nsv_sys5(SYS_mount, "sysfs", m->target, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+  if (r >= 0 && tree >= 0) r = nsv_sys5(SYS_move_mount, tree, "", AT_FDCWD, m->data, MOVE_MOUNT_F_EMPTY_PATH);
+  if (tree >= 0) nsv_sys1(SYS_close, tree);
+  return r;
+}
+
 static long mount_one(const struct nsv_mount *m, int *step) {
   long r;
   if (m->create) {
@@ -227,6 +243,9 @@ static long mount_one(const struct nsv_mount *m, int *step) {
       break;
     case NSV_MOUNT_MQUEUE:
       r = nsv_sys5(SYS_mount, "mqueue", m->target, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+      break;
+    case NSV_MOUNT_SYSFS:
+      r = mount_sysfs(m);
       break;
     default:
       r = -EINVAL;

@@ -123,6 +123,11 @@ function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext): { mount
   if (ns.includes('pid') && !declares('/proc')) {
     add({ kind: 3, source: null, target: `${prefix}/proc`, data: null, readonly: false, create: creatable ? 1 : 0 }, '/proc');
   }
+  // In a network namespace of its own, /sys/class/net lists its own devices only: a fresh sysfs, with the cgroup
+  // mounts carried over from the host's /sys/fs/cgroup. A rootfs gets one only where it has a /sys.
+  if (ns.includes('net') && !declares('/sys') && (!creatable || ctx.probe(`${prefix}/sys`) === 'dir')) {
+    add({ kind: 5, source: '/sys/fs/cgroup', target: `${prefix}/sys`, data: `${prefix}/sys/fs/cgroup`, readonly: false, create: 0 }, '/sys');
+  }
   // A new root gets a small /dev of its own, with the host's harmless character devices bound in.
   const ownDev = creatable && !declares('/dev');
   if (ownDev) {

@@ -160,4 +160,16 @@ describe('sandbox: namespaces (root, real kernel)', function () {
     assert.deepEqual([...new Set(devs)], ['lo']);
     assert.match(r.stdout, /lo: <LOOPBACK,UP,LOWER_UP>/);
   });
+
+  it('net: sysfs is the namespace\'s own (only lo in /sys/class/net), read-only, and the cgroup files are still there', () => {
+    const hostCgroups = fs.readdirSync('/sys/fs/cgroup').sort();
+    const script = 'ls /sys/class/net; echo --; ls /sys/fs/cgroup; echo --; touch /sys/x 2>&1; echo --; stat -c %d /sys';
+    const r = cli(['sandbox', '--net', 'none', '--', 'sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const [devs, cgroups, touch, dev] = r.stdout.split('--\n');
+    assert.deepEqual(devs.trim().split('\n'), ['lo']);
+    assert.notEqual(Number(dev), fs.statSync('/sys').dev, 'a sysfs of its own, not the host\'s');
+    assert.deepEqual(cgroups.trim().split('\n').sort(), hostCgroups);
+    assert.match(touch, /Read-only file system/);
+  });
 });

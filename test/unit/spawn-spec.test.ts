@@ -104,6 +104,16 @@ describe('spawn spec: mounts', () => {
     assert.equal(p.request.cwd, '/', 'a new root starts at /');
   });
 
+  it('a network namespace gets a sysfs of its own, the host cgroup mounts carried under it; a rootfs only if it has /sys', () => {
+    const sysfs = { kind: 5, source: '/sys/fs/cgroup', target: '/sys', data: '/sys/fs/cgroup', readonly: false, create: 0 };
+    assert.deepEqual(plan({ isolate: ['pid', 'mount', 'net'] }).request.mounts[1], sysfs);
+    assert.ok(!plan({ isolate: ['pid', 'mount'] }).request.mounts.some((m) => m.kind === 5), 'not without net');
+    assert.ok(plan({ isolate: ['mount', 'net'] }).mountTargets.includes('/sys'), 'without a pid namespace too');
+    const withSys = plan({ isolate: ['pid', 'mount', 'net'], rootfs: '/srv/root' }, ctx({ probe: (p) => (p === '/srv/root/sys' ? 'dir' : files[p] ?? null) }));
+    assert.deepEqual(withSys.request.mounts[1], { ...sysfs, target: '/srv/root/sys', data: '/srv/root/sys/fs/cgroup' });
+    assert.ok(!plan({ isolate: ['pid', 'mount', 'net'], rootfs: '/srv/root' }).mountTargets.includes('/sys'), 'a rootfs without /sys gets none');
+  });
+
   it('a declared proc or /dev replaces the automatic one', () => {
     const p = plan({ rootfs: '/srv/root', mounts: [{ type: 'proc', target: '/proc' }, { type: 'tmpfs', target: '/dev' }] });
     assert.deepEqual(p.mountTargets, ['/proc', '/dev']);
