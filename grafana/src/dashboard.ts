@@ -94,6 +94,10 @@ const tasks = [
   ] }),
 ];
 
+const network = (['receive', 'transmit'] as const).map((way) =>
+  timeseries({ title: `Network ${way}`, description: `Bytes per second ${way === 'receive' ? 'received' : 'sent'} on each interface of the services with a network namespace of their own (lo left out).`, unit: 'Bps', w: 12, h: 8, queries: [{ expr: `sum by (name, interface) (${rate(`nsvisor_service_network_${way}_bytes_total`)})`, legend: '{{name}} {{interface}}' }] }),
+);
+
 const pressure = ['cpu', 'memory', 'io'].map((r) =>
   timeseries({ title: `${r.toUpperCase()} pressure`, description: `Share of time some task of the service waited for ${r} (PSI).`, unit: 'percentunit', w: 8, h: 8, queries: [{ expr: `sum by (name) (${rate(`nsvisor_service_pressure_${r}_waiting_seconds_total`)})`, legend: '{{name}}' }] }),
 );
@@ -107,7 +111,7 @@ const supervisor = [
 export const dashboard: Dashboard = {
   uid: 'nsvisor',
   title: 'nsvisor',
-  description: 'Services supervised by nsvisor: lifecycle, CPU, memory, tasks and pressure from GET /metrics.',
+  description: 'Services supervised by nsvisor: lifecycle, CPU, memory, tasks, network and pressure from GET /metrics.',
   tags: ['nsvisor'],
   editable: true,
   graphTooltip: 1,
@@ -123,6 +127,7 @@ export const dashboard: Dashboard = {
     { title: 'CPU', panels: cpu },
     { title: 'Memory', panels: memory },
     { title: 'Tasks', panels: tasks },
+    { title: 'Network', panels: network },
     { title: 'Pressure', panels: pressure },
     { title: 'Supervisor', collapsed: true, panels: supervisor },
   ]),

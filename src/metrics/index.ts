@@ -2,13 +2,15 @@
 import { collectDefaultMetrics, OpenMetricsContentType, Registry } from 'prom-client';
 
 import { statsPool } from '../cgroup/stats-pool';
+import { countersOnPool } from '../net/pool';
 import type { SupervisorEvents } from '../supervisor';
 import { defineMetrics, MetricSet } from './definitions';
 import * as lifecycle from './lifecycle';
 import { ResourceCollector } from './resources';
-import type { MeteredSupervisor, StatsSource } from './subject';
+import { removeSeriesOf } from './series';
+import type { LinkSource, MeteredSupervisor, StatsSource } from './subject';
 
-export type { MeteredService, MeteredSupervisor, StatsSource } from './subject';
+export type { LinkSource, MeteredService, MeteredSupervisor, StatsSource } from './subject';
 export { startMetricsServer, wantsOpenMetrics } from './server';
 export type { MetricsServer } from './server';
 
@@ -20,6 +22,8 @@ export interface Rendered {
 export interface MetricsOptions {
   /** Where resource figures come from; default the process-wide stats pool. */
   stats?: StatsSource;
+  /** Where a service's interface counters come from; default the netlink pool. */
+  links?: LinkSource;
   /** How long one collection serves scrapes; default 1000 ms. */
   maxAgeMs?: number;
   /** prom-client's default process and Node metrics; default true. */
@@ -37,7 +41,8 @@ export class SupervisorMetrics {
   constructor(private readonly supervisor: MeteredSupervisor, opts: MetricsOptions = {}) {
     const stats = opts.stats ?? ((targets) => statsPool().collect(targets));
     this.metrics = defineMetrics([this.registry]);
-    this.resources = new ResourceCollector(this.metrics, () => supervisor.services.values(), stats, opts.maxAgeMs);
+    const links = opts.links ?? countersOnPool;
+    this.resources = new ResourceCollector(this.metrics, () => supervisor.services.values(), { stats, links }, opts.maxAgeMs);
     const refresh = () => this.resources.refresh();
     for (const metric of [...Object.values(this.metrics.resources), this.metrics.collectDuration]) {
       (metric as { collect?: () => Promise<void> }).collect = refresh;
@@ -105,10 +110,7 @@ export class SupervisorMetrics {
 
   /** Removes every series of a service that is gone. */
   forget(name: string): void {
-    for (const metric of [...Object.values(this.metrics.lifecycle), ...Object.values(this.metrics.resources)]) {
-      const m = metric as unknown as { remove(labels: Record<string, string>): void };
-      for (const series of metricLabelSets(metric, name)) m.remove(series);
-    }
+    for (const metric of [...Object.values(this.metrics.lifecycle), ...Object.values(this.metrics.resources)]) removeSeriesOf(metric, name);
     this.started.delete(name);
     this.resources.forget(name);
   }
@@ -117,12 +119,4 @@ export class SupervisorMetrics {
   close(): void {
     for (const [event, fn] of Object.entries(this.listeners)) this.supervisor.off(event as keyof SupervisorEvents, fn as never);
   }
-}
-
-/** The label sets of a metric's series that belong to service `name` (read from prom-client's store). */
-function metricLabelSets(metric: object, name: string): Record<string, string>[] {
-  const map = (metric as { hashMap?: Record<string, { labels?: Record<string, string> }> }).hashMap ?? {};
-  return Object.values(map)
-    .map((v) => v.labels ?? {})
-    .filter((l) => l.name === name);
 }

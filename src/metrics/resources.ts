@@ -1,14 +1,22 @@
 // Resource metrics read at scrape time through a stats source, one collection shared by the scrapes of about a second.
-import { CounterCarry } from '../cgroup/stats';
+import { CounterCarry } from '../cgroup/counter-carry';
 import type { CgroupStats } from '../cgroup/stats';
+import type { LinkCounters } from '../net/links';
 import type { ExitRecord } from '../service/exit-reason';
 import type { MetricSet } from './definitions';
 import { specOf } from './labels';
-import type { MeteredService, StatsSource } from './subject';
+import { removeSeriesOf } from './series';
+import type { LinkSource, MeteredService, StatsSource } from './subject';
+
+/** Keys of the interface counters in Tracker.links. */
+const RX = 'rx:';
+const TX = 'tx:';
 
 /** One service's counting across its instances (each a fresh cgroup whose counters start at 0). */
 class Tracker {
   readonly carry = new CounterCarry();
+  /** Interface byte counters, keyed "rx:eth0" and "tx:eth0": an interface keeps its series after its instance ended. */
+  readonly links = new CounterCarry();
   /** The cgroup whose figures `carry` holds as its current ones. */
   instance: object | null = null;
   oomSeen = false;
@@ -17,14 +25,19 @@ class Tracker {
   readonly ended = new WeakSet<object>();
 
   /** Figures of `instance`; ignored when that instance has ended meanwhile (they are carried already). */
-  apply(instance: object, stats: CgroupStats): CgroupStats | null {
+  apply(instance: object, stats: CgroupStats, links: LinkCounters[]): CgroupStats | null {
     if (this.ended.has(instance)) return null;
     if (instance !== this.instance) {
       this.carry.restarted();
+      this.links.restarted();
       this.instance = instance;
       this.oomSeen = false;
     }
     if ((stats.oomKills ?? 0) > 0) this.oomSeen = true;
+    for (const l of links) {
+      this.links.reading(RX + l.interface, l.rxBytes);
+      this.links.reading(TX + l.interface, l.txBytes);
+    }
     return this.carry.apply(stats);
   }
 
@@ -33,6 +46,7 @@ class Tracker {
     for (const i of [this.instance, this.captured]) if (i) this.ended.add(i);
     if (exit.reason === 'oom_killed' && !this.oomSeen) this.carry.add('oomKills', 1);
     this.carry.restarted();
+    this.links.restarted();
     this.instance = null;
     this.oomSeen = false;
   }
@@ -59,7 +73,7 @@ export class ResourceCollector {
   constructor(
     private readonly metrics: MetricSet,
     private readonly services: () => Iterable<MeteredService>,
-    private readonly source: StatsSource,
+    private readonly sources: { stats: StatsSource; links: LinkSource },
     private readonly maxAgeMs = 1000,
     private readonly now = () => performance.now(),
   ) {}
@@ -95,12 +109,15 @@ export class ResourceCollector {
 
   private async collect(): Promise<void> {
     const end = this.metrics.collectDuration.startTimer();
-    const measured = [...this.services()].filter((s) => s.cgroup !== null).map((s) => ({ name: s.name, cgroup: s.cgroup! }));
+    const measured = [...this.services()].filter((s) => s.cgroup !== null).map((s) => ({ name: s.name, cgroup: s.cgroup!, pid: netPid(s) }));
     for (const m of measured) this.tracker(m.name).captured = m.cgroup;
-    const stats = measured.length ? await this.source(measured.map((m) => m.cgroup.statsTarget)) : [];
+    const [stats, links] = await Promise.all([
+      measured.length ? this.sources.stats(measured.map((m) => m.cgroup.statsTarget)) : [],
+      Promise.all(measured.map((m) => (m.pid === null ? [] : this.sources.links(m.pid)))),
+    ]);
     const latest: Latest = new Map();
     measured.forEach((m, i) => {
-      const carried = this.tracker(m.name).apply(m.cgroup, stats[i]);
+      const carried = this.tracker(m.name).apply(m.cgroup, stats[i], links[i]);
       if (carried) latest.set(m.name, { instance: m.cgroup, stats: carried });
     });
     this.latest = latest;
@@ -122,7 +139,7 @@ export class ResourceCollector {
     if (this.dirty.size === 0) return;
     for (const s of this.services()) {
       if (!this.dirty.has(s.name)) continue;
-      for (const metric of r) metric.remove({ name: s.name });
+      for (const metric of r) removeSeriesOf(metric, s.name);
       this.writeService(s);
     }
     this.dirty.clear();
@@ -145,7 +162,8 @@ export class ResourceCollector {
       else if (typeof metric.inc === 'function') metric.inc({ name }, Math.max(0, v));
     };
     const name = s.name;
-    const totals = this.tracker(name).carry.totals();
+    const tracker = this.tracker(name);
+    const totals = tracker.carry.totals();
     const spec = specOf(s.settings.resources);
     // Counters: carried across instances, and kept while no instance runs.
     put(r.cpuUsage, name, totals.cpuUsageSeconds ?? 0);
@@ -156,6 +174,10 @@ export class ResourceCollector {
     put(r.pressureCpu, name, totals.pressureCpuSeconds);
     put(r.pressureMemory, name, totals.pressureMemorySeconds);
     put(r.pressureIo, name, totals.pressureIoSeconds);
+    for (const key of tracker.links.keys()) {
+      const metric = key.startsWith(RX) ? r.networkReceive : r.networkTransmit;
+      metric.inc({ name, interface: key.slice(RX.length) }, tracker.links.total(key) ?? 0);
+    }
     // Limits: the kernel's while an instance runs, else the configuration's.
     put(r.cpuQuota, name, now ? now.cpuQuotaSeconds : spec.cpuQuotaSeconds);
     put(r.cpuPeriod, name, now?.cpuPeriodSeconds ?? spec.cpuPeriodSeconds);
@@ -168,4 +190,9 @@ export class ResourceCollector {
     put(r.memoryRss, name, now.memoryRssBytes);
     put(r.tasks, name, now.tasks);
   }
+}
+
+/** The pid whose network namespace holds the service's own interfaces: only when net is isolated and an instance runs. */
+function netPid(s: MeteredService): number | null {
+  return s.pid && (s.settings.isolate ?? []).includes('net') ? s.pid : null;
 }

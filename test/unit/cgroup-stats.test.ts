@@ -3,7 +3,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { CgroupStats, CounterCarry, FileTexts, parsePressureSome, parseSingle, statsV1, statsV2, V1_FILES, V2_FILES } from '../../src/cgroup/stats';
+import { CounterCarry } from '../../src/cgroup/counter-carry';
+import { CgroupStats, FileTexts, parsePressureSome, parseSingle, statsV1, statsV2, V1_FILES, V2_FILES } from '../../src/cgroup/stats';
 
 const fixtures = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
 

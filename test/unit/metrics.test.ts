@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import { SupervisorMetrics } from '../../src/metrics';
 import { fakeSource, FakeSupervisor, parseText, stats } from './metrics-fakes';
 
-/** SPEC 5, less the network counters (no networking yet): name -> [type, labels]. */
+/** SPEC 5: name -> [type, labels]. */
 const SPEC: Record<string, [string, string[]]> = {
   nsvisor_service_info: ['gauge', ['name', 'restart_policy', 'isolation']],
   nsvisor_service_state: ['gauge', ['name', 'state']],
@@ -32,6 +32,8 @@ const SPEC: Record<string, [string, string[]]> = {
   nsvisor_service_oom_kills_total: ['counter', ['name']],
   nsvisor_service_tasks: ['gauge', ['name']],
   nsvisor_service_spec_tasks_limit: ['gauge', ['name']],
+  nsvisor_service_network_receive_bytes_total: ['counter', ['name', 'interface']],
+  nsvisor_service_network_transmit_bytes_total: ['counter', ['name', 'interface']],
   nsvisor_service_pressure_cpu_waiting_seconds_total: ['counter', ['name']],
   nsvisor_service_pressure_memory_waiting_seconds_total: ['counter', ['name']],
   nsvisor_service_pressure_io_waiting_seconds_total: ['counter', ['name']],
