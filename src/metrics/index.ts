@@ -65,6 +65,7 @@ export class SupervisorMetrics {
       spawned: (name, seconds) => lifecycle.onSpawned(m, name, seconds),
       ready: (name, seconds) => m.readyDuration.observe({ name }, seconds),
       stopped: (name, seconds, killed) => lifecycle.onStopped(m, name, seconds, killed),
+      reaped: (name, count) => m.reaped.inc({ name }, count),
       removed: (name) => this.forget(name),
     };
     for (const [event, fn] of Object.entries(this.listeners)) supervisor.on(event as keyof SupervisorEvents, fn as never);

@@ -28,6 +28,8 @@ export interface ServiceEvents {
   spawned: (name: string, seconds: number) => void;
   ready: (name: string, seconds: number) => void;
   stopped: (name: string, seconds: number, killed: boolean) => void;
+  /** nsvisor-init reaped `count` orphans (processes of the service whose parent had ended), reported in batches. */
+  reaped: (name: string, count: number) => void;
   output: (name: string, stream: net.Socket, source: 'stdout' | 'stderr') => void;
 }
 
@@ -59,6 +61,8 @@ export class Service extends EventEmitter<ServiceEvents> {
   startedAt: Date | null = null;
   starts = 0;
   restarts = 0;
+  /** Orphans reaped by the nsvisor-init of every instance so far. */
+  reaped = 0;
   lastExit: ExitRecord | null = null;
   /** Why the last attempt failed (spawn error, readiness), for status. */
   failure: string | null = null;
@@ -170,7 +174,11 @@ export class Service extends EventEmitter<ServiceEvents> {
         lease.pid = pid;
         lease.hostIf = (await lease.network.connect(pid, this.name, lease.address)).hostIf;
       };
-      const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement, { beforeGo });
+      const onReaped = (n: number) => {
+        this.reaped += n;
+        this.emit('reaped', this.name, n);
+      };
+      const spawning = startIsolated(this.plan(notify, outW, errW), this.cgroup?.placement, { beforeGo, onReaped });
       this.spawning = spawning.catch(() => null);
       proc = await spawning;
     } catch (e) {
