@@ -2,22 +2,11 @@
 import { strict as assert } from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
 
-import { killBackground, requireRoot, SLOWDOWN } from './helpers';
+import { killBackground, requireRoot, SLOWDOWN, waitForAsync } from './helpers';
 import { removeRoots, RunningSupervisor, startRun, stateOf, stopRun } from './supervisor-helpers';
 import { parseText } from '../unit/metrics-fakes';
 
 const MiB = 2 ** 20;
-
-async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs * SLOWDOWN;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 
 const hasPromtool = () => spawnSync('promtool', ['--version']).status === 0;
 

@@ -26,7 +26,8 @@ export async function removeRoots(): Promise<void> {
   roots.clear();
 }
 
-export function writeConfig(services: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+/** A config of these services; `extra` goes into its supervisor section, `top` beside it (networks). */
+export function writeConfig(services: Record<string, unknown>, extra: Record<string, unknown> = {}, top: Record<string, unknown> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'supervisor-'));
   const root = testRoot();
   roots.add(root);
@@ -34,6 +35,7 @@ export function writeConfig(services: Record<string, unknown>, extra: Record<str
   const config = {
     supervisor: { control: socket, logDir: path.join(dir, 'logs'), metrics: 'off', shutdownTimeout: '20s', cgroupRoot: root, ...extra },
     services,
+    ...top,
   };
   const file = path.join(dir, 'nsvisor.yaml');
   fs.writeFileSync(file, stringify(config));
