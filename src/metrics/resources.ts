@@ -4,9 +4,14 @@ import type { CgroupStats } from '../cgroup/stats';
 import type { LinkCounters } from '../net/links';
 import type { ExitRecord } from '../service/exit-reason';
 import type { MetricSet } from './definitions';
+import { HeldFiles } from './held-files';
 import { specOf } from './labels';
 import { removeSeriesOf } from './series';
 import type { LinkSource, MeteredService, StatsSource } from './subject';
+
+/** How long the limit files of an instance are trusted: nsvisor writes them itself when it creates the cgroup. */
+const LIMITS_MAX_AGE_MS = 10_000;
+type LimitFigures = Pick<CgroupStats, 'cpuQuotaSeconds' | 'cpuPeriodSeconds' | 'memoryLimitBytes' | 'tasksLimit'>;
 
 /** Keys of the interface counters in Tracker.links. */
 const RX = 'rx:';
@@ -23,6 +28,21 @@ class Tracker {
   /** The cgroup a collection in flight last read: if that instance ends first, its figures must not be applied. */
   captured: object | null = null;
   readonly ended = new WeakSet<object>();
+  /** The kernel's limits of an instance as last read, and when. */
+  private limits: { instance: object; at: number; figures: LimitFigures } | null = null;
+
+  /** Whether a collection may leave out the limit files of `instance`: they were read recently. */
+  knowsLimits(instance: object, now: number): boolean {
+    return this.limits?.instance === instance && now - this.limits.at < LIMITS_MAX_AGE_MS;
+  }
+
+  /** Stats read without the limit files get the ones last read; stats read with them renew those. */
+  limited(instance: object, stats: CgroupStats, skipped: boolean, now: number): CgroupStats {
+    if (skipped && this.limits) return { ...stats, ...this.limits.figures };
+    const { cpuQuotaSeconds, cpuPeriodSeconds, memoryLimitBytes, tasksLimit } = stats;
+    this.limits = { instance, at: now, figures: { cpuQuotaSeconds, cpuPeriodSeconds, memoryLimitBytes, tasksLimit } };
+    return stats;
+  }
 
   /** Figures of `instance`; ignored when that instance has ended meanwhile (they are carried already). */
   apply(instance: object, stats: CgroupStats, links: LinkCounters[]): CgroupStats | null {
@@ -69,6 +89,8 @@ export class ResourceCollector {
   private readonly dirty = new Set<string>();
   /** While above 0 (a render in progress), the current collection serves, whatever its age. */
   pinned = 0;
+  /** The per-collection stats files of the running instances, held open. */
+  readonly held = new HeldFiles();
 
   constructor(
     private readonly metrics: MetricSet,
@@ -109,15 +131,29 @@ export class ResourceCollector {
 
   private async collect(): Promise<void> {
     const end = this.metrics.collectDuration.startTimer();
-    const measured = [...this.services()].filter((s) => s.cgroup !== null).map((s) => ({ name: s.name, cgroup: s.cgroup!, pid: netPid(s) }));
-    for (const m of measured) this.tracker(m.name).captured = m.cgroup;
-    const [stats, links] = await Promise.all([
-      measured.length ? this.sources.stats(measured.map((m) => m.cgroup.statsTarget)) : [],
-      Promise.all(measured.map((m) => (m.pid === null ? [] : this.sources.links(m.pid)))),
-    ]);
+    const t0 = this.now();
+    const measured = [...this.services()]
+      .filter((s) => s.cgroup !== null)
+      .map((s) => ({ name: s.name, cgroup: s.cgroup!, pid: netPid(s), tracker: this.tracker(s.name), skipLimits: false }));
+    for (const m of measured) {
+      m.tracker.captured = m.cgroup;
+      m.skipLimits = m.tracker.knowsLimits(m.cgroup, t0);
+    }
+    this.held.begin();
+    let stats: CgroupStats[];
+    let links: LinkCounters[][];
+    try {
+      const targets = await Promise.all(measured.map((m) => this.held.target(m.cgroup, { ...m.cgroup.statsTarget, ...(m.skipLimits ? { skipLimits: true } : {}) })));
+      [stats, links] = await Promise.all([
+        measured.length ? this.sources.stats(targets) : [],
+        Promise.all(measured.map((m) => (m.pid === null ? [] : this.sources.links(m.pid)))),
+      ]);
+    } finally {
+      this.held.end(new Set([...this.services()].map((s) => s.cgroup).filter((c) => c !== null)));
+    }
     const latest: Latest = new Map();
     measured.forEach((m, i) => {
-      const carried = this.tracker(m.name).apply(m.cgroup, stats[i], links[i]);
+      const carried = m.tracker.apply(m.cgroup, m.tracker.limited(m.cgroup, stats[i], m.skipLimits, t0), links[i]);
       if (carried) latest.set(m.name, { instance: m.cgroup, stats: carried });
     });
     this.latest = latest;

@@ -202,7 +202,8 @@ describe('metrics: resources at scrape time', () => {
     sup.run('web', 'a');
     table.set('a', stats({ oomKills: 1, cpuUsageSeconds: 1 }));
     const inFlight = metrics.render();
-    await new Promise((r) => setImmediate(r)); // the collection has read the targets; the pool has not answered
+    // Until the collection has asked the source (its files are opened first); the pool has not answered.
+    for (let i = 0; i < 100 && source.calls === 0; i++) await new Promise((r) => setTimeout(r, 1));
     assert.equal(source.calls, 1);
     sup.end('web', 'oom_killed');
     await inFlight;
