@@ -16,19 +16,23 @@ function defaultBudget(): number {
   }
 }
 
-function openFd(path: string): Promise<number | null> {
-  return new Promise((resolve) => fs.open(path, 'r', (err, fd) => resolve(err ? null : fd)));
+/** The fd of a file; null when it does not exist (a controller or PSI missing); undefined when it could not be opened otherwise (EMFILE). */
+function openFd(path: string): Promise<number | null | undefined> {
+  return new Promise((resolve) => fs.open(path, 'r', (err, fd) => resolve(!err ? fd : err.code === 'ENOENT' ? null : undefined)));
 }
+
+/** Fds held by every HeldFiles of the process, against one budget. */
+let heldTotal = 0;
 
 export class HeldFiles {
   /** The open files of each instance (its cgroup object), opened on libuv's threads, off the event loop. */
-  private readonly held = new Map<object, Promise<Fds>>();
-  private count = 0;
+  private readonly held = new Map<object, Promise<Fds | null>>();
   /** While above 0 a collection may be reading: fds are closed only after it, never reused under it. */
   private readers = 0;
   private readonly closing: number[] = [];
   private closed = false;
 
+  /** `budget`: the most fds all HeldFiles of the process hold together. */
   constructor(private readonly budget = defaultBudget()) {}
 
   /** The target with the files of `instance` held open (opened now the first time); as it is when over budget. */
@@ -37,12 +41,18 @@ export class HeldFiles {
     if (!fds && this.closed) return target;
     if (!fds) {
       const files = collectionFiles(target.dirs, target.kind);
-      if (this.count + files.length > this.budget) return target;
-      this.count += files.length;
-      fds = Promise.all(files.map((f) => openFd(f.path))).then((opened) => Object.fromEntries(files.map((f, i) => [f.name, opened[i]])));
+      if (heldTotal + files.length > this.budget) return target;
+      heldTotal += files.length;
+      fds = Promise.all(files.map((f) => openFd(f.path))).then((opened) => {
+        if (!opened.includes(undefined)) return Object.fromEntries(files.map((f, i) => [f.name, opened[i] as number | null]));
+        for (const fd of opened) if (typeof fd === 'number') fs.close(fd, () => undefined);
+        heldTotal -= files.length;
+        return null; // out of fds (or odder): this instance is read by path
+      });
       this.held.set(instance, fds);
     }
-    return { ...target, fds: await fds };
+    const open = await fds;
+    return open ? { ...target, fds: open } : target;
   }
 
   /** A collection starts reading held files. */
@@ -68,9 +78,8 @@ export class HeldFiles {
     const fds = this.held.get(instance)!;
     this.held.delete(instance);
     void fds.then((f) => {
-      const open = Object.values(f).filter((fd): fd is number => fd !== null);
-      this.count -= Object.keys(f).length;
-      this.closing.push(...open);
+      heldTotal -= f ? Object.keys(f).length : 0;
+      this.closing.push(...Object.values(f ?? {}).filter((fd): fd is number => fd !== null));
       this.flush();
     });
   }

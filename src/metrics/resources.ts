@@ -13,12 +13,19 @@ import type { LinkSource, MeteredService, StatsSource } from './subject';
 const LIMITS_MAX_AGE_MS = 10_000;
 type LimitFigures = Pick<CgroupStats, 'cpuQuotaSeconds' | 'cpuPeriodSeconds' | 'memoryLimitBytes' | 'tasksLimit'>;
 
+/** Services written per event loop turn after a collection. */
+const WRITE_BATCH = 250;
+
 /** Keys of the interface counters in Tracker.links. */
 const RX = 'rx:';
 const TX = 'tx:';
 
 /** One service's counting across its instances (each a fresh cgroup whose counters start at 0). */
 class Tracker {
+  /** The label set of every series of the service, one object: prom-client keeps it, the writer caches its text. */
+  readonly labels: { readonly name: string };
+  /** The same for each interface key of `links`. */
+  readonly linkLabels = new Map<string, { readonly name: string; readonly interface: string }>();
   readonly carry = new CounterCarry();
   /** Interface byte counters, keyed "rx:eth0" and "tx:eth0": an interface keeps its series after its instance ended. */
   readonly links = new CounterCarry();
@@ -30,6 +37,10 @@ class Tracker {
   readonly ended = new WeakSet<object>();
   /** The kernel's limits of an instance as last read, and when. */
   private limits: { instance: object; at: number; figures: LimitFigures } | null = null;
+
+  constructor(name: string) {
+    this.labels = Object.freeze({ name });
+  }
 
   /** Whether a collection may leave out the limit files of `instance`: they were read recently. */
   knowsLimits(instance: object, now: number): boolean {
@@ -102,7 +113,7 @@ export class ResourceCollector {
 
   tracker(name: string): Tracker {
     let t = this.trackers.get(name);
-    if (!t) this.trackers.set(name, (t = new Tracker()));
+    if (!t) this.trackers.set(name, (t = new Tracker(name)));
     return t;
   }
 
@@ -157,7 +168,7 @@ export class ResourceCollector {
       if (carried) latest.set(m.name, { instance: m.cgroup, stats: carried });
     });
     this.latest = latest;
-    this.writeAll();
+    await this.writeAll();
     end();
   }
 
@@ -181,50 +192,62 @@ export class ResourceCollector {
     this.dirty.clear();
   }
 
-  /** Replaces every resource series with the figures of the services there are now. */
-  private writeAll(): void {
-    for (const metric of Object.values(this.metrics.resources)) metric.reset();
-    for (const s of this.services()) this.writeService(s);
+  /** Replaces every resource series with the figures of the services there are now, a few hundred services per event loop turn. */
+  private async writeAll(): Promise<void> {
+    // An exit between two turns marks its service again: write() brings it up to date before the render.
     this.dirty.clear();
+    for (const metric of Object.values(this.metrics.resources)) metric.reset();
+    let current = new Set(this.services());
+    let n = 0;
+    for (const s of [...current]) {
+      if (++n % WRITE_BATCH === 0) {
+        await new Promise((r) => setImmediate(r));
+        current = new Set(this.services()); // a service removed meanwhile gets no series back
+      }
+      if (current.has(s)) this.writeService(s);
+    }
   }
 
   private writeService(s: MeteredService): void {
     const r = this.metrics.resources;
     const l = this.latest.get(s.name);
     const now = l && l.instance === s.cgroup ? l.stats : null;
-    const put = (metric: { set?: unknown; inc?: unknown }, name: string, v: number | null | undefined) => {
+    const tracker = this.tracker(s.name);
+    const labels = tracker.labels;
+    const put = (metric: { set?: unknown; inc?: unknown }, v: number | null | undefined) => {
       if (v === null || v === undefined || !Number.isFinite(v)) return;
-      if ('set' in metric && typeof metric.set === 'function') metric.set({ name }, v);
-      else if (typeof metric.inc === 'function') metric.inc({ name }, Math.max(0, v));
+      if ('set' in metric && typeof metric.set === 'function') metric.set(labels, v);
+      else if (typeof metric.inc === 'function') metric.inc(labels, Math.max(0, v));
     };
     const name = s.name;
-    const tracker = this.tracker(name);
     const totals = tracker.carry.totals();
     const spec = specOf(s.settings.resources);
     // Counters: carried across instances, and kept while no instance runs.
-    put(r.cpuUsage, name, totals.cpuUsageSeconds ?? 0);
-    put(r.cpuUser, name, totals.cpuUserSeconds ?? 0);
-    put(r.cpuSystem, name, totals.cpuSystemSeconds ?? 0);
-    put(r.cpuThrottled, name, totals.cpuThrottledSeconds ?? 0);
-    put(r.oomKills, name, totals.oomKills ?? 0);
-    put(r.pressureCpu, name, totals.pressureCpuSeconds);
-    put(r.pressureMemory, name, totals.pressureMemorySeconds);
-    put(r.pressureIo, name, totals.pressureIoSeconds);
+    put(r.cpuUsage, totals.cpuUsageSeconds ?? 0);
+    put(r.cpuUser, totals.cpuUserSeconds ?? 0);
+    put(r.cpuSystem, totals.cpuSystemSeconds ?? 0);
+    put(r.cpuThrottled, totals.cpuThrottledSeconds ?? 0);
+    put(r.oomKills, totals.oomKills ?? 0);
+    put(r.pressureCpu, totals.pressureCpuSeconds);
+    put(r.pressureMemory, totals.pressureMemorySeconds);
+    put(r.pressureIo, totals.pressureIoSeconds);
     for (const key of tracker.links.keys()) {
       const metric = key.startsWith(RX) ? r.networkReceive : r.networkTransmit;
-      metric.inc({ name, interface: key.slice(RX.length) }, tracker.links.total(key) ?? 0);
+      let l = tracker.linkLabels.get(key);
+      if (!l) tracker.linkLabels.set(key, (l = Object.freeze({ name, interface: key.slice(RX.length) })));
+      metric.inc(l, tracker.links.total(key) ?? 0);
     }
     // Limits: the kernel's while an instance runs, else the configuration's.
-    put(r.cpuQuota, name, now ? now.cpuQuotaSeconds : spec.cpuQuotaSeconds);
-    put(r.cpuPeriod, name, now?.cpuPeriodSeconds ?? spec.cpuPeriodSeconds);
-    put(r.memoryLimit, name, now?.memoryLimitBytes ?? spec.memoryLimitBytes);
-    put(r.tasksLimit, name, now?.tasksLimit ?? spec.tasksLimit);
+    put(r.cpuQuota, now ? now.cpuQuotaSeconds : spec.cpuQuotaSeconds);
+    put(r.cpuPeriod, now?.cpuPeriodSeconds ?? spec.cpuPeriodSeconds);
+    put(r.memoryLimit, now?.memoryLimitBytes ?? spec.memoryLimitBytes);
+    put(r.tasksLimit, now?.tasksLimit ?? spec.tasksLimit);
     // Usage gauges: only while an instance runs.
     if (!now) return;
-    put(r.memoryUsage, name, now.memoryUsageBytes);
-    put(r.memoryWorkingSet, name, now.memoryWorkingSetBytes);
-    put(r.memoryRss, name, now.memoryRssBytes);
-    put(r.tasks, name, now.tasks);
+    put(r.memoryUsage, now.memoryUsageBytes);
+    put(r.memoryWorkingSet, now.memoryWorkingSetBytes);
+    put(r.memoryRss, now.memoryRssBytes);
+    put(r.tasks, now.tasks);
   }
 }
 

@@ -50,6 +50,15 @@ describe('metrics: held stats files', () => {
     assert.ok(!isOpen(t.fds!['memory.current']!), 'closed once the instance is gone');
   });
 
+  it('holds nothing of an instance a file of which fails to open for another reason than its absence (EMFILE)', async () => {
+    const held = new HeldFiles(V2_FILES.length);
+    const notADir = { kind: 'v2' as const, dirs: { v2: path.join(dir, 'memory.current') } }; // ENOTDIR, as EMFILE would
+    held.begin();
+    assert.equal((await held.target({}, notADir)).fds, undefined);
+    assert.deepEqual(Object.keys((await held.target({}, target)).fds!).sort(), [...V2_FILES].sort(), 'and its fds count no more');
+    held.end(new Set());
+  });
+
   it('closes nothing while a collection reads, and holds no more than its budget', async () => {
     const held = new HeldFiles(V2_FILES.length);
     const a = {};
