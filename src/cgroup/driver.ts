@@ -22,6 +22,8 @@ export interface StatsTarget {
    * opened by path. null: the file does not exist for this cgroup. A name not here is read by its path.
    */
   fds?: Record<string, number | null>;
+  /** Open the files of collectionFiles() and keep them open: their fds come back with the figures (CollectedStats). */
+  hold?: boolean;
 }
 
 /** One service's cgroup (in each hierarchy the layout has). */

@@ -24,6 +24,11 @@ export interface CgroupStats {
   pressureIoSeconds: number | null;
 }
 
+/** Figures as the stats worker returns them: with the fds it opened for a target that asked to hold its files. */
+export interface CollectedStats extends CgroupStats {
+  fds?: Record<string, number | null>;
+}
+
 /** The counters among the stats: they must never go backwards across a service's restarts. */
 export const COUNTERS = [
   'cpuUsageSeconds',

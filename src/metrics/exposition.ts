@@ -1,7 +1,7 @@
-// Writes the registry out for a scrape: each metric in its own event loop turn, lifecycle text reused until it changes, ours by the fast writer.
+// Writes the registry out for a scrape: each metric in its own event loop turn, lifecycle text reused until it changes, ours by the fast writers.
 import { OpenMetricsContentType, Registry } from 'prom-client';
 
-import { isSimple, renderSimple } from './render';
+import { isHistogram, isSimple, renderHistogram, renderSimple } from './render';
 
 export interface Rendered {
   contentType: string;
@@ -72,6 +72,8 @@ export class Exposition {
     let text: string;
     if (name.startsWith('nsvisor_') && isSimple(metric)) {
       text = renderSimple(metric, openMetrics);
+    } else if (name.startsWith('nsvisor_') && isHistogram(metric)) {
+      text = renderHistogram(metric); // the collection's own is written after the collection: nothing to collect
     } else {
       // OpenMetrics names a counter family without "_total" and its sample with it (prom-client adds it back).
       if (openMetrics && metric.type === 'counter') metric.name = name.replace(/_total$/, '');

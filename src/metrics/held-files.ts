@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import type { StatsTarget } from '../cgroup/driver';
 import { collectionFiles } from '../cgroup/stats';
 
-type Fds = Record<string, number | null>;
+/** Open fds by file name; null for a file the cgroup does not have. */
+export type Fds = Record<string, number | null>;
 
 /** Half the process's open-file limit: the rest stays for sockets, logs and pipes. Read once. */
 function defaultBudget(): number {
@@ -16,17 +17,18 @@ function defaultBudget(): number {
   }
 }
 
-/** The fd of a file; null when it does not exist (a controller or PSI missing); undefined when it could not be opened otherwise (EMFILE). */
-function openFd(path: string): Promise<number | null | undefined> {
-  return new Promise((resolve) => fs.open(path, 'r', (err, fd) => resolve(!err ? fd : err.code === 'ENOENT' ? null : undefined)));
-}
-
-/** Fds held by every HeldFiles of the process, against one budget. */
+/** Fds held (or being opened) by every HeldFiles of the process, against one budget. */
 let heldTotal = 0;
 
+/**
+ * The worker opens the files (target.hold) and hands their fds over with its figures; the next collections
+ * pass them back (target.fds). Nothing is opened or closed synchronously on the event loop.
+ */
 export class HeldFiles {
-  /** The open files of each instance (its cgroup object), opened on libuv's threads, off the event loop. */
-  private readonly held = new Map<object, Promise<Fds | null>>();
+  /** The open files of each instance (its cgroup object); null while the worker opens them. */
+  private readonly held = new Map<object, Fds | null>();
+  /** Budget taken by each instance. */
+  private readonly reserved = new Map<object, number>();
   /** While above 0 a collection may be reading: fds are closed only after it, never reused under it. */
   private readers = 0;
   private readonly closing: number[] = [];
@@ -35,24 +37,27 @@ export class HeldFiles {
   /** `budget`: the most fds all HeldFiles of the process hold together. */
   constructor(private readonly budget = defaultBudget()) {}
 
-  /** The target with the files of `instance` held open (opened now the first time); as it is when over budget. */
-  async target(instance: object, target: StatsTarget): Promise<StatsTarget> {
-    let fds = this.held.get(instance);
-    if (!fds && this.closed) return target;
-    if (!fds) {
-      const files = collectionFiles(target.dirs, target.kind);
-      if (heldTotal + files.length > this.budget) return target;
-      heldTotal += files.length;
-      fds = Promise.all(files.map((f) => openFd(f.path))).then((opened) => {
-        if (!opened.includes(undefined)) return Object.fromEntries(files.map((f, i) => [f.name, opened[i] as number | null]));
-        for (const fd of opened) if (typeof fd === 'number') fs.close(fd, () => undefined);
-        heldTotal -= files.length;
-        return null; // out of fds (or odder): this instance is read by path
-      });
-      this.held.set(instance, fds);
+  /** The target to read `instance` by: with its held fds, or asking the worker to open and hand them over, or as it is (over budget). */
+  target(instance: object, target: StatsTarget): StatsTarget {
+    const fds = this.held.get(instance);
+    if (fds) return { ...target, fds };
+    if (fds === null || this.closed) return target; // being opened by another collection, or no more holding
+    const n = collectionFiles(target.dirs, target.kind).length;
+    if (heldTotal + n > this.budget) return target;
+    heldTotal += n;
+    this.reserved.set(instance, n);
+    this.held.set(instance, null);
+    return { ...target, hold: true };
+  }
+
+  /** What the worker opened for `instance` (undefined: it could not, EMFILE or such: read by path next time too). */
+  adopt(instance: object, fds: Fds | undefined): void {
+    if (this.held.get(instance) !== null) {
+      if (fds) this.closeLater(fds); // the instance was let go meanwhile
+      return;
     }
-    const open = await fds;
-    return open ? { ...target, fds: open } : target;
+    if (fds) this.held.set(instance, fds);
+    else this.release(instance);
   }
 
   /** A collection starts reading held files. */
@@ -75,13 +80,16 @@ export class HeldFiles {
   }
 
   private release(instance: object): void {
-    const fds = this.held.get(instance)!;
+    const fds = this.held.get(instance);
     this.held.delete(instance);
-    void fds.then((f) => {
-      heldTotal -= f ? Object.keys(f).length : 0;
-      this.closing.push(...Object.values(f ?? {}).filter((fd): fd is number => fd !== null));
-      this.flush();
-    });
+    heldTotal -= this.reserved.get(instance) ?? 0;
+    this.reserved.delete(instance);
+    if (fds) this.closeLater(fds);
+  }
+
+  private closeLater(fds: Fds): void {
+    this.closing.push(...Object.values(fds).filter((fd): fd is number => fd !== null));
+    this.flush();
   }
 
   private flush(): void {

@@ -1,6 +1,6 @@
 // Resource metrics read at scrape time through a stats source, one collection shared by the scrapes of about a second.
 import { CounterCarry } from '../cgroup/counter-carry';
-import type { CgroupStats } from '../cgroup/stats';
+import type { CgroupStats, CollectedStats } from '../cgroup/stats';
 import type { LinkCounters } from '../net/links';
 import type { ExitRecord } from '../service/exit-reason';
 import type { MetricSet } from './definitions';
@@ -154,11 +154,21 @@ export class ResourceCollector {
     let stats: CgroupStats[];
     let links: LinkCounters[][];
     try {
-      const targets = await Promise.all(measured.map((m) => this.held.target(m.cgroup, { ...m.cgroup.statsTarget, ...(m.skipLimits ? { skipLimits: true } : {}) })));
-      [stats, links] = await Promise.all([
-        measured.length ? this.sources.stats(targets) : [],
-        Promise.all(measured.map((m) => (m.pid === null ? [] : this.sources.links(m.pid)))),
-      ]);
+      const targets = measured.map((m) => this.held.target(m.cgroup, { ...m.cgroup.statsTarget, ...(m.skipLimits ? { skipLimits: true } : {}) }));
+      try {
+        [stats, links] = await Promise.all([
+          measured.length ? this.sources.stats(targets) : [],
+          Promise.all(measured.map((m) => (m.pid === null ? [] : this.sources.links(m.pid)))),
+        ]);
+      } catch (e) {
+        targets.forEach((t, i) => t.hold && this.held.adopt(measured[i].cgroup, undefined)); // asked again next time
+        throw e;
+      }
+      stats = stats.map((collected: CollectedStats, i) => {
+        const { fds, ...figures } = collected;
+        if (targets[i].hold) this.held.adopt(measured[i].cgroup, fds);
+        return figures;
+      });
     } finally {
       this.held.end(new Set([...this.services()].map((s) => s.cgroup).filter((c) => c !== null)));
     }

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 
 import type { StatsTarget } from '../cgroup/driver';
-import { CgroupStats, collectionFiles, FileTexts, statsV1, statsV2, V1_FALLBACK_FILE, V1_LIMIT_FILES, V2_LIMIT_FILES } from '../cgroup/stats';
+import { CgroupStats, CollectedStats, collectionFiles, FileTexts, statsV1, statsV2, V1_FALLBACK_FILE, V1_LIMIT_FILES, V2_LIMIT_FILES } from '../cgroup/stats';
 
 /** One buffer for every read of this thread: cgroup files are small, and their size is not known before reading. */
 const buffer = Buffer.allocUnsafe(64 * 1024);
@@ -15,6 +15,24 @@ function readFd(fd: number): string | null {
   } catch {
     return null; // the cgroup went away meanwhile
   }
+}
+
+/** Opens the files to hold: their fds by name (null: absent); undefined when one fails otherwise (EMFILE), nothing left open. */
+function openAll(files: { name: string; path: string }[]): Record<string, number | null> | undefined {
+  const fds: Record<string, number | null> = {};
+  for (const { name, path } of files) {
+    try {
+      fds[name] = fs.openSync(path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        fds[name] = null;
+        continue;
+      }
+      for (const fd of Object.values(fds)) if (fd !== null) fs.closeSync(fd);
+      return undefined;
+    }
+  }
+  return fds;
 }
 
 function read(file: string): string | null {
@@ -31,11 +49,17 @@ function read(file: string): string | null {
   }
 }
 
-/** The figures of one cgroup: held files by fd, the rest by path; the limit files unless the target says the caller has them. */
-export function statsOf(target: StatsTarget): CgroupStats {
+/**
+ * The figures of one cgroup: held files by fd, the rest by path; the limit files unless the target says the
+ * caller has them. A target that asks to hold its files gets their fds back with the figures.
+ */
+export function statsOf(target: StatsTarget): CollectedStats {
   const files: FileTexts = {};
-  for (const { name, path } of collectionFiles(target.dirs, target.kind)) {
-    const fd = target.fds?.[name];
+  const list = collectionFiles(target.dirs, target.kind);
+  const opened = target.hold ? openAll(list) : undefined;
+  const fds = target.fds ?? opened;
+  for (const { name, path } of list) {
+    const fd = fds?.[name];
     files[name] = fd === undefined ? read(path) : fd === null ? null : readFd(fd);
   }
   if (!target.skipLimits) {
@@ -45,9 +69,10 @@ export function statsOf(target: StatsTarget): CgroupStats {
       if (dir) for (const f of names) files[f] = read(`${dir}/${f}`);
     }
   }
-  if (target.kind === 'v2') return statsV2(files);
-  if (files['cpuacct.usage_all'] === null && target.dirs.cpuacct) files[V1_FALLBACK_FILE] = read(`${target.dirs.cpuacct}/${V1_FALLBACK_FILE}`);
-  return statsV1(files);
+  if (target.kind === 'v1' && files['cpuacct.usage_all'] === null && target.dirs.cpuacct) files[V1_FALLBACK_FILE] = read(`${target.dirs.cpuacct}/${V1_FALLBACK_FILE}`);
+  const stats: CollectedStats = target.kind === 'v2' ? statsV2(files) : statsV1(files);
+  if (opened) stats.fds = opened;
+  return stats;
 }
 
 /** The task: one result per target, in order; a target whose files are gone gives all-null stats. */

@@ -1,4 +1,4 @@
-// Unit tests of holding the stats files open: one open per instance, fds read afresh by the worker, closed once the instance is gone, within a budget.
+// Unit tests of holding the stats files open: opened once per instance by the worker, read afresh through the fds, closed once the instance is gone, within a budget.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -30,16 +30,25 @@ describe('metrics: held stats files', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('opens each file once per instance; the worker reads the current text through the fd; absent files are null', async () => {
+  /** One collection of `instance` as ResourceCollector makes it: the worker's figures, its fds adopted. */
+  const collect = (held: HeldFiles, instance: object) => {
+    const t = held.target(instance, target);
+    const { fds, ...figures } = statsOf(t);
+    if (t.hold) held.adopt(instance, fds);
+    return { t, figures };
+  };
+
+  it('has the worker open each file once per instance, then reads the current text through the fds; absent files are null', async () => {
     const held = new HeldFiles(100);
     const instance = {};
     held.begin();
-    const t = await held.target(instance, target);
+    const first = collect(held, instance);
+    assert.equal(first.t.hold, true);
+    assert.equal(first.figures.memoryUsageBytes, 100);
+    const { t } = collect(held, instance);
     assert.deepEqual(Object.keys(t.fds!).sort(), [...V2_FILES].sort());
     assert.equal(t.fds!['cpu.stat'], null, 'not there');
-    assert.equal(statsOf(t).memoryUsageBytes, 100);
     fs.writeFileSync(path.join(dir, 'memory.current'), '250\n'); // same inode, new text
-    assert.deepEqual((await held.target(instance, target)).fds, t.fds, 'the same fds again');
     assert.equal(statsOf(t).memoryUsageBytes, 250);
     held.end(new Set([instance]));
     await settle();
@@ -50,21 +59,13 @@ describe('metrics: held stats files', () => {
     assert.ok(!isOpen(t.fds!['memory.current']!), 'closed once the instance is gone');
   });
 
-  it('holds nothing of an instance a file of which fails to open for another reason than its absence (EMFILE)', async () => {
-    const held = new HeldFiles(V2_FILES.length);
-    const notADir = { kind: 'v2' as const, dirs: { v2: path.join(dir, 'memory.current') } }; // ENOTDIR, as EMFILE would
-    held.begin();
-    assert.equal((await held.target({}, notADir)).fds, undefined);
-    assert.deepEqual(Object.keys((await held.target({}, target)).fds!).sort(), [...V2_FILES].sort(), 'and its fds count no more');
-    held.end(new Set());
-  });
-
   it('closes nothing while a collection reads, and holds no more than its budget', async () => {
     const held = new HeldFiles(V2_FILES.length);
     const a = {};
     held.begin();
-    const ta = await held.target(a, target);
-    assert.equal((await held.target({}, target)).fds, undefined, 'over budget: read by path');
+    collect(held, a);
+    const ta = held.target(a, target);
+    assert.equal(held.target({}, target).hold, undefined, 'over budget: read by path');
     held.begin(); // a second collection, still reading after the first ends
     held.end(new Set());
     await settle();
@@ -73,6 +74,16 @@ describe('metrics: held stats files', () => {
     await settle();
     assert.ok(!isOpen(ta.fds!['pids.current']!));
     held.closeAll();
-    assert.equal((await held.target({}, target)).fds, undefined, 'nothing is opened after closeAll');
+    assert.equal(held.target({}, target).hold, undefined, 'nothing is opened after closeAll');
+  });
+
+  it('holds nothing of an instance a file of which fails to open for another reason than its absence (EMFILE), and asks again', () => {
+    const held = new HeldFiles(V2_FILES.length);
+    const instance = {};
+    const notADir: StatsTarget = { kind: 'v2', dirs: { v2: path.join(dir, 'memory.current') } }; // ENOTDIR, as EMFILE would
+    const t = held.target(instance, notADir);
+    assert.equal(statsOf(t).fds, undefined);
+    held.adopt(instance, undefined);
+    assert.equal(held.target({}, target).hold, true, 'its budget is free again');
   });
 });

@@ -1,9 +1,9 @@
 // Unit tests of the fast writer and the kept lifecycle text: byte for byte what prom-client writes, and never stale.
 import { strict as assert } from 'assert';
-import { Counter, Gauge, OpenMetricsContentType, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, OpenMetricsContentType, Registry } from 'prom-client';
 
 import { SupervisorMetrics } from '../../src/metrics';
-import { renderSimple } from '../../src/metrics/render';
+import { isHistogram, renderHistogram, renderSimple } from '../../src/metrics/render';
 import { fakeSource, FakeSupervisor } from './metrics-fakes';
 
 describe('metrics: the exposition writer', () => {
@@ -26,6 +26,20 @@ describe('metrics: the exposition writer', () => {
     const want = await om.getSingleMetricAsString('nsvisor_test_total'); // registered under its name, written under the family's
     (c as unknown as { name: string }).name = 'nsvisor_test_total';
     assert.equal(renderSimple(c as never, true), want);
+  });
+
+  it('writes histograms exactly as prom-client does: labelled, unlabelled, observed or zeroed', async () => {
+    const registry = new Registry();
+    const h = new Histogram({ name: 'nsvisor_test_seconds', help: 'A histogram.', labelNames: ['name'], buckets: [0.01, 0.1, 1], registers: [registry] });
+    const bare = new Histogram({ name: 'nsvisor_bare_seconds', help: 'No labels.', buckets: [0.5, 2.5], registers: [registry] });
+    h.observe({ name: 'we"b' }, 0.05);
+    h.observe({ name: 'we"b' }, 7);
+    h.zero({ name: 'idle' });
+    bare.observe(0.3);
+    for (const m of [h, bare]) {
+      assert.ok(isHistogram(m));
+      assert.equal(renderHistogram(m as never), await registry.getSingleMetricAsString((m as unknown as { name: string }).name));
+    }
   });
 
   it('keeps the lifecycle text between scrapes and writes it again after any change', async () => {
