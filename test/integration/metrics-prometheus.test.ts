@@ -23,7 +23,7 @@ while True:
     s.sendto(b'nsvisor' * 20, (sys.argv[1], 9)); time.sleep(0.2)
 `;
 
-/** The fixtures: idle, a CPU burner under a quota, a memory hog the OOM killer ends, a crash-looper, one on a bridge. */
+/** The fixtures: idle, a CPU burner under a quota, a memory hog the OOM killer ends, a crash-looper (with orphans), one on a bridge. */
 const SERVICES = {
   idle: { command: ['sleep', '3600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 }, stop: { timeout: '2s' } },
   burner: { command: ['sh', '-c', 'while :; do :; done'], resources: { cpus: 0.2 } },
@@ -32,7 +32,8 @@ const SERVICES = {
     resources: { memory: '64Mi' },
     restart: { delay: '1h', maxDelay: '1h' },
   },
-  crash: { command: ['sh', '-c', 'sleep 0.2; exit 3'], restart: { policy: 'always', delay: '100ms', maxDelay: '200ms' } },
+  // Leaves an orphan to nsvisor-init at each run, then fails.
+  crash: { command: ['sh', '-c', '(sleep 0.05 &); sleep 0.2; exit 3'], restart: { policy: 'always', delay: '100ms', maxDelay: '200ms' } },
   net: {
     command: ['/usr/bin/python3', '-c', UDP_PY, GATEWAY],
     isolate: ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net'],
@@ -159,13 +160,14 @@ describe('the Grafana dashboard against a live Prometheus scraping nsvisor run (
     assert.ok(queries.length > 30);
   });
 
-  it('has what the fixtures did: the OOM kill, the crash loop, the throttled burner, traffic on the bridge', async () => {
+  it('has what the fixtures did: the OOM kill, the crash loop and its orphans, the throttled burner, traffic on the bridge', async () => {
     const value = async (q: string) => {
       const r = (await prom!.api('query', { query: q, time: now() })).result;
       return r.length ? Number(r[0].value[1]) : NaN;
     };
     assert.equal(await value('nsvisor_service_oom_kills_total{name="hog"}'), 1);
     assert.ok((await value('nsvisor_service_restarts_total{name="crash"}')) >= 2);
+    assert.ok((await value('nsvisor_service_reaped_total{name="crash"}')) >= 1);
     assert.equal(await value('nsvisor_service_restarts_total{name="idle"}'), 2);
     assert.ok((await value('nsvisor_service_cpu_throttled_seconds_total{name="burner"}')) > 0);
     assert.ok((await value('nsvisor_service_network_receive_bytes_total{name="net", interface="eth0"}')) > 0);
