@@ -10,7 +10,7 @@ import { openCgroups, StatsPool } from '../src/cgroup';
 import { detectLayout } from '../src/cgroup/detect';
 import { MeteredService, SupervisorMetrics } from '../src/metrics';
 import type { SupervisorEvents } from '../src/supervisor';
-import { machineInfo } from './machine';
+import { machineInfo, othersCpuMeter } from './machine';
 import { summarize, Summary } from './stats';
 
 /** The events of a restart of one service, as the supervisor emits them. */
@@ -38,6 +38,8 @@ export interface MetricsScrapeResult {
   targets: { what: string; value: number; limit: number; met: boolean }[];
   /** The machine's 1-minute load average before and after: this is a shared machine. */
   load: [number, number];
+  /** CPUs that other processes kept busy, on average, while the scrapes ran. */
+  othersCpus: number;
 }
 
 const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
@@ -75,6 +77,7 @@ export async function measureMetricsScrape(opts: { services?: number; scrapes?: 
     const cached = new SupervisorMetrics(sup, { stats: (t) => pool.collect(t), maxAgeMs: 3_600_000, defaultMetrics: false });
     await cached.render();
     const lag = monitorEventLoopDelay({ resolution: 1 });
+    const others = othersCpuMeter();
     lag.enable();
     const freshMs = await timed(scrapes, () => fresh.render());
     const cachedMs = await timed(scrapes, () => cached.render());
@@ -84,6 +87,7 @@ export async function measureMetricsScrape(opts: { services?: number; scrapes?: 
       return fresh.render();
     });
     lag.disable();
+    const othersCpus = others();
     fresh.close();
     cached.close();
     const lagMs = { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 };
@@ -99,6 +103,7 @@ export async function measureMetricsScrape(opts: { services?: number; scrapes?: 
       churnScrapeMs: summarize(churnMs),
       lagMs,
       load: [loadBefore, os.loadavg()[0]],
+      othersCpus,
       targets: [
         { what: 'scrape p50 with a fresh collection (ms)', value: freshScrapeMs.p50, limit: 100, met: freshScrapeMs.p50 < 100 },
         { what: 'event loop p99 lag during scrapes (ms)', value: lagMs.p99, limit: 20, met: lagMs.p99 < 20 },
@@ -123,7 +128,7 @@ export function metricsScrapeMarkdown(r: MetricsScrapeResult): string {
     `${r.series} series, ${(r.bytes / 1024).toFixed(0)} KiB of text per scrape. The stats are read on the piscina pool (2 threads)`,
     `through the files held open per instance (one pread each; limit files once per instance and every 10 s).`,
     `Steady state first: no service changes state, so the lifecycle series' text is reused; the resource series are written afresh.`,
-    `Load average (1 min) of this shared machine: ${r.load[0].toFixed(2)} before, ${r.load[1].toFixed(2)} after.`,
+    `Load average (1 min) of this shared machine: ${r.load[0].toFixed(2)} before, ${r.load[1].toFixed(2)} after; other processes kept ${r.othersCpus.toFixed(2)} of the ${machineInfo().cpus} CPUs busy while the scrapes ran.`,
     '',
     '| what | p50 ms | p90 ms | p99 ms |',
     '| --- | ---: | ---: | ---: |',
