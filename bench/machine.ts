@@ -1,4 +1,5 @@
 // What the results were measured on: date, kernel (uname -r), node, cpus, and the versions of the tools compared.
+import * as fs from 'fs';
 import * as os from 'os';
 
 import { findExecutable, versionOf } from './tools';
@@ -24,5 +25,33 @@ export function machineInfo(): MachineInfo {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     tools: { unshare: tool('unshare'), bwrap: tool('bwrap'), tini: tool('tini'), cc: tool('cc') },
+  };
+}
+
+/** The unit of /proc/stat. */
+const USER_HZ = 100;
+
+/** Busy and total CPU time of the whole machine so far, in clock ticks (/proc/stat). */
+function machineTicks(): { busy: number; total: number } {
+  const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
+}
+
+/**
+ * On a shared machine: starts measuring how many CPUs other processes kept busy; the returned function says
+ * it for the time since (the machine's busy time less this process's, all its threads).
+ */
+export function othersCpuMeter(): () => number {
+  const t0 = machineTicks();
+  const ours0 = process.cpuUsage();
+  return () => {
+    const t1 = machineTicks();
+    const ours = process.cpuUsage(ours0);
+    const cpus = os.cpus().length;
+    const wallSeconds = Math.max(1, t1.total - t0.total) / cpus / USER_HZ;
+    const busyCpus = (t1.busy - t0.busy) / USER_HZ / wallSeconds;
+    return Math.max(0, busyCpus - (ours.user + ours.system) / 1e6 / wallSeconds);
   };
 }

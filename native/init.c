@@ -111,8 +111,17 @@ static void report(int fd, int step, int err) {
   if (fd >= 0 && write(fd, &rec, sizeof rec) < 0) { /* the supervisor is gone; the exit code still tells */ }
 }
 
-/* The main process: ids, a clean signal state, its own process group (foreground of our terminal), exec. */
-static void exec_main(const struct options *o, const sigset_t *saved) {
+/* In the main process before its exec: the error record for the supervisor, one byte that tells init it failed, exit. */
+static void fail_main(int fd, int exec_fd, int step, int err, int code) {
+  char failed = 1;
+  report(fd, step, err);
+  if (exec_fd >= 0 && write(exec_fd, &failed, 1) < 0) { /* init then reads EOF and sees the exit */ }
+  _exit(code);
+}
+
+/* The main process: ids, a clean signal state, its own process group (foreground of our terminal), exec.
+   exec_fd is close-on-exec: init reads EOF from its pipe once the command runs. */
+static void exec_main(const struct options *o, const sigset_t *saved, int exec_fd) {
   int fd = o->status_fd, code;
   /* Whatever started us may have ignored some (Node ignores SIGPIPE): the service starts from defaults. */
   for (int sig = 1; sig < NSIG; sig++)
@@ -127,10 +136,10 @@ static void exec_main(const struct options *o, const sigset_t *saved) {
   if (o->supervised) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (o->gid >= 0) {
     gid_t g = (gid_t)o->gid;
-    if (setgroups(1, &g) < 0) { report(fd, STEP_SETGROUPS, errno); _exit(125); }
-    if (setgid(g) < 0) { report(fd, STEP_SETGID, errno); _exit(125); }
+    if (setgroups(1, &g) < 0) fail_main(fd, exec_fd, STEP_SETGROUPS, errno, 125);
+    if (setgid(g) < 0) fail_main(fd, exec_fd, STEP_SETGID, errno, 125);
   }
-  if (o->uid >= 0 && setuid((uid_t)o->uid) < 0) { report(fd, STEP_SETUID, errno); _exit(125); }
+  if (o->uid >= 0 && setuid((uid_t)o->uid) < 0) fail_main(fd, exec_fd, STEP_SETUID, errno, 125);
   if (o->listen_fds > 0) {
     char pid[16];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
@@ -138,9 +147,8 @@ static void exec_main(const struct options *o, const sigset_t *saved) {
   }
   execvp(o->command[0], o->command);
   code = errno == ENOENT ? 127 : 126;
-  report(fd, STEP_EXEC, errno);
   if (fd < 0) fprintf(stderr, "%s: execve(%s): %s\n", prog, o->command[0], strerror(errno));
-  _exit(code);
+  fail_main(fd, exec_fd, STEP_EXEC, errno, code);
 }
 
 /* The namespaces of pid that differ from ours, as CLONE_NEW* flags (setns refuses to re-enter our own user ns). */
@@ -198,6 +206,8 @@ struct state {
   pid_t main_pid;
   int main_status;     /* wait status, valid once main_done */
   int main_done;
+  int status_fd;       /* the supervisor's pipe while the service runs, or -1 */
+  int32_t reaped;      /* orphans reaped and not reported yet */
 };
 
 /* Reaps every exited child; returns 1 when no child is left at all. */
@@ -209,12 +219,42 @@ static int reap(struct state *st) {
       if (pid == st->main_pid) {
         st->main_status = status;
         st->main_done = 1;
+      } else if (st->reaped < INT32_MAX) {
+        st->reaped++;
       }
       continue;
     }
     if (pid < 0 && errno == EINTR) continue;
     return pid < 0 && errno == ECHILD;
   }
+}
+
+/* One REAPED record for all the orphans reaped since the last one. The pipe does not block: when it is full,
+   the count waits for the next record; when the supervisor is gone, reporting stops. */
+static void report_reaped(struct state *st) {
+  struct nsv_record rec = {NSV_REC_REAPED, st->reaped, 0, -1};
+  if (st->status_fd < 0 || st->reaped == 0) return;
+  if (write(st->status_fd, &rec, sizeof rec) == (ssize_t)sizeof rec) {
+    st->reaped = 0;
+  } else if (errno == EPIPE) {
+    close(st->status_fd);
+    st->status_fd = -1;
+  }
+}
+
+/* After the fork: waits until the main process has run its command (EOF) or failed (a byte). Keeps the status
+   pipe, non-blocking, to report reaped orphans, once the command runs; else lets the supervisor read its end. */
+static void await_exec(struct state *st, int exec_fd) {
+  char failed;
+  ssize_t n;
+  struct nsv_record ok = {NSV_REC_EXEC_OK, 0, 0, -1};
+  do n = read(exec_fd, &failed, 1); while (n < 0 && errno == EINTR);
+  close(exec_fd);
+  if (n == 0 && fcntl(st->status_fd, F_SETFL, fcntl(st->status_fd, F_GETFL) | O_NONBLOCK) == 0 &&
+      write(st->status_fd, &ok, sizeof ok) == (ssize_t)sizeof ok)
+    return;
+  close(st->status_fd);
+  st->status_fd = -1;
 }
 
 static void forward(const struct options *o, const struct state *st, int sig) {
@@ -232,7 +272,8 @@ static int exit_code(const struct options *o, int status) {
 
 int main(int argc, char **argv) {
   struct options o;
-  struct state st = {0, 0, 0};
+  struct state st = {0, 0, 0, -1, 0};
+  int exec_pipe[2] = {-1, -1};
   sigset_t all, saved;
   int sfd, none_left = 0;
   long drain_deadline = -1;
@@ -262,13 +303,21 @@ int main(int argc, char **argv) {
   sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) { report(o.status_fd, STEP_INIT_FORK, errno); perror("nsvisor-init: signalfd"); return 125; }
 
+  if (o.status_fd >= 0 && pipe2(exec_pipe, O_CLOEXEC) < 0) { report(o.status_fd, STEP_INIT_FORK, errno); perror("nsvisor-init: pipe2"); return 125; }
   st.main_pid = fork();
   if (st.main_pid < 0) { report(o.status_fd, STEP_INIT_FORK, errno); perror("nsvisor-init: fork"); return 125; }
-  if (st.main_pid == 0) exec_main(&o, &saved);
+  if (st.main_pid == 0) {
+    if (exec_pipe[0] >= 0) close(exec_pipe[0]);
+    exec_main(&o, &saved, exec_pipe[1]);
+  }
 
-  /* The main process holds what it needs; keep only the signalfd and stdio. */
-  if (o.status_fd >= 0) close(o.status_fd);
+  /* The main process holds what it needs; keep only the signalfd, stdio and the status pipe. */
   for (int fd = 3; fd < 3 + o.listen_fds; fd++) close(fd);
+  if (o.status_fd >= 0) {
+    close(exec_pipe[1]);
+    st.status_fd = o.status_fd;
+    await_exec(&st, exec_pipe[0]);
+  }
 
   for (;;) {
     struct pollfd p = {sfd, POLLIN, 0};
@@ -285,11 +334,14 @@ int main(int argc, char **argv) {
     if (!none_left && poll(&p, 1, timeout) > 0) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) == sizeof si) {
+        /* A SIGPIPE of our own (the supervisor closed the status pipe) is not the service's business. */
+        if (si.ssi_signo == SIGPIPE && si.ssi_pid == (uint32_t)getpid()) continue;
         if (si.ssi_signo != SIGCHLD) forward(&o, &st, (int)si.ssi_signo);
       }
     }
     int main_was_done = st.main_done;
     none_left = reap(&st);
+    report_reaped(&st);
     if (!st.main_done) continue;
     if (none_left) break;
     if (!main_was_done) {

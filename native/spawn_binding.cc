@@ -191,5 +191,7 @@ void InitSpawnBindings(Napi::Env env, Napi::Object exports) {
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("initStarted", Napi::Number::New(env, NSV_REC_INIT_STARTED));
   kinds.Set("error", Napi::Number::New(env, NSV_REC_ERROR));
+  kinds.Set("execOk", Napi::Number::New(env, NSV_REC_EXEC_OK));
+  kinds.Set("reaped", Napi::Number::New(env, NSV_REC_REAPED));
   exports.Set("recordKinds", kinds);
 }

@@ -44,12 +44,13 @@ enum nsv_step {
   STEP_COUNT
 };
 
-/* Records on the status pipe, child -> supervisor. Small enough that each write is atomic. */
-enum nsv_record_kind { NSV_REC_INIT_STARTED = 1, NSV_REC_ERROR = 2 };
+/* Records on the status pipe, child -> supervisor. Small enough that each write is atomic. nsvisor-init keeps
+   the pipe for the life of the service: EXEC_OK once the main process runs its command, then REAPED now and then. */
+enum nsv_record_kind { NSV_REC_INIT_STARTED = 1, NSV_REC_ERROR = 2, NSV_REC_EXEC_OK = 3, NSV_REC_REAPED = 4 };
 
 struct nsv_record {
   int32_t kind;  /* enum nsv_record_kind */
-  int32_t step;  /* enum nsv_step, for errors */
+  int32_t step;  /* enum nsv_step, for errors; for REAPED, how many orphans were reaped since the last one */
   int32_t err;   /* errno, for errors */
   int32_t index; /* which mount (or -1) the step was working on */
 };

@@ -32,7 +32,7 @@ export class UnknownServiceError extends Error {
   }
 }
 
-const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready', 'stopped', 'output', 'replacing'];
+const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready', 'stopped', 'reaped', 'output', 'replacing'];
 
 /** What restartAll did for one service. */
 export interface RestartResult {
@@ -187,6 +187,8 @@ export interface ServiceStatus {
   uptimeSeconds: number | null;
   starts: number;
   restarts: number;
+  /** Orphans reaped by the service's nsvisor-init, over all its instances. */
+  reaped: number;
   lastExit: (Omit<ExitRecord, 'at'> & { at: string }) | null;
   failure: string | null;
   statusText: string | null;
@@ -212,6 +214,7 @@ export function describeService(s: Service): ServiceStatus {
     uptimeSeconds: running && s.startedAt ? Math.round((Date.now() - s.startedAt.getTime()) / 1000) : null,
     starts: s.starts,
     restarts: s.restarts,
+    reaped: s.reaped,
     lastExit: s.lastExit ? { ...s.lastExit, at: s.lastExit.at.toISOString() } : null,
     failure: s.failure,
     statusText: s.statusText,

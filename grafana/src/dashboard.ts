@@ -66,8 +66,9 @@ const services = [
 
 const lifecycle = [
   stateTimeline({ title: 'State', description: 'The state of each service over time.', unit: 'none', w: 24, h: 8, queries: [{ expr: `max by (name, state) (nsvisor_service_state{${sel()}}) == 1`, legend: '{{name}} {{state}}' }] }),
-  timeseries({ title: 'Exits by reason', description: 'Instances ended per interval, by exit reason.', unit: 'none', w: 12, h: 8, queries: [{ expr: `sum by (name, reason) (increase(nsvisor_service_exits_total{${sel()}}[$__rate_interval])) > 0`, legend: '{{name}} {{reason}}' }] }),
-  timeseries({ title: 'Shutdown kills', description: 'Stops that ran out of stop.timeout and ended in SIGKILL.', unit: 'none', w: 12, h: 8, queries: [{ expr: `sum by (name) (increase(nsvisor_service_shutdown_kills_total{${sel()}}[$__rate_interval]))`, legend: '{{name}}' }] }),
+  timeseries({ title: 'Exits by reason', description: 'Instances ended per interval, by exit reason.', unit: 'none', w: 8, h: 8, queries: [{ expr: `sum by (name, reason) (increase(nsvisor_service_exits_total{${sel()}}[$__rate_interval])) > 0`, legend: '{{name}} {{reason}}' }] }),
+  timeseries({ title: 'Shutdown kills', description: 'Stops that ran out of stop.timeout and ended in SIGKILL.', unit: 'none', w: 8, h: 8, queries: [{ expr: `sum by (name) (increase(nsvisor_service_shutdown_kills_total{${sel()}}[$__rate_interval]))`, legend: '{{name}}' }] }),
+  timeseries({ title: 'Orphans reaped', description: 'Processes of the service whose parent ended first, reaped by its nsvisor-init, per interval.', unit: 'none', w: 8, h: 8, queries: [{ expr: `sum by (name) (increase(nsvisor_service_reaped_total{${sel()}}[$__rate_interval]))`, legend: '{{name}}' }] }),
   timeseries({ title: 'Spawn latency', description: 'From the start of an attempt until the command runs.', unit: 's', w: 8, h: 8, queries: quantiles('nsvisor_service_spawn_duration_seconds', 'spawn') }),
   timeseries({ title: 'Ready latency', description: 'From the start of an attempt until the service is ready.', unit: 's', w: 8, h: 8, queries: quantiles('nsvisor_service_ready_duration_seconds', 'ready') }),
   timeseries({ title: 'Shutdown latency', description: 'From the stop signal until nothing of the instance runs.', unit: 's', w: 8, h: 8, queries: quantiles('nsvisor_service_shutdown_duration_seconds', 'shutdown') }),
@@ -94,6 +95,10 @@ const tasks = [
   ] }),
 ];
 
+const network = (['receive', 'transmit'] as const).map((way) =>
+  timeseries({ title: `Network ${way}`, description: `Bytes per second ${way === 'receive' ? 'received' : 'sent'} on each interface of the services with a network namespace of their own (lo left out).`, unit: 'Bps', w: 12, h: 8, queries: [{ expr: `sum by (name, interface) (${rate(`nsvisor_service_network_${way}_bytes_total`)})`, legend: '{{name}} {{interface}}' }] }),
+);
+
 const pressure = ['cpu', 'memory', 'io'].map((r) =>
   timeseries({ title: `${r.toUpperCase()} pressure`, description: `Share of time some task of the service waited for ${r} (PSI).`, unit: 'percentunit', w: 8, h: 8, queries: [{ expr: `sum by (name) (${rate(`nsvisor_service_pressure_${r}_waiting_seconds_total`)})`, legend: '{{name}}' }] }),
 );
@@ -107,7 +112,7 @@ const supervisor = [
 export const dashboard: Dashboard = {
   uid: 'nsvisor',
   title: 'nsvisor',
-  description: 'Services supervised by nsvisor: lifecycle, CPU, memory, tasks and pressure from GET /metrics.',
+  description: 'Services supervised by nsvisor: lifecycle, CPU, memory, tasks, network and pressure from GET /metrics.',
   tags: ['nsvisor'],
   editable: true,
   graphTooltip: 1,
@@ -123,6 +128,7 @@ export const dashboard: Dashboard = {
     { title: 'CPU', panels: cpu },
     { title: 'Memory', panels: memory },
     { title: 'Tasks', panels: tasks },
+    { title: 'Network', panels: network },
     { title: 'Pressure', panels: pressure },
     { title: 'Supervisor', collapsed: true, panels: supervisor },
   ]),

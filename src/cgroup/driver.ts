@@ -15,6 +15,15 @@ export interface StatsTarget {
   kind: 'v2' | 'v1';
   /** v2: { v2: dir }; v1: { memory, cpu, cpuacct, pids, unified? } directories. */
   dirs: Record<string, string>;
+  /** Leave the limit files out (the figures come back null): the caller read them recently. */
+  skipLimits?: boolean;
+  /**
+   * Files of collectionFiles() the caller holds open, by name: read at offset 0 (one pread each) instead of
+   * opened by path. null: the file does not exist for this cgroup. A name not here is read by its path.
+   */
+  fds?: Record<string, number | null>;
+  /** Open the files of collectionFiles() and keep them open: their fds come back with the figures (CollectedStats). */
+  hold?: boolean;
 }
 
 /** One service's cgroup (in each hierarchy the layout has). */

@@ -9,7 +9,7 @@ export type { CgroupDriver, CgroupHandle, Placement, StatsTarget } from './drive
 export type { Limits } from './limits';
 export type { CgroupStats } from './stats';
 export { CgroupError } from './files';
-export { CounterCarry } from './stats';
+export { CounterCarry } from './counter-carry';
 export { StatsPool, statsPool, closeStatsPool } from './stats-pool';
 
 export const DEFAULT_ROOT = '/nsvisor';

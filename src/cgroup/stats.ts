@@ -24,6 +24,11 @@ export interface CgroupStats {
   pressureIoSeconds: number | null;
 }
 
+/** Figures as the stats worker returns them: with the fds it opened for a target that asked to hold its files. */
+export interface CollectedStats extends CgroupStats {
+  fds?: Record<string, number | null>;
+}
+
 /** The counters among the stats: they must never go backwards across a service's restarts. */
 export const COUNTERS = [
   'cpuUsageSeconds',
@@ -42,14 +47,49 @@ export type FileTexts = Record<string, string | null | undefined>;
 /** v1 writes "unlimited" as a huge multiple of the page size; anything this large means no limit. */
 const V1_UNLIMITED = 2 ** 62;
 
-/** "key value" lines (cpu.stat, memory.stat, memory.events, memory.oom_control) -> numbers. */
+const INTEGER = /^-?\d+$/;
+
+/** "key value" lines (cpu.stat, memory.stat, memory.events, memory.oom_control) -> numbers. Scans the text once: it runs for every cgroup at every scrape. */
 export function parseFlatKeyed(text: string | null | undefined): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of (text ?? '').split('\n')) {
-    const [k, v] = line.trim().split(/\s+/);
-    if (k && v !== undefined && /^-?\d+$/.test(v)) out.set(k, Number(v));
+  if (!text) return out;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const space = text.indexOf(' ', start);
+    if (space > start && space < end) {
+      const v = text.slice(space + 1, end).trim();
+      if (INTEGER.test(v)) out.set(text.slice(start, space), Number(v));
+    }
+    start = end + 1;
   }
   return out;
+}
+
+/** The value of `key` in a flat keyed text, or null: one search, no table (the collection needs few keys of memory.stat's many). */
+export function keyedValue(text: string | null | undefined, key: string): number | null {
+  if (!text) return null;
+  let at = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `) + 1;
+  if (at === 0 && !text.startsWith(`${key} `)) return null;
+  at += key.length + 1;
+  let end = text.indexOf('\n', at);
+  if (end < 0) end = text.length;
+  const v = text.slice(at, end).trim();
+  return INTEGER.test(v) ? Number(v) : null;
+}
+
+/** The per-CPU table of cpuacct.usage_all ("cpu user system" then a row per CPU, ns) summed by column. */
+export function parseUsageAll(text: string | null | undefined): { user: number; system: number } | null {
+  if (!text || !text.startsWith('cpu user system')) return null;
+  let user = 0;
+  let system = 0;
+  for (const row of text.split('\n').slice(1)) {
+    const [, u, sys] = row.split(' ');
+    if (sys === undefined) continue;
+    user += Number(u);
+    system += Number(sys);
+  }
+  return { user, system };
 }
 
 /** A single number file; "max" is null (unlimited); absent is undefined. */
@@ -68,7 +108,10 @@ export function parsePressureSome(text: string | null | undefined): number | nul
 }
 
 const orNull = (v: number | null | undefined): number | null => (v === undefined ? null : v);
-const get = (m: Map<string, number>, k: string, scale = 1): number | null => (m.has(k) ? m.get(k)! * scale : null);
+const get = (text: string | null | undefined, k: string, scale = 1): number | null => {
+  const v = keyedValue(text, k);
+  return v === null ? null : v * scale;
+};
 
 function pressure(f: FileTexts) {
   return {
@@ -78,18 +121,17 @@ function pressure(f: FileTexts) {
   };
 }
 
-/** The files statsV2 reads, relative to the service's cgroup. */
-export const V2_FILES = [
-  'cpu.stat', 'cpu.max', 'memory.current', 'memory.stat', 'memory.max', 'memory.events',
-  'pids.current', 'pids.max', 'cpu.pressure', 'memory.pressure', 'io.pressure',
-];
+/** The files statsV2 reads at each collection, relative to the service's cgroup. */
+export const V2_FILES = ['cpu.stat', 'memory.current', 'memory.stat', 'memory.events', 'pids.current', 'cpu.pressure', 'memory.pressure', 'io.pressure'];
+/** The limits: they change only when someone writes them, so a collector may read them less often. */
+export const V2_LIMIT_FILES = ['cpu.max', 'memory.max', 'pids.max'];
 
 export function statsV2(f: FileTexts): CgroupStats {
-  const cpu = parseFlatKeyed(f['cpu.stat']);
-  const mem = parseFlatKeyed(f['memory.stat']);
-  const events = parseFlatKeyed(f['memory.events']);
+  const cpu = f['cpu.stat'];
+  const mem = f['memory.stat'];
+  const events = f['memory.events'];
   const usage = orNull(parseSingle(f['memory.current']));
-  const inactiveFile = mem.get('inactive_file');
+  const inactiveFile = keyedValue(mem, 'inactive_file');
   let quota: number | null = null;
   let period: number | null = null;
   if (f['cpu.max']) {
@@ -117,23 +159,37 @@ export function statsV2(f: FileTexts): CgroupStats {
   };
 }
 
-/** The v1 files statsV1 reads, by controller; pressure files come from the v2 tree of a hybrid host. */
+/** The v1 files statsV1 reads at each collection, by controller; pressure files come from the v2 tree of a hybrid host. */
 export const V1_FILES: Record<string, string[]> = {
-  cpuacct: ['cpuacct.usage', 'cpuacct.usage_user', 'cpuacct.usage_sys', 'cpuacct.stat'],
-  cpu: ['cpu.stat', 'cpu.cfs_quota_us', 'cpu.cfs_period_us'],
-  memory: ['memory.usage_in_bytes', 'memory.stat', 'memory.limit_in_bytes', 'memory.oom_control'],
-  pids: ['pids.current', 'pids.max'],
+  cpuacct: ['cpuacct.usage', 'cpuacct.usage_all'],
+  cpu: ['cpu.stat'],
+  memory: ['memory.usage_in_bytes', 'memory.stat', 'memory.oom_control'],
+  pids: ['pids.current'],
   unified: ['cpu.pressure', 'memory.pressure', 'io.pressure'],
 };
+/** The v1 limits, by controller (see V2_LIMIT_FILES). */
+export const V1_LIMIT_FILES: Record<string, string[]> = {
+  cpu: ['cpu.cfs_quota_us', 'cpu.cfs_period_us'],
+  memory: ['memory.limit_in_bytes'],
+  pids: ['pids.max'],
+};
+/** Read only where cpuacct.usage_all is missing (kernels before 4.7): user and system in USER_HZ ticks. */
+export const V1_FALLBACK_FILE = 'cpuacct.stat';
+
+/** The files a collection reads each time, with their paths: those a collector may hold open between collections. */
+export function collectionFiles(dirs: Record<string, string>, kind: 'v1' | 'v2'): { name: string; path: string }[] {
+  if (kind === 'v2') return V2_FILES.map((name) => ({ name, path: `${dirs.v2}/${name}` }));
+  return Object.entries(V1_FILES).flatMap(([controller, names]) => (dirs[controller] ? names.map((name) => ({ name, path: `${dirs[controller]}/${name}` })) : []));
+}
 
 /** USER_HZ: the unit of cpuacct.stat. */
 const USER_HZ = 100;
 
 export function statsV1(f: FileTexts): CgroupStats {
-  const cpu = parseFlatKeyed(f['cpu.stat']);
-  const acct = parseFlatKeyed(f['cpuacct.stat']);
-  const mem = parseFlatKeyed(f['memory.stat']);
-  const oom = parseFlatKeyed(f['memory.oom_control']);
+  const cpu = f['cpu.stat'];
+  const acct = f['cpuacct.stat'];
+  const mem = f['memory.stat'];
+  const oom = f['memory.oom_control'];
   const usage = orNull(parseSingle(f['memory.usage_in_bytes']));
   const limit = parseSingle(f['memory.limit_in_bytes']);
   const quotaUs = parseSingle(f['cpu.cfs_quota_us']);
@@ -143,16 +199,17 @@ export function statsV1(f: FileTexts): CgroupStats {
     return v === undefined || v === null ? null : v / 1e9;
   };
   const pidsMax = parseSingle(f['pids.max']);
+  const all = parseUsageAll(f['cpuacct.usage_all']);
   return {
     cpuUsageSeconds: ns('cpuacct.usage'),
-    // usage_user/usage_sys are in ns; older kernels only have cpuacct.stat in USER_HZ ticks.
-    cpuUserSeconds: ns('cpuacct.usage_user') ?? get(acct, 'user', 1 / USER_HZ),
-    cpuSystemSeconds: ns('cpuacct.usage_sys') ?? get(acct, 'system', 1 / USER_HZ),
+    // usage_all (the per-CPU user and system of usage_user/usage_sys) is in ns; older kernels only have cpuacct.stat in USER_HZ ticks.
+    cpuUserSeconds: all ? all.user / 1e9 : get(acct, 'user', 1 / USER_HZ),
+    cpuSystemSeconds: all ? all.system / 1e9 : get(acct, 'system', 1 / USER_HZ),
     cpuThrottledSeconds: get(cpu, 'throttled_time', 1e-9),
     cpuQuotaSeconds: quotaUs === undefined || quotaUs === null || quotaUs < 0 ? null : quotaUs / 1e6,
     cpuPeriodSeconds: periodUs === undefined || periodUs === null ? null : periodUs / 1e6,
     memoryUsageBytes: usage,
-    memoryWorkingSetBytes: usage === null ? null : Math.max(0, usage - (mem.get('total_inactive_file') ?? 0)),
+    memoryWorkingSetBytes: usage === null ? null : Math.max(0, usage - (keyedValue(mem, 'total_inactive_file') ?? 0)),
     memoryRssBytes: get(mem, 'total_rss'),
     memoryLimitBytes: limit === undefined ? null : limit === null || limit >= V1_UNLIMITED ? 0 : limit,
     oomKills: get(oom, 'oom_kill'),
@@ -160,52 +217,4 @@ export function statsV1(f: FileTexts): CgroupStats {
     tasksLimit: pidsMax === undefined ? null : pidsMax ?? 0,
     ...pressure(f),
   };
-}
-
-/**
- * Keeps a service's counters monotonic across its restarts: each new cgroup starts from zero,
- * so what the previous ones counted is carried and added.
- */
-export class CounterCarry {
-  private readonly carried = new Map<string, number>();
-  private readonly last = new Map<string, number>();
-
-  /** Call when the service gets a fresh cgroup: everything counted so far is kept. */
-  restarted(): void {
-    for (const [k, v] of this.last) this.carried.set(k, (this.carried.get(k) ?? 0) + v);
-    this.last.clear();
-  }
-
-  /** Counts something the stats of an instance could no longer show (its cgroup is gone): added to what is carried. */
-  add(key: (typeof COUNTERS)[number], n: number): void {
-    this.carried.set(key, (this.carried.get(key) ?? 0) + n);
-  }
-
-  /** Every counter as counted so far (carried plus the current cgroup's last figures); null when never seen. */
-  totals(): Record<(typeof COUNTERS)[number], number | null> {
-    const out = {} as Record<(typeof COUNTERS)[number], number | null>;
-    for (const k of COUNTERS) {
-      const seen = this.carried.has(k) || this.last.has(k);
-      out[k] = seen ? (this.carried.get(k) ?? 0) + (this.last.get(k) ?? 0) : null;
-    }
-    return out;
-  }
-
-  apply(stats: CgroupStats): CgroupStats {
-    const out = { ...stats };
-    for (const k of COUNTERS) {
-      const v = stats[k];
-      if (v === null) {
-        out[k] = this.carried.has(k) ? this.carried.get(k)! + (this.last.get(k) ?? 0) : null;
-        continue;
-      }
-      // A counter that went down without restarted(): a new cgroup under the same name.
-      if (v < (this.last.get(k) ?? 0)) {
-        this.carried.set(k, (this.carried.get(k) ?? 0) + this.last.get(k)!);
-      }
-      this.last.set(k, v);
-      out[k] = (this.carried.get(k) ?? 0) + v;
-    }
-    return out;
-  }
 }

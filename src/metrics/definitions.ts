@@ -54,6 +54,8 @@ export function defineMetrics(registers: Registry[]) {
     oomKills: counter('service_oom_kills_total', 'Processes of the service killed by the OOM killer.'),
     tasks: gauge('service_tasks', 'Tasks (threads) in the service\'s cgroup.'),
     tasksLimit: gauge('service_spec_tasks_limit', 'Task limit of the service (0 = unlimited).'),
+    networkReceive: counter('service_network_receive_bytes_total', 'Bytes received on an interface of the service\'s network namespace (lo left out).', ['name', 'interface'] as const),
+    networkTransmit: counter('service_network_transmit_bytes_total', 'Bytes sent on an interface of the service\'s network namespace (lo left out).', ['name', 'interface'] as const),
     pressureCpu: counter('service_pressure_cpu_waiting_seconds_total', 'Time some task of the service waited for CPU (PSI).'),
     pressureMemory: counter('service_pressure_memory_waiting_seconds_total', 'Time some task of the service waited for memory (PSI).'),
     pressureIo: counter('service_pressure_io_waiting_seconds_total', 'Time some task of the service waited for I/O (PSI).'),

@@ -1,25 +1,27 @@
 // The supervisor's own Prometheus registry: every series of SPEC 5 plus prom-client's default Node metrics.
-import { collectDefaultMetrics, OpenMetricsContentType, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
 import { statsPool } from '../cgroup/stats-pool';
+import { countersOnPool } from '../net/pool';
 import type { SupervisorEvents } from '../supervisor';
 import { defineMetrics, MetricSet } from './definitions';
+import { Exposition, Rendered } from './exposition';
 import * as lifecycle from './lifecycle';
 import { ResourceCollector } from './resources';
-import type { MeteredSupervisor, StatsSource } from './subject';
+import { removeSeriesOf } from './series';
+import type { LinkSource, MeteredSupervisor, StatsSource } from './subject';
 
-export type { MeteredService, MeteredSupervisor, StatsSource } from './subject';
+export type { LinkSource, MeteredService, MeteredSupervisor, StatsSource } from './subject';
 export { startMetricsServer, wantsOpenMetrics } from './server';
 export type { MetricsServer } from './server';
 
-export interface Rendered {
-  contentType: string;
-  body: string;
-}
+export type { Rendered } from './exposition';
 
 export interface MetricsOptions {
   /** Where resource figures come from; default the process-wide stats pool. */
   stats?: StatsSource;
+  /** Where a service's interface counters come from; default the netlink pool. */
+  links?: LinkSource;
   /** How long one collection serves scrapes; default 1000 ms. */
   maxAgeMs?: number;
   /** prom-client's default process and Node metrics; default true. */
@@ -30,6 +32,7 @@ export class SupervisorMetrics {
   readonly registry = new Registry();
   readonly metrics: MetricSet;
   private readonly resources: ResourceCollector;
+  private readonly exposition: Exposition;
   private readonly started = new Set<string>();
   private rendering: Promise<unknown> = Promise.resolve();
   private readonly listeners: { [E in keyof SupervisorEvents]?: SupervisorEvents[E] };
@@ -37,12 +40,15 @@ export class SupervisorMetrics {
   constructor(private readonly supervisor: MeteredSupervisor, opts: MetricsOptions = {}) {
     const stats = opts.stats ?? ((targets) => statsPool().collect(targets));
     this.metrics = defineMetrics([this.registry]);
-    this.resources = new ResourceCollector(this.metrics, () => supervisor.services.values(), stats, opts.maxAgeMs);
+    const links = opts.links ?? countersOnPool;
+    this.resources = new ResourceCollector(this.metrics, () => supervisor.services.values(), { stats, links }, opts.maxAgeMs);
     const refresh = () => this.resources.refresh();
     for (const metric of [...Object.values(this.metrics.resources), this.metrics.collectDuration]) {
       (metric as { collect?: () => Promise<void> }).collect = refresh;
     }
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const collectedMetrics = new Set<object>([...Object.values(this.metrics.resources), this.metrics.collectDuration]);
+    this.exposition = new Exposition(this.registry, collectedMetrics, Object.values(this.metrics.lifecycle));
     for (const s of supervisor.services.values()) lifecycle.addService(this.metrics.lifecycle, s);
 
     const m = this.metrics.lifecycle;
@@ -62,15 +68,17 @@ export class SupervisorMetrics {
       ready: (name, seconds) => m.readyDuration.observe({ name }, seconds),
       replacing: (name) => lifecycle.onReplacing(m, name),
       stopped: (name, seconds, killed) => lifecycle.onStopped(m, name, seconds, killed),
+      reaped: (name, count) => m.reaped.inc({ name }, count),
       removed: (name) => this.forget(name),
     };
     for (const [event, fn] of Object.entries(this.listeners)) supervisor.on(event as keyof SupervisorEvents, fn as never);
   }
 
   /**
-   * The text exposition (Prometheus 0.0.4, or OpenMetrics 1.0.0 when asked). The resource figures are collected
-   * (or taken from the cache) once, then each metric is rendered in its own turn of the event loop, so that a
-   * scrape of thousands of series never blocks it for long. Renders take turns: OpenMetrics renames counters.
+   * The text exposition (Prometheus 0.0.4, or OpenMetrics 1.0.0 when asked). The metrics that do not come from
+   * the collection (lifecycle, Node's) are written while the pool collects (or the cache serves) the resource
+   * figures, those after it; each metric in its own turn of the event loop, so that a scrape of thousands of
+   * series never blocks it for long (see Exposition). Renders take turns: OpenMetrics renames counters.
    */
   render(openMetrics = false): Promise<Rendered> {
     const turn = this.rendering.then(() => this.renderNow(openMetrics));
@@ -78,53 +86,24 @@ export class SupervisorMetrics {
     return turn;
   }
 
-  private async renderNow(openMetrics: boolean): Promise<Rendered> {
-    await this.resources.refresh();
-    this.resources.write(); // a cached collection, brought up to date with the exits since
-    const metrics = this.registry.getMetricsAsArray() as unknown as { name: string; type?: string }[];
-    const names = metrics.map((m) => m.name);
-    const om = new Registry<OpenMetricsContentType>();
-    om.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    const reg = openMetrics ? om : this.registry;
-    if (openMetrics) for (const m of metrics) om.registerMetric(m as never);
-    const parts: string[] = [];
+  private renderNow(openMetrics: boolean): Promise<Rendered> {
+    const collected = this.resources.refresh();
+    collected.catch(() => undefined); // awaited by the exposition; a failure must not count as unhandled meanwhile
     this.resources.pinned++;
-    try {
-      for (const [i, m] of metrics.entries()) {
-        await new Promise((r) => setImmediate(r));
-        // OpenMetrics names a counter family without "_total" and its sample with it (prom-client adds it back).
-        if (openMetrics && m.type === 'counter') m.name = names[i].replace(/_total$/, '');
-        parts.push(await reg.getSingleMetricAsString(names[i]));
-      }
-    } finally {
-      this.resources.pinned--;
-      metrics.forEach((m, i) => (m.name = names[i]));
-    }
-    return openMetrics
-      ? { contentType: om.contentType, body: `${parts.join('\n')}\n# EOF\n` }
-      : { contentType: this.registry.contentType, body: `${parts.join('\n\n')}\n` };
+    // write(): a cached collection, brought up to date with the exits since.
+    return this.exposition.render(openMetrics, collected, () => this.resources.write()).finally(() => this.resources.pinned--);
   }
 
   /** Removes every series of a service that is gone. */
   forget(name: string): void {
-    for (const metric of [...Object.values(this.metrics.lifecycle), ...Object.values(this.metrics.resources)]) {
-      const m = metric as unknown as { remove(labels: Record<string, string>): void };
-      for (const series of metricLabelSets(metric, name)) m.remove(series);
-    }
+    for (const metric of [...Object.values(this.metrics.lifecycle), ...Object.values(this.metrics.resources)]) removeSeriesOf(metric, name);
     this.started.delete(name);
     this.resources.forget(name);
   }
 
-  /** Stops listening to the supervisor. */
+  /** Stops listening to the supervisor and closes the stats files it holds open. */
   close(): void {
+    this.resources.held.closeAll();
     for (const [event, fn] of Object.entries(this.listeners)) this.supervisor.off(event as keyof SupervisorEvents, fn as never);
   }
-}
-
-/** The label sets of a metric's series that belong to service `name` (read from prom-client's store). */
-function metricLabelSets(metric: object, name: string): Record<string, string>[] {
-  const map = (metric as { hashMap?: Record<string, { labels?: Record<string, string> }> }).hashMap ?? {};
-  return Object.values(map)
-    .map((v) => v.labels ?? {})
-    .filter((l) => l.name === name);
 }

@@ -111,8 +111,12 @@ function subjectOf(plan: SpawnPlan, rec: Extract<StatusRecord, { kind: 'error' }
   }
 }
 
-/** Reads the status pipe to its end; resolves with the first error record, or null when the command executed. */
-function readStatus(child: SpawnedChild, onInitStarted: () => void): Promise<Extract<StatusRecord, { kind: 'error' }> | null> {
+/**
+ * Reads the status pipe; resolves with null once the command runs (nsvisor-init says so, or the pipe closes
+ * without an error), else with the first error record. The pipe is read on until nsvisor-init exits: its
+ * reaped-orphan counts go to onReaped.
+ */
+function readStatus(child: SpawnedChild, onInitStarted: () => void, onReaped: (count: number) => void): Promise<Extract<StatusRecord, { kind: 'error' }> | null> {
   return new Promise((resolve, reject) => {
     const pipe = new net.Socket({ fd: child.statusFd, readable: true, writable: false });
     let pending: Buffer = Buffer.alloc(0);
@@ -122,6 +126,8 @@ function readStatus(child: SpawnedChild, onInitStarted: () => void): Promise<Ext
       pending = rest;
       for (const rec of records) {
         if (rec.kind === 'initStarted') onInitStarted();
+        else if (rec.kind === 'execOk') resolve(null);
+        else if (rec.kind === 'reaped') onReaped(rec.count);
         else failure ??= rec;
       }
     });
@@ -137,6 +143,8 @@ function readStatus(child: SpawnedChild, onInitStarted: () => void): Promise<Ext
 export interface StartHooks {
   /** Runs once the child exists in its namespaces and before it goes on: moves in its network. May throw. */
   beforeGo?(pid: number): void | Promise<void>;
+  /** Orphans nsvisor-init reaped, reported in batches while the instance runs. */
+  onReaped?(count: number): void;
 }
 
 /** An addon failure ({syscall, errno}) as a SpawnError; anything else as it is. */
@@ -172,7 +180,7 @@ export async function startIsolated(plan: SpawnPlan, placement?: Placement, hook
       resolve({ code, signal: signalName(signal) });
     });
   });
-  const status = readStatus(child, release);
+  const status = readStatus(child, release, (n) => hooks.onReaped?.(n));
   try {
     writeIdMaps(child.pid, plan);
     writeCgroupProcs(child.pid, placement);

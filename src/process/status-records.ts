@@ -5,7 +5,11 @@ export const RECORD_SIZE = 16;
 
 export type StatusRecord =
   | { kind: 'initStarted' }
-  | { kind: 'error'; step: string; errno: number; index: number };
+  | { kind: 'error'; step: string; errno: number; index: number }
+  /** The main process runs its command; nsvisor-init keeps the pipe from then on. */
+  | { kind: 'execOk' }
+  /** Orphans nsvisor-init reaped since its last such record. */
+  | { kind: 'reaped'; count: number };
 
 /** Splits `buf` into records; returns them and the bytes of an incomplete one left over. */
 export function decodeRecords(buf: Buffer): { records: StatusRecord[]; rest: Buffer } {
@@ -14,6 +18,8 @@ export function decodeRecords(buf: Buffer): { records: StatusRecord[]; rest: Buf
   for (; off + RECORD_SIZE <= buf.length; off += RECORD_SIZE) {
     const kind = buf.readInt32LE(off);
     if (kind === addon.recordKinds.initStarted) records.push({ kind: 'initStarted' });
+    else if (kind === addon.recordKinds.execOk) records.push({ kind: 'execOk' });
+    else if (kind === addon.recordKinds.reaped) records.push({ kind: 'reaped', count: buf.readInt32LE(off + 4) });
     else if (kind === addon.recordKinds.error) {
       const step = addon.stepNames[buf.readInt32LE(off + 4)] ?? `step ${buf.readInt32LE(off + 4)}`;
       records.push({ kind: 'error', step, errno: buf.readInt32LE(off + 8), index: buf.readInt32LE(off + 12) });

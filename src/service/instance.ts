@@ -34,6 +34,8 @@ export interface InstanceOptions {
   listen: ListenSockets | null;
   onStatusText: (text: string) => void;
   onOutput: (stream: net.Socket, source: 'stdout' | 'stderr') => void;
+  /** nsvisor-init reaped this many orphans (reported in batches). */
+  onReaped: (count: number) => void;
 }
 
 /** How an instance ended, known once its network and cgroup are released. */
@@ -103,7 +105,7 @@ export class Instance {
         lease.pid = pid;
         lease.hostIf = (await lease.network.connect(pid, name, lease.address)).hostIf;
       };
-      const proc = await startIsolated(plan(name, settings, runtime, opts.listen, notify, outW, errW), cgroup?.placement, { beforeGo });
+      const proc = await startIsolated(plan(name, settings, runtime, opts.listen, notify, outW, errW), cgroup?.placement, { beforeGo, onReaped: opts.onReaped });
       opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
       opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
       return new Instance(name, settings, proc, cgroup, lease, notify);

@@ -22,6 +22,8 @@ export interface ServiceEvents {
   spawned: (name: string, seconds: number) => void;
   ready: (name: string, seconds: number) => void;
   stopped: (name: string, seconds: number, killed: boolean) => void;
+  /** nsvisor-init reaped `count` orphans (processes of the service whose parent had ended), reported in batches. */
+  reaped: (name: string, count: number) => void;
   output: (name: string, stream: net.Socket, source: 'stdout' | 'stderr') => void;
   /** A zero-downtime restart began: a new instance starts beside the running one (a start and a restart). */
   replacing: (name: string) => void;
@@ -42,6 +44,8 @@ export class Service extends EventEmitter<ServiceEvents> {
   startedAt: Date | null = null;
   starts = 0;
   restarts = 0;
+  /** Orphans reaped by the nsvisor-init of every instance so far. */
+  reaped = 0;
   lastExit: ExitRecord | null = null;
   /** Why the last attempt failed (spawn error, readiness), for status. */
   failure: string | null = null;
@@ -176,6 +180,10 @@ export class Service extends EventEmitter<ServiceEvents> {
       listen: this.listen,
       onStatusText: (text) => (this.statusText = text),
       onOutput: (stream, source) => this.emit('output', this.name, stream, source),
+      onReaped: (n) => {
+        this.reaped += n;
+        this.emit('reaped', this.name, n);
+      },
     });
     this.alive.add(inst);
     void inst.ended.then((end) => {

@@ -2,27 +2,77 @@
 import * as fs from 'fs';
 
 import type { StatsTarget } from '../cgroup/driver';
-import { CgroupStats, FileTexts, statsV1, statsV2, V1_FILES, V2_FILES } from '../cgroup/stats';
+import { CgroupStats, CollectedStats, collectionFiles, FileTexts, statsV1, statsV2, V1_FALLBACK_FILE, V1_LIMIT_FILES, V2_LIMIT_FILES } from '../cgroup/stats';
 
-function read(file: string): string | null {
+/** One buffer for every read of this thread: cgroup files are small, and their size is not known before reading. */
+const buffer = Buffer.allocUnsafe(64 * 1024);
+
+/** The text of an open cgroup file, from its start: the kernel makes it afresh at each read from offset 0. */
+function readFd(fd: number): string | null {
   try {
-    return fs.readFileSync(file, 'utf8');
+    const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    return n < buffer.length ? buffer.toString('latin1', 0, n) : null; // no stats file is this large
   } catch {
-    return null; // absent (controller not enabled) or the cgroup went away meanwhile
+    return null; // the cgroup went away meanwhile
   }
 }
 
-export function statsOf(target: StatsTarget): CgroupStats {
+/** Opens the files to hold: their fds by name (null: absent); undefined when one fails otherwise (EMFILE), nothing left open. */
+function openAll(files: { name: string; path: string }[]): Record<string, number | null> | undefined {
+  const fds: Record<string, number | null> = {};
+  for (const { name, path } of files) {
+    try {
+      fds[name] = fs.openSync(path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        fds[name] = null;
+        continue;
+      }
+      for (const fd of Object.values(fds)) if (fd !== null) fs.closeSync(fd);
+      return undefined;
+    }
+  }
+  return fds;
+}
+
+function read(file: string): string | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null; // absent (controller not enabled) or the cgroup went away meanwhile
+  }
+  try {
+    return readFd(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The figures of one cgroup: held files by fd, the rest by path; the limit files unless the target says the
+ * caller has them. A target that asks to hold its files gets their fds back with the figures.
+ */
+export function statsOf(target: StatsTarget): CollectedStats {
   const files: FileTexts = {};
-  if (target.kind === 'v2') {
-    for (const f of V2_FILES) files[f] = read(`${target.dirs.v2}/${f}`);
-    return statsV2(files);
+  const list = collectionFiles(target.dirs, target.kind);
+  const opened = target.hold ? openAll(list) : undefined;
+  const fds = target.fds ?? opened;
+  for (const { name, path } of list) {
+    const fd = fds?.[name];
+    files[name] = fd === undefined ? read(path) : fd === null ? null : readFd(fd);
   }
-  for (const [controller, names] of Object.entries(V1_FILES)) {
-    const dir = target.dirs[controller];
-    if (dir) for (const f of names) files[f] = read(`${dir}/${f}`);
+  if (!target.skipLimits) {
+    const limits = target.kind === 'v2' ? { v2: V2_LIMIT_FILES } : V1_LIMIT_FILES;
+    for (const [controller, names] of Object.entries(limits)) {
+      const dir = target.dirs[controller];
+      if (dir) for (const f of names) files[f] = read(`${dir}/${f}`);
+    }
   }
-  return statsV1(files);
+  if (target.kind === 'v1' && files['cpuacct.usage_all'] === null && target.dirs.cpuacct) files[V1_FALLBACK_FILE] = read(`${target.dirs.cpuacct}/${V1_FALLBACK_FILE}`);
+  const stats: CollectedStats = target.kind === 'v2' ? statsV2(files) : statsV1(files);
+  if (opened) stats.fds = opened;
+  return stats;
 }
 
 /** The task: one result per target, in order; a target whose files are gone gives all-null stats. */

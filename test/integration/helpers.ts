@@ -67,6 +67,17 @@ export async function waitFor<T>(what: string, probe: () => Probed<T> | Promise<
   }
 }
 
+/** waitFor with an async probe, polled every 200 ms. */
+export async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs * SLOWDOWN;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export function nsLink(pid: number | 'self', type: string): string {
   return fs.readlinkSync(`/proc/${pid}/ns/${type}`);
 }

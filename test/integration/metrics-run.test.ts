@@ -2,22 +2,11 @@
 import { strict as assert } from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
 
-import { killBackground, requireRoot, SLOWDOWN } from './helpers';
+import { killBackground, requireRoot, SLOWDOWN, waitForAsync } from './helpers';
 import { removeRoots, RunningSupervisor, startRun, stateOf, stopRun } from './supervisor-helpers';
 import { parseText } from '../unit/metrics-fakes';
 
 const MiB = 2 ** 20;
-
-async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs * SLOWDOWN;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 
 const hasPromtool = () => spawnSync('promtool', ['--version']).status === 0;
 
@@ -35,6 +24,8 @@ describe('GET /metrics of nsvisor run (root, real kernel)', function () {
     run = await startRun(
       {
         idle: { command: ['sleep', '3600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 } },
+        // Double forks: each background sleep outlives its subshell and comes back to nsvisor-init, 2 and then 100 of them.
+        orphans: { command: ['sh', '-c', '(sleep 0.1 &); (sleep 0.1 &); sleep 1; i=0; while [ $i -lt 100 ]; do (true &); i=$((i+1)); done; exec sleep 3600'] },
         crash: { command: ['sh', '-c', 'exit 3'], restart: { policy: 'always', delay: '100ms', maxDelay: '200ms' } },
         hog: {
           command: [process.execPath, '-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));'],
@@ -95,6 +86,20 @@ describe('GET /metrics of nsvisor run (root, real kernel)', function () {
     assert.ok(v.get('nsvisor_service_ready_duration_seconds_count{name="idle"}')! >= 1);
     assert.ok(v.get('nsvisor_collect_duration_seconds_count')! >= 1);
     assert.ok(v.has('process_resident_memory_bytes'), 'prom-client default metrics');
+  });
+
+  it('counts the orphans nsvisor-init reaped, each once, flood included', async () => {
+    const two = await waitForAsync('the first two orphans', async () => (await values()).get('nsvisor_service_reaped_total{name="orphans"}') === 2 || stateOf(run, 'orphans').reaped >= 2, 30_000);
+    assert.ok(two);
+    const v = await waitForAsync('102 orphans reaped', async () => {
+      const v = await values();
+      return (v.get('nsvisor_service_reaped_total{name="orphans"}') ?? 0) >= 102 && v;
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 300 * SLOWDOWN));
+    assert.equal((await values()).get('nsvisor_service_reaped_total{name="orphans"}'), 102, 'no orphan counted twice');
+    assert.equal(stateOf(run, 'orphans').reaped, 102, 'status --json agrees');
+    assert.equal(v.get('nsvisor_service_reaped_total{name="idle"}'), 0, 'the main process is not an orphan');
+    assert.equal(v.get('nsvisor_service_state{name="orphans",state="running"}'), 1);
   });
 
   it('counters never go backwards while services restart', async () => {

@@ -29,7 +29,8 @@ export async function removeRoots(): Promise<void> {
   dirs.clear();
 }
 
-export function writeConfig(services: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+/** A config of these services; `extra` goes into its supervisor section, `top` beside it (networks). */
+export function writeConfig(services: Record<string, unknown>, extra: Record<string, unknown> = {}, top: Record<string, unknown> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'supervisor-'));
   dirs.add(dir);
   const root = testRoot();
@@ -38,6 +39,7 @@ export function writeConfig(services: Record<string, unknown>, extra: Record<str
   const config = {
     supervisor: { control: socket, logDir: path.join(dir, 'logs'), metrics: 'off', shutdownTimeout: '20s', cgroupRoot: root, ...extra },
     services,
+    ...top,
   };
   const file = path.join(dir, 'nsvisor.yaml');
   fs.writeFileSync(file, stringify(config));

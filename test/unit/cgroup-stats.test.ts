@@ -3,7 +3,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { CgroupStats, CounterCarry, FileTexts, parsePressureSome, parseSingle, statsV1, statsV2, V1_FILES, V2_FILES } from '../../src/cgroup/stats';
+import { CounterCarry } from '../../src/cgroup/counter-carry';
+import { CgroupStats, FileTexts, keyedValue, parseFlatKeyed, parsePressureSome, parseSingle, statsV1, statsV2, V1_FILES, V1_LIMIT_FILES, V2_FILES, V2_LIMIT_FILES } from '../../src/cgroup/stats';
 
 const fixtures = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
 
@@ -13,7 +14,7 @@ function load(dir: string, names: string[]): FileTexts {
 
 describe('cgroup: stats parsing', () => {
   it('reads every SPEC 5 figure from v2 files', () => {
-    const s = statsV2(load('v2', V2_FILES));
+    const s = statsV2(load('v2', [...V2_FILES, ...V2_LIMIT_FILES]));
     const expected: CgroupStats = {
       cpuUsageSeconds: 0.667596,
       cpuUserSeconds: 0.175328,
@@ -35,7 +36,7 @@ describe('cgroup: stats parsing', () => {
     for (const k of Object.keys(expected) as (keyof CgroupStats)[]) assert.ok(Math.abs((s[k] ?? NaN) - expected[k]!) < 1e-9, `${k}: ${s[k]} != ${expected[k]}`);
   });
   it('reads every SPEC 5 figure from v1 files (pressure from the v2 tree of a hybrid host)', () => {
-    const s = statsV1(load('v1', Object.values(V1_FILES).flat()));
+    const s = statsV1(load('v1', [...Object.values(V1_FILES), ...Object.values(V1_LIMIT_FILES)].flat()));
     assert.equal(s.cpuUsageSeconds, 0.425689735);
     assert.equal(s.cpuUserSeconds, 0.462325129);
     assert.equal(s.cpuSystemSeconds, 0.016);
@@ -68,7 +69,18 @@ describe('cgroup: stats parsing', () => {
     assert.equal(parsePressureSome(null), null);
     assert.equal(parseSingle(undefined), undefined);
   });
-  it('falls back to cpuacct.stat ticks where usage_user is missing', () => {
+  it('sums the per-CPU user and system of cpuacct.usage_all; ignores a table it does not know', () => {
+    const s = statsV1({ 'cpuacct.usage_all': 'cpu user system\n0 1000000000 5\n1 500000000 7\n' });
+    assert.equal(s.cpuUserSeconds, 1.5);
+    assert.equal(s.cpuSystemSeconds, 12e-9);
+    assert.equal(statsV1({ 'cpuacct.usage_all': 'cpu user\n0 5\n' }).cpuUserSeconds, null);
+  });
+  it('parses flat keyed files with odd spacing and lines that are not numbers, whole or one key at a time', () => {
+    assert.deepEqual([...parseFlatKeyed('a 1\nb  -2 \nc x\n\nd 3').entries()], [['a', 1], ['b', -2], ['d', 3]]);
+    const text = 'anon 5\nfile 7\ninactive_anon 1\nanon_thp 2\nbad x\n';
+    assert.deepEqual(['anon', 'file', 'anon_thp', 'thp', 'bad', 'inactive_anon'].map((k) => keyedValue(text, k)), [5, 7, 2, null, null, 1]);
+  });
+  it('falls back to cpuacct.stat ticks where usage_all is missing', () => {
     const s = statsV1({ 'cpuacct.stat': 'user 150\nsystem 25\n' });
     assert.equal(s.cpuUserSeconds, 1.5);
     assert.equal(s.cpuSystemSeconds, 0.25);

@@ -12,22 +12,24 @@ export interface FakeService {
   settings: { restart: { policy: string }; isolate?: string[]; resources: { memory?: number; cpus?: number; pids?: number } };
   state: ServiceState;
   cgroup: { statsTarget: StatsTarget } | null;
+  pid: number | null;
 }
 
 export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements MeteredSupervisor {
   readonly services = new Map<string, MeteredService & FakeService>();
 
   add(name: string, settings: Partial<FakeService['settings']> = {}): FakeService {
-    const s: FakeService = { name, settings: { restart: { policy: 'on-failure' }, resources: {}, ...settings }, state: 'stopped', cgroup: null };
+    const s: FakeService = { name, settings: { restart: { policy: 'on-failure' }, resources: {}, ...settings }, state: 'stopped', cgroup: null, pid: null };
     this.services.set(name, s);
     return s;
   }
 
-  /** A new instance: a fresh cgroup (its dir names the instance), "starting", spawned, running. */
-  run(name: string, instance: string): void {
+  /** A new instance: a fresh cgroup (its dir names the instance), "starting", spawned (as `pid`), running. */
+  run(name: string, instance: string, pid = 100): void {
     const s = this.services.get(name)!;
     this.setState(name, 'starting');
     s.cgroup = { statsTarget: { kind: 'v2', dirs: { v2: instance } } };
+    s.pid = pid;
     this.emit('spawned', name, 0.004);
     this.emit('ready', name, 0.02);
     this.setState(name, 'running');
@@ -37,6 +39,7 @@ export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements Me
   end(name: string, reason: 'error' | 'oom_killed' | 'completed' | 'signaled', next: ServiceState = 'backoff'): void {
     const s = this.services.get(name)!;
     s.cgroup = null;
+    s.pid = null;
     const code = reason === 'error' ? 3 : reason === 'completed' ? 0 : null;
     const signal = reason === 'signaled' || reason === 'oom_killed' ? 'SIGKILL' : null;
     this.emit('exit', name, { code, signal, reason, at: new Date(1_700_000_000_000) }, false);

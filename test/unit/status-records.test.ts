@@ -22,6 +22,11 @@ describe('status records', () => {
     assert.equal(rest.length, 0);
   });
 
+  it('decodes exec-ok and the reaped-orphan counts that nsvisor-init sends while the service runs', () => {
+    const { records } = decodeRecords(Buffer.concat([record(addon.recordKinds.execOk), record(addon.recordKinds.reaped, 17)]));
+    assert.deepEqual(records, [{ kind: 'execOk' }, { kind: 'reaped', count: 17 }]);
+  });
+
   it('keeps an incomplete record for the next read', () => {
     const whole = record(addon.recordKinds.error, 0, 1);
     const first = decodeRecords(whole.subarray(0, 10));

@@ -1,0 +1,76 @@
+// One service's counting across its instances for the resource metrics: counters carried, interface counters, the limits last read.
+import { CounterCarry } from '../cgroup/counter-carry';
+import type { CgroupStats } from '../cgroup/stats';
+import type { LinkCounters } from '../net/links';
+import type { ExitRecord } from '../service/exit-reason';
+
+/** How long the limit files of an instance are trusted: nsvisor writes them itself when it creates the cgroup. */
+const LIMITS_MAX_AGE_MS = 10_000;
+type LimitFigures = Pick<CgroupStats, 'cpuQuotaSeconds' | 'cpuPeriodSeconds' | 'memoryLimitBytes' | 'tasksLimit'>;
+
+/** Keys of the interface counters in Tracker.links: "rx:eth0", "tx:eth0". */
+export const RX = 'rx:';
+const TX = 'tx:';
+
+/** One service's counting across its instances (each a fresh cgroup whose counters start at 0). */
+export class Tracker {
+  /** The label set of every series of the service, one object: prom-client keeps it, the writer caches its text. */
+  readonly labels: { readonly name: string };
+  /** The same for each interface key of `links`. */
+  readonly linkLabels = new Map<string, { readonly name: string; readonly interface: string }>();
+  readonly carry = new CounterCarry();
+  /** Interface byte counters, keyed "rx:eth0" and "tx:eth0": an interface keeps its series after its instance ended. */
+  readonly links = new CounterCarry();
+  /** The cgroup whose figures `carry` holds as its current ones. */
+  instance: object | null = null;
+  oomSeen = false;
+  /** The cgroup a collection in flight last read: if that instance ends first, its figures must not be applied. */
+  captured: object | null = null;
+  readonly ended = new WeakSet<object>();
+  /** The kernel's limits of an instance as last read, and when. */
+  private limits: { instance: object; at: number; figures: LimitFigures } | null = null;
+
+  constructor(name: string) {
+    this.labels = Object.freeze({ name });
+  }
+
+  /** Whether a collection may leave out the limit files of `instance`: they were read recently. */
+  knowsLimits(instance: object, now: number): boolean {
+    return this.limits?.instance === instance && now - this.limits.at < LIMITS_MAX_AGE_MS;
+  }
+
+  /** Stats read without the limit files get the ones last read; stats read with them renew those. */
+  limited(instance: object, stats: CgroupStats, skipped: boolean, now: number): CgroupStats {
+    if (skipped && this.limits) return { ...stats, ...this.limits.figures };
+    const { cpuQuotaSeconds, cpuPeriodSeconds, memoryLimitBytes, tasksLimit } = stats;
+    this.limits = { instance, at: now, figures: { cpuQuotaSeconds, cpuPeriodSeconds, memoryLimitBytes, tasksLimit } };
+    return stats;
+  }
+
+  /** Figures of `instance`; ignored when that instance has ended meanwhile (they are carried already). */
+  apply(instance: object, stats: CgroupStats, links: LinkCounters[]): CgroupStats | null {
+    if (this.ended.has(instance)) return null;
+    if (instance !== this.instance) {
+      this.carry.restarted();
+      this.links.restarted();
+      this.instance = instance;
+      this.oomSeen = false;
+    }
+    if ((stats.oomKills ?? 0) > 0) this.oomSeen = true;
+    for (const l of links) {
+      this.links.reading(RX + l.interface, l.rxBytes);
+      this.links.reading(TX + l.interface, l.txBytes);
+    }
+    return this.carry.apply(stats);
+  }
+
+  /** The instance ended and its cgroup is gone: keep its counts; an OOM kill its stats never showed still counts. */
+  exited(exit: ExitRecord): void {
+    for (const i of [this.instance, this.captured]) if (i) this.ended.add(i);
+    if (exit.reason === 'oom_killed' && !this.oomSeen) this.carry.add('oomKills', 1);
+    this.carry.restarted();
+    this.links.restarted();
+    this.instance = null;
+    this.oomSeen = false;
+  }
+}
