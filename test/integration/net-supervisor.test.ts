@@ -1,9 +1,9 @@
 // Services on a declared network, the supervisor running inside a throwaway "host" network namespace: reachability, addresses, cleanup.
 import { strict as assert } from 'assert';
 
-import { cli, requireRoot, waitFor } from './helpers';
+import { requireRoot, waitFor } from './helpers';
 import { CLIENT_PY, ECHO_PY, leaseFiles, PING_PY, TestHost } from './net-helpers';
-import { removeRoots, writeConfig } from './supervisor-helpers';
+import { removeRoots } from './supervisor-helpers';
 
 const NET = ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net'];
 
@@ -18,25 +18,7 @@ describe('network: services with network.attach (root)', function () {
     await removeRoots();
   });
 
-  /** `nsvisor run` of these services inside the test namespace; returns the control CLI and a stop. */
-  async function run(services: Record<string, unknown>, networks: Record<string, unknown>) {
-    const { socket, file } = writeConfig(services);
-    const fs = await import('fs');
-    const { parse, stringify } = await import('yaml');
-    fs.writeFileSync(file, stringify({ ...parse(fs.readFileSync(file, 'utf8')), networks }));
-    const bg = host.background(['run', '-c', file]);
-    await waitFor(`the control socket (${bg.out()})`, () => fs.existsSync(socket));
-    const ctl = (args: string[]) => cli([args[0], '--socket', socket, ...args.slice(1)]);
-    const stop = async () => {
-      bg.child.kill('SIGTERM');
-      await new Promise((r) => bg.child.once('exit', r));
-    };
-    const kill = async () => {
-      bg.child.kill('SIGKILL');
-      await new Promise((r) => bg.child.once('exit', r));
-    };
-    return { ctl, stop, kill, out: bg.out, status: () => JSON.parse(ctl(['status', '--json']).stdout) as any[] };
-  }
+  const run = (services: Record<string, unknown>, networks: Record<string, unknown>) => host.supervise(services, networks);
 
   it('two services reach each other and the gateway; veths go with their instances, the bridge with the supervisor', async () => {
     const sup = await run(
