@@ -94,27 +94,14 @@ static char *ip4(uint32_t addr, char *out) {
   return (char *)inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
 }
 
-int nsv_nl_open(int pid, char *step) {
-  char path[64];
-  int target, self, fd, err;
-  if (pid <= 0) {
-    snprintf(step, NSV_NL_STEP_MAX, "socket(AF_NETLINK)");
-    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    return fd < 0 ? -errno : fd;
-  }
+int nsv_nl_open_ns(int nsfd, const char *what, char *step) {
+  int self, fd, err;
   /* setns(CLONE_NEWNET) moves this thread only; the socket keeps the namespace it was made in. */
-  snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
-  snprintf(step, NSV_NL_STEP_MAX, "open(%s)", path);
-  if ((target = open(path, O_RDONLY | O_CLOEXEC)) < 0) return -errno;
-  if ((self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+  snprintf(step, NSV_NL_STEP_MAX, "open(/proc/thread-self/ns/net)");
+  if ((self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) return -errno;
+  snprintf(step, NSV_NL_STEP_MAX, "setns(%s)", what);
+  if (setns(nsfd, CLONE_NEWNET) < 0) {
     err = -errno;
-    close(target);
-    return err;
-  }
-  snprintf(step, NSV_NL_STEP_MAX, "setns(%s)", path);
-  if (setns(target, CLONE_NEWNET) < 0) {
-    err = -errno;
-    close(target);
     close(self);
     return err;
   }
@@ -122,9 +109,24 @@ int nsv_nl_open(int pid, char *step) {
   err = errno;
   if (setns(self, CLONE_NEWNET) < 0) abort(); /* this thread would stay in the service's namespace: never go on */
   close(self);
-  close(target);
-  if (fd < 0) snprintf(step, NSV_NL_STEP_MAX, "socket(AF_NETLINK) in %s", path);
+  if (fd < 0) snprintf(step, NSV_NL_STEP_MAX, "socket(AF_NETLINK) in %s", what);
   return fd < 0 ? -err : fd;
+}
+
+int nsv_nl_open(int pid, char *step) {
+  char path[64];
+  int target, fd;
+  if (pid <= 0) {
+    snprintf(step, NSV_NL_STEP_MAX, "socket(AF_NETLINK)");
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    return fd < 0 ? -errno : fd;
+  }
+  snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
+  snprintf(step, NSV_NL_STEP_MAX, "open(%s)", path);
+  if ((target = open(path, O_RDONLY | O_CLOEXEC)) < 0) return -errno;
+  fd = nsv_nl_open_ns(target, path, step);
+  close(target);
+  return fd;
 }
 
 int nsv_nl_link_index(int fd, const char *name, int *index, char *step) {

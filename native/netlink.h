@@ -15,6 +15,9 @@ extern "C" {
 /* A NETLINK_ROUTE socket of the calling thread's network namespace, or of pid's (pid > 0: setns on this thread only). */
 int nsv_nl_open(int pid, char *step);
 
+/* A NETLINK_ROUTE socket of the network namespace that nsfd refers to (`what` names it in the step). */
+int nsv_nl_open_ns(int nsfd, const char *what, char *step);
+
 /* Creates bridge `name` unless present (*created says which), puts addr/prefix on it and sets it up. */
 int nsv_nl_bridge_ensure(int fd, const char *name, uint32_t addr, int prefix, int *created, char *step);
 

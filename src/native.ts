@@ -115,8 +115,11 @@ interface Addon {
   netBridgeEnsure(name: string, address: number, prefix: number): boolean;
   /** A veth pair: `host` on `bridge` and up; the peer made in the network namespace of `pid` as `peer`. */
   netVethAdd(host: string, bridge: string, pid: number, peer: string): void;
-  /** Moves a link into the network namespace of `pid`, renamed when newName is given. */
-  netLinkMove(name: string, pid: number, newName: string | null): void;
+  /**
+   * Moves a link into the network namespace of `pid`, renamed when newName is given. The link is looked up in our
+   * namespace, or in the one `fromNsFd` (an open /proc/PID/ns/net) refers to.
+   */
+  netLinkMove(name: string, pid: number, newName: string | null, fromNsFd?: number): void;
   /** In the namespace of `pid`: address (0 = none) on `ifname`, the link up, default route via gateway (0 = none). */
   netConfigure(pid: number, ifname: string, address: number, prefix: number, gateway: number): void;
   /** false when there is no such link. */

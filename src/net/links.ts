@@ -35,6 +35,11 @@ export function moveIn(name: string, pid: number): void {
   addon.netConfigure(pid, name, 0, 0, 0);
 }
 
+/** Moves link `name` out of the namespace `nsFd` refers to, back into ours (the process's: the main thread's). */
+export function moveBack(name: string, nsFd: number): void {
+  addon.netLinkMove(name, process.pid, null, nsFd);
+}
+
 export interface LinkCounters {
   interface: string;
   rxBytes: number;

@@ -14,7 +14,7 @@ import { SpawnError } from '../process/spawn-error';
 import { parseIPv4 } from '../config/addresses';
 import { AddressError } from '../net/ipam';
 import type { Network } from '../net/network';
-import { moveInOnPool } from '../net/pool';
+import { LentDevice } from '../net/device';
 import { buildSpawnPlan, SpecError } from '../spec/spawn-spec';
 import { Backoff, shouldRestart } from './backoff';
 import { classifyExit, ExitRecord } from './exit-reason';
@@ -72,6 +72,8 @@ export class Service extends EventEmitter<ServiceEvents> {
   cgroup: CgroupHandle | null = null;
   /** The current instance's address on its network, while it holds one. */
   private lease: Lease | null = null;
+  /** The host device of `network.device` while the current instance has it. */
+  private device: LentDevice | null = null;
   private wanted = false;
   private readonly backoff: Backoff;
   private retryTimer?: NodeJS.Timeout;
@@ -165,7 +167,7 @@ export class Service extends EventEmitter<ServiceEvents> {
       const lease = this.leaseAddress();
       const device = this.settings.network?.device;
       const beforeGo = async (pid: number) => {
-        if (device) await moveInOnPool(device, pid);
+        if (device) this.device = await LentDevice.lend(device, pid);
         if (!lease) return;
         lease.pid = pid;
         lease.hostIf = (await lease.network.connect(pid, this.name, lease.address)).hostIf;
@@ -244,10 +246,13 @@ export class Service extends EventEmitter<ServiceEvents> {
     return (this.lease = { network, address });
   }
 
-  /** Deletes the instance's veth (if its namespace has not taken it already) and gives its address back. */
+  /** Deletes the instance's veth (if its namespace has not taken it already), gives its address and its host device back. */
   private async releaseNetwork(): Promise<void> {
     const lease = this.lease;
+    const device = this.device;
     this.lease = null;
+    this.device = null;
+    await device?.giveBack();
     await lease?.network.detach(lease);
   }
 

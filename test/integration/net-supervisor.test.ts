@@ -82,22 +82,33 @@ describe('network: services with network.attach (root)', function () {
     assert.deepEqual(leaseFiles(host.leaseDir), []);
   });
 
-  it('network.device moves a host device into the service, up; a virtual one ends with it; a missing one is a clear failure', async () => {
-    // No dummy driver on every kernel: one end of a veth pair is the device (virtual, so it ends with the namespace, and its peer too).
+  it('network.device moves a host device into the service, up, and back to the supervisor\'s namespace after each instance; a missing one is a clear failure', async () => {
+    // No dummy driver on every kernel: one end of a veth pair is the device. Virtual or physical, the kernel would delete
+    // it (or send it to the init namespace) with the service's namespace: nsvisor moves it back first.
     host.ip('-n', host.name, 'link', 'add', 'nsvdum0', 'type', 'veth', 'peer', 'name', 'nsvdum0p');
     const sup = await run(
       {
-        dev: { command: ['sh', '-c', 'ip -o link show | cut -d: -f2,3; exec sleep 600'], isolate: NET, network: { device: 'nsvdum0' } },
+        dev: { command: ['sh', '-c', 'ip -o link show | cut -d: -f2,3; exec sleep 3600'], isolate: NET, network: { device: 'nsvdum0' } },
         missing: { command: ['true'], isolate: NET, network: { device: 'nsvnone0' }, restart: { policy: 'never' } },
       },
       {},
     );
-    await waitFor('dev output', () => /nsvdum0/.test(sup.ctl(['logs', 'dev']).stdout));
-    assert.match(sup.ctl(['logs', 'dev']).stdout, /nsvdum0@\S+: <[A-Z,-]*\bUP\b/);
+    const shown = () => sup.ctl(['logs', 'dev']).stdout.match(/nsvdum0@\S+: <[A-Z,_-]*\bUP\b/g)?.length ?? 0;
+    await waitFor('dev output', () => shown() === 1);
     assert.ok(!host.links().includes('nsvdum0'), 'moved off the host');
     await waitFor('missing failed', () => sup.status().find((s) => s.name === 'missing')?.failure);
     assert.match(sup.status().find((s) => s.name === 'missing').failure, /RTM_GETLINK nsvnone0: No such device/);
+
+    // The instance dies (SIGKILL of its init): the device comes back, and the restarted instance has it again.
+    const first = sup.status().find((s) => s.name === 'dev').pid;
+    process.kill(first, 'SIGKILL');
+    await waitFor('the second instance shows the device', () => shown() === 2, 30_000);
+    assert.notEqual(sup.status().find((s) => s.name === 'dev').pid, first);
+    assert.ok(!host.links().includes('nsvdum0'), 'in the second instance');
+
+    assert.equal(sup.ctl(['stop', 'dev']).code, 0);
+    assert.deepEqual(host.links().sort(), ['lo', 'nsvdum0', 'nsvdum0p'], 'back on the host after the stop');
     await sup.stop();
-    assert.deepEqual(host.links(), ['lo'], 'the device (and its peer) went with the service\'s namespace');
+    assert.deepEqual(host.links().sort(), ['lo', 'nsvdum0', 'nsvdum0p'], 'and after the supervisor stopped');
   });
 });
