@@ -1,14 +1,14 @@
 // Services on a declared network, the supervisor running inside a throwaway "host" network namespace: reachability, addresses, cleanup.
 import { strict as assert } from 'assert';
 
-import { requireRoot, waitFor } from './helpers';
+import { requireRoot, SLOWDOWN, waitFor } from './helpers';
 import { CLIENT_PY, ECHO_PY, leaseFiles, PING_PY, TestHost } from './net-helpers';
 import { removeRoots } from './supervisor-helpers';
 
 const NET = ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net'];
 
 describe('network: services with network.attach (root)', function () {
-  this.timeout(90_000);
+  this.timeout(90_000 * SLOWDOWN); // the v2vm runs these under emulation
   let host: TestHost;
 
   before(requireRoot);
