@@ -120,7 +120,7 @@ interface Addon {
    * namespace, or in the one `fromNsFd` (an open /proc/PID/ns/net) refers to.
    */
   netLinkMove(name: string, pid: number, newName: string | null, fromNsFd?: number): void;
-  /** In the namespace of `pid`: address (0 = none) on `ifname`, the link up, default route via gateway (0 = none). */
+  /** In the namespace of `pid`: address (0 = none) on `ifname`, the link up, lo up, default route via gateway (0 = none); one sendmsg after the index lookup. */
   netConfigure(pid: number, ifname: string, address: number, prefix: number, gateway: number): void;
   /** false when there is no such link. */
   netLinkDelete(name: string, pid: number): boolean;
