@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,9 +74,9 @@ static ssize_t recv_replies(int fd, char *buf, size_t size) {
 /*
  * Sends the n requests of ms in one sendmsg (the kernel handles them in order, each on its own, and acknowledges
  * each) and reads replies until every acknowledgement is in. Returns 0, or the error of the first request that
- * failed, with its step copied to `step`. A link reply on the way stores its index in *index.
+ * failed, with its step copied to `step`.
  */
-static int talk_all(int fd, struct msg *ms, char (*steps)[NSV_NL_STEP_MAX], int n, int *index, char *step) {
+static int talk_all(int fd, struct msg *ms, char (*steps)[NSV_NL_STEP_MAX], int n, char *step) {
   static __thread uint32_t seq;
   char reply[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
@@ -100,7 +101,6 @@ static int talk_all(int fd, struct msg *ms, char (*steps)[NSV_NL_STEP_MAX], int 
     for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
       int i = (int)(h->nlmsg_seq - base);
       if (i < 0 || i >= n) continue;
-      if (h->nlmsg_type == RTM_NEWLINK && index) *index = ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
       if (h->nlmsg_type != NLMSG_ERROR) continue;
       int error = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
       acked++;
@@ -115,8 +115,8 @@ static int talk_all(int fd, struct msg *ms, char (*steps)[NSV_NL_STEP_MAX], int 
 }
 
 /* One request, acknowledged: 0 or -errno (the step is the caller's). */
-static int talk(int fd, struct msg *m, int *index) {
-  return talk_all(fd, m, NULL, 1, index, NULL);
+static int talk(int fd, struct msg *m) {
+  return talk_all(fd, m, NULL, 1, NULL);
 }
 
 static char *ip4(uint32_t addr, char *out) {
@@ -160,13 +160,18 @@ int nsv_nl_open(int pid, char *step) {
 }
 
 int nsv_nl_link_index(int fd, const char *name, int *index, char *step) {
-  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
-  struct msg m;
-  snprintf(step, NSV_NL_STEP_MAX, "RTM_GETLINK %s", name);
-  start(&m, RTM_GETLINK, 0, &ifi, sizeof ifi);
-  put_str(&m, IFLA_IFNAME, name);
+  /*
+   * The interface ioctls work on any socket, in the socket's namespace: a name lookup, where RTM_GETLINK would
+   * have the kernel write out the link's every attribute and statistic just for its index.
+   */
+  struct ifreq ifr = {0};
+  snprintf(step, NSV_NL_STEP_MAX, "ioctl(SIOCGIFINDEX, %s)", name);
   *index = 0;
-  return talk(fd, &m, index);
+  if (strlen(name) >= sizeof ifr.ifr_name) return -ENODEV;
+  memcpy(ifr.ifr_name, name, strlen(name));
+  if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) return -errno;
+  *index = ifr.ifr_ifindex;
+  return 0;
 }
 
 /* Up for the link of that index (0: the one named `name`). */
@@ -193,7 +198,7 @@ static int addr_and_up(int fd, const char *name, int index, uint32_t addr, int p
   snprintf(steps[0], NSV_NL_STEP_MAX, "RTM_NEWADDR %s %s/%d", name, ip4(addr, text), prefix);
   link_up_msg(&ms[1], index, name);
   snprintf(steps[1], NSV_NL_STEP_MAX, "RTM_NEWLINK up %s", name);
-  return talk_all(fd, ms, steps, 2, NULL, step);
+  return talk_all(fd, ms, steps, 2, step);
 }
 
 int nsv_nl_bridge_ensure(int fd, const char *name, uint32_t addr, int prefix, int *created, char *step) {
@@ -207,7 +212,7 @@ int nsv_nl_bridge_ensure(int fd, const char *name, uint32_t addr, int prefix, in
   info = nest(&m, IFLA_LINKINFO);
   put_str(&m, IFLA_INFO_KIND, "bridge");
   unnest(&m, info);
-  r = talk(fd, &m, NULL);
+  r = talk(fd, &m);
   if (r < 0 && r != -EEXIST) return r;
   *created = r == 0;
   if ((r = nsv_nl_link_index(fd, name, &index, step)) < 0) return r;
@@ -227,16 +232,24 @@ int nsv_nl_veth_add(int fd, const char *host, const char *master, int pid, const
   start(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
   put_str(&m, IFLA_IFNAME, host);
   put_u32(&m, IFLA_MASTER, (uint32_t)master_index);
+  /*
+   * One queue each way, said outright: without these the kernel allocates a queue per possible CPU, then cuts the
+   * real count to 1 on each end, and each cut waits for an expedited RCU grace period under the rtnl lock.
+   */
+  put_u32(&m, IFLA_NUM_TX_QUEUES, 1);
+  put_u32(&m, IFLA_NUM_RX_QUEUES, 1);
   info = nest(&m, IFLA_LINKINFO);
   put_str(&m, IFLA_INFO_KIND, "veth");
   data = nest(&m, IFLA_INFO_DATA);
   peer_attr = put(&m, VETH_INFO_PEER, &peer_ifi, sizeof peer_ifi);
   put_str(&m, IFLA_IFNAME, peer);
   put_u32(&m, IFLA_NET_NS_PID, (uint32_t)pid);
+  put_u32(&m, IFLA_NUM_TX_QUEUES, 1);
+  put_u32(&m, IFLA_NUM_RX_QUEUES, 1);
   unnest(&m, peer_attr);
   unnest(&m, data);
   unnest(&m, info);
-  return talk(fd, &m, NULL);
+  return talk(fd, &m);
 }
 
 int nsv_nl_link_move(int fd, const char *name, int pid, const char *new_name, char *step) {
@@ -248,7 +261,7 @@ int nsv_nl_link_move(int fd, const char *name, int pid, const char *new_name, ch
   start(&m, RTM_NEWLINK, 0, &ifi, sizeof ifi);
   put_u32(&m, IFLA_NET_NS_PID, (uint32_t)pid);
   if (new_name) put_str(&m, IFLA_IFNAME, new_name);
-  return talk(fd, &m, NULL);
+  return talk(fd, &m);
 }
 
 int nsv_nl_configure(int fd, const char *ifname, uint32_t addr, int prefix, uint32_t gateway, char *step) {
@@ -275,7 +288,7 @@ int nsv_nl_configure(int fd, const char *ifname, uint32_t addr, int prefix, uint
     put_u32(&ms[n], RTA_OIF, (uint32_t)index);
     snprintf(steps[n++], NSV_NL_STEP_MAX, "RTM_NEWROUTE default via %s dev %s", ip4(gateway, text), ifname);
   }
-  return talk_all(fd, ms, steps, n, NULL, step);
+  return talk_all(fd, ms, steps, n, step);
 }
 
 int nsv_nl_link_del(int fd, const char *name, char *step) {
@@ -284,7 +297,7 @@ int nsv_nl_link_del(int fd, const char *name, char *step) {
   snprintf(step, NSV_NL_STEP_MAX, "RTM_DELLINK %s", name);
   start(&m, RTM_DELLINK, 0, &ifi, sizeof ifi);
   put_str(&m, IFLA_IFNAME, name);
-  return talk(fd, &m, NULL);
+  return talk(fd, &m);
 }
 
 int nsv_nl_link_stats(int fd, void (*fn)(const char *, uint64_t, uint64_t, void *), void *arg, char *step) {

@@ -97,7 +97,7 @@ describe('network: services with network.attach (root)', function () {
     await waitFor('dev output', () => shown() === 1);
     assert.ok(!host.links().includes('nsvdum0'), 'moved off the host');
     await waitFor('missing failed', () => sup.status().find((s) => s.name === 'missing')?.failure);
-    assert.match(sup.status().find((s) => s.name === 'missing').failure, /RTM_GETLINK nsvnone0: No such device/);
+    assert.match(sup.status().find((s) => s.name === 'missing').failure, /ioctl\(SIOCGIFINDEX, nsvnone0\): No such device/);
 
     // The instance dies (SIGKILL of its init): the device comes back, and the restarted instance has it again.
     const first = sup.status().find((s) => s.name === 'dev').pid;
