@@ -8,6 +8,7 @@ import { netnsKey, netStateRoot } from './leases';
 const SYSCTL = '/proc/sys/net/ipv4/ip_forward';
 
 export class Forwarding {
+  readonly sysctl = SYSCTL;
   /** Holds the value found before nsvisor changed it; present exactly while that change is in force. */
   readonly memo: string;
 

@@ -34,8 +34,11 @@ export class Masquerade {
         throw this.failed(n.name, 'adding masquerade', e);
       });
     }
-    if (this.networks.length > 0) await this.forwarding.enable();
-    else if (left === 0) await this.forwarding.restore(); // a dead supervisor's change, with nothing of nsvisor's left to need it
+    if (this.networks.length > 0) {
+      await this.forwarding.enable().catch((e) => {
+        throw this.failed(names, `turning on ${this.forwarding.sysctl}`, e);
+      });
+    } else if (left === 0) await this.forwarding.restore(); // a dead supervisor's change, with nothing of nsvisor's left to need it
   }
 
   /** Deletes the chains of our networks that we still own (another supervisor may have taken one over); forwarding back when none is left. */
@@ -45,7 +48,10 @@ export class Masquerade {
       throw this.failed(this.networks.map((n) => n.name).join(', '), 'listing', e);
     });
     const ours = this.networks.flatMap((n) => natChains(n.name)).filter((c) => owners.get(c) === this.pid);
-    if ((await this.drop(ours, owners.size)) === 0) await this.forwarding.restore();
+    if ((await this.drop(ours, owners.size)) > 0) return;
+    await this.forwarding.restore().catch((e) => {
+      throw this.failed(this.networks.map((n) => n.name).join(', '), `restoring ${this.forwarding.sysctl}`, e);
+    });
   }
 
   /** Chains of our table by owner pid; empty when there is no table. */
@@ -59,7 +65,7 @@ export class Masquerade {
     if (chains.length === 0) return total;
     const script = chains.length === total ? `delete table ip ${NAT_TABLE}\n` : deleteScript(chains);
     await nft(['-f', '-'], script).catch((e) => {
-      throw this.failed(chains.map((c) => c.replace(/^[a-z]+-/, '')).join(', '), 'removing masquerade', e);
+      throw this.failed([...new Set(chains.map((c) => c.replace(/^[a-z]+-/, '')))].join(', '), 'removing masquerade', e);
     });
     return total - chains.length;
   }
