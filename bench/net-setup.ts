@@ -40,9 +40,9 @@ async function target() {
   return child;
 }
 
+/** connect() brings lo up along with eth0. */
 function viaNetlink(pid: number, hostIf: string, address: number): void {
   connect({ pid, hostIf, bridge: BRIDGE, address, prefix: PREFIX, gateway: GATEWAY });
-  addon.netConfigure(pid, 'lo', 0, 0, 0);
 }
 
 function viaIp(pid: number, hostIf: string, address: number): void {

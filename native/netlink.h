@@ -15,6 +15,9 @@ extern "C" {
 /* A NETLINK_ROUTE socket of the calling thread's network namespace, or of pid's (pid > 0: setns on this thread only). */
 int nsv_nl_open(int pid, char *step);
 
+/* A NETLINK_ROUTE socket of the network namespace that nsfd refers to (`what` names it in the step). */
+int nsv_nl_open_ns(int nsfd, const char *what, char *step);
+
 /* Creates bridge `name` unless present (*created says which), puts addr/prefix on it and sets it up. */
 int nsv_nl_bridge_ensure(int fd, const char *name, uint32_t addr, int prefix, int *created, char *step);
 
@@ -24,7 +27,7 @@ int nsv_nl_veth_add(int fd, const char *host, const char *master, int pid, const
 /* Moves link `name` into pid's network namespace, renamed `new_name` (NULL keeps the name). */
 int nsv_nl_link_move(int fd, const char *name, int pid, const char *new_name, char *step);
 
-/* Inside one namespace: addr/prefix on `ifname`, the link up, and a default route via gateway (0 = no route). */
+/* Inside one namespace: addr/prefix on `ifname` (0 = none), the link up, lo up, and a default route via gateway (0 = none). */
 int nsv_nl_configure(int fd, const char *ifname, uint32_t addr, int prefix, uint32_t gateway, char *step);
 
 /* Deletes link `name`; -ENODEV when there is none. */

@@ -7,13 +7,16 @@
 
 namespace {
 
-// A netlink socket of pid's network namespace (0: ours), closed when it goes out of scope.
+// A netlink socket of pid's network namespace (0: ours), or of the one an open namespace fd refers to; closed when it goes out of scope.
 class Socket {
  public:
-  Socket(Napi::Env env, int pid) {
-    fd_ = nsv_nl_open(pid, step_);
+  Socket(Napi::Env env, int pid, int nsfd = -1) {
+    std::string what = "network namespace fd " + std::to_string(nsfd);
+    fd_ = nsfd >= 0 ? nsv_nl_open_ns(nsfd, what.c_str(), step_) : nsv_nl_open(pid, step_);
     if (fd_ < 0) throw SystemError(env, step_, -fd_);
   }
+  Socket(const Socket &) = delete;
+  Socket &operator=(const Socket &) = delete;
   ~Socket() { close(fd_); }
   int fd() const { return fd_; }
   char *step() { return step_; }
@@ -54,8 +57,10 @@ Napi::Value VethAdd(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value LinkMove(const Napi::CallbackInfo &info) {
-  Expect(info, "snz", "netLinkMove(name: string, pid: number, newName: string | null)");
-  Socket s(info.Env(), 0);
+  Expect(info, "snz", "netLinkMove(name: string, pid: number, newName: string | null, fromNsFd?: number)");
+  bool from = info.Length() > 3 && !info[3].IsUndefined();
+  if (from && !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "netLinkMove: fromNsFd must be a number");
+  Socket s(info.Env(), 0, from ? I32(info[3]) : -1);
   std::string renamed = info[2].IsString() ? Str(info[2]) : "";
   s.Check(info.Env(), nsv_nl_link_move(s.fd(), Str(info[0]).c_str(), I32(info[1]), info[2].IsString() ? renamed.c_str() : nullptr, s.step()));
   return info.Env().Undefined();

@@ -21,7 +21,11 @@ export interface Daemon {
 export async function startDaemon(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<Daemon> {
   const control = config.supervisor.control;
   const supervisor = new Supervisor(config);
-  supervisor.setupNetworks(); // a bridge that cannot be made is fatal, before anything listens
+  // A bridge or NAT that cannot be made is fatal, before anything listens; what was made of them goes again.
+  await supervisor.setupNetworks().catch(async (e) => {
+    await supervisor.teardownNetworks().catch(() => undefined);
+    throw e;
+  });
   const logs = new Map<string, ServiceLog>();
   for (const name of supervisor.services.keys()) logs.set(name, new ServiceLog(name, { logDir: config.supervisor.logDir, out }));
   supervisor.on('output', (name, stream, source) => logs.get(name)!.attach(stream, source));
@@ -47,7 +51,8 @@ export async function startDaemon(config: Config, out: NodeJS.WritableStream = p
     supervisor,
     metrics,
     async shutdown() {
-      await supervisor.stop();
+      // The rest of the shutdown happens even when the networks' teardown fails; the failure is reported after it.
+      const failure = await supervisor.stop().then(() => null, (e: Error) => e);
       await metrics?.close();
       registry?.close();
       stopReaper();
@@ -56,6 +61,7 @@ export async function startDaemon(config: Config, out: NodeJS.WritableStream = p
       await Promise.all([...logs.values()].map((l) => l.close()));
       await closeStatsPool();
       await closeNetlinkPool();
+      if (failure) throw failure;
     },
   };
 }

@@ -119,9 +119,12 @@ interface Addon {
   netBridgeEnsure(name: string, address: number, prefix: number): boolean;
   /** A veth pair: `host` on `bridge` and up; the peer made in the network namespace of `pid` as `peer`. */
   netVethAdd(host: string, bridge: string, pid: number, peer: string): void;
-  /** Moves a link into the network namespace of `pid`, renamed when newName is given. */
-  netLinkMove(name: string, pid: number, newName: string | null): void;
-  /** In the namespace of `pid`: address (0 = none) on `ifname`, the link up, default route via gateway (0 = none). */
+  /**
+   * Moves a link into the network namespace of `pid`, renamed when newName is given. The link is looked up in our
+   * namespace, or in the one `fromNsFd` (an open /proc/PID/ns/net) refers to.
+   */
+  netLinkMove(name: string, pid: number, newName: string | null, fromNsFd?: number): void;
+  /** In the namespace of `pid`: address (0 = none) on `ifname`, the link up, lo up, default route via gateway (0 = none); one sendmsg after the index lookup. */
   netConfigure(pid: number, ifname: string, address: number, prefix: number, gateway: number): void;
   /** false when there is no such link. */
   netLinkDelete(name: string, pid: number): boolean;

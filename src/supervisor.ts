@@ -7,6 +7,7 @@ import * as fs from 'fs';
 
 import { dependencyOrder } from './config/order';
 import type { LinkCounters } from './net/links';
+import { Masquerade } from './net/masquerade';
 import { Network } from './net/network';
 import { countersOnPool } from './net/pool';
 import type { ExitRecord } from './service/exit-reason';
@@ -47,6 +48,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly cgroups: CgroupDriver | null;
   /** The declared bridges by name: made (or reused) at start, removed at stop when nsvisor made them. */
   readonly networks = new Map<string, Network>();
+  /** NAT of the networks with `nat: true`: nftables chains and ip_forward, made at start and removed at stop. */
+  readonly masquerade: Masquerade;
+  private networksUp: Promise<void> | null = null;
   private readonly devNull: number;
 
   /** `runtime` defaults to the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot. */
@@ -61,6 +65,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.devNull = fs.openSync('/dev/null', 'r+');
     this.cgroups = runtime.cgroups;
     for (const [name, n] of Object.entries(settings.networks ?? {})) this.networks.set(name, new Network(name, n.subnet));
+    const natted = Object.entries(settings.networks ?? {}).filter(([, n]) => n.nat);
+    this.masquerade = new Masquerade(natted.map(([name]) => ({ name, cidr: this.networks.get(name)!.layout.subnet.cidr })));
     for (const [name, s] of Object.entries(settings.services)) {
       const service = new Service(name, s, { ...runtime, devNull: this.devNull, networks: this.networks });
       for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
@@ -74,8 +80,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return s;
   }
 
-  /** Makes (or reuses) every declared bridge with its gateway address; idempotent. Throws a NetworkSetupError. */
-  setupNetworks(): void {
+  /**
+   * Makes (or reuses) every declared bridge with its gateway address, removes NAT chains of dead supervisors and adds
+   * the masquerade of the `nat` networks. Done once until the next stop. Throws a NetworkSetupError.
+   */
+  setupNetworks(): Promise<void> {
+    this.networksUp ??= this.bringUpNetworks().catch((e) => {
+      this.networksUp = null;
+      throw e;
+    });
+    return this.networksUp;
+  }
+
+  private async bringUpNetworks(): Promise<void> {
     for (const n of this.networks.values()) {
       try {
         n.ensure();
@@ -83,6 +100,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         throw new NetworkSetupError(`network ${n.name}: ${(e as Error).message}`);
       }
     }
+    if (this.networks.size === 0) return;
+    try {
+      await this.masquerade.start();
+    } catch (e) {
+      throw new NetworkSetupError((e as Error).message);
+    }
+  }
+
+  /** Removes our NAT (ip_forward back as it was) and the bridges nsvisor made that nobody holds an address on. */
+  async teardownNetworks(): Promise<void> {
+    this.networksUp = null;
+    let failure: unknown = null;
+    await this.masquerade.stop().catch((e) => (failure = e));
+    for (const n of this.networks.values()) n.remove();
+    if (failure) throw new NetworkSetupError((failure as Error).message);
   }
 
   /**
@@ -93,7 +125,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async start(): Promise<void> {
     // Cgroups of our root left by a supervisor that died (SIGKILL, power loss): nothing may run in them now.
     await this.cgroups?.cleanupStale();
-    this.setupNetworks();
+    await this.setupNetworks();
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       return Promise.all(s.settings.dependsOn.map(self)).then(
@@ -129,7 +161,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       for (const s of left) s.kill('SIGKILL');
       await all;
     }
-    for (const n of this.networks.values()) n.remove();
+    await this.teardownNetworks();
   }
 
   /**

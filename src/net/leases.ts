@@ -8,7 +8,8 @@ import { AddressError, AddressPool } from './ipam';
 export const DEFAULT_LEASE_DIR = '/run/nsvisor/net';
 const CREATED = 'bridge-created';
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (ours to signal or not). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -17,13 +18,22 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The directory of every nsvisor process's network state files. */
+export function netStateRoot(): string {
+  return process.env.NSVISOR_LEASE_DIR ?? DEFAULT_LEASE_DIR;
+}
+
+/** Our network namespace's inode, which names its state files: equal bridge names in other namespaces do not meet. */
+export function netnsKey(): string {
+  return fs.readlinkSync('/proc/self/ns/net').replace(/\D/g, '');
+}
+
 /** Leases of one bridge; the directory is named for our network namespace too, so equal bridge names elsewhere do not meet. */
 export class LeaseDir {
   readonly dir: string;
 
-  constructor(bridge: string, root = process.env.NSVISOR_LEASE_DIR ?? DEFAULT_LEASE_DIR) {
-    const netns = fs.readlinkSync('/proc/self/ns/net').replace(/\D/g, '');
-    this.dir = path.join(root, `${netns}-${bridge}`);
+  constructor(bridge: string, root = netStateRoot()) {
+    this.dir = path.join(root, `${netnsKey()}-${bridge}`);
   }
 
   private file(address: number): string {

@@ -13,7 +13,7 @@ export interface ConnectRequest {
   gateway: number;
 }
 
-/** veth with its host end on the bridge; eth0 inside pid's namespace with the address, up, default route. Nothing is left on failure. */
+/** veth with its host end on the bridge; eth0 inside pid's namespace with the address, up, lo up, default route. Nothing is left on failure. */
 export function connect(r: ConnectRequest): void {
   addon.netVethAdd(r.hostIf, r.bridge, r.pid, PEER_NAME);
   try {
@@ -29,10 +29,15 @@ export function remove(name: string): boolean {
   return addon.netLinkDelete(name, 0);
 }
 
-/** Moves host link `name` into pid's namespace under the same name and sets it up there. */
+/** Moves host link `name` into pid's namespace under the same name and sets it (and lo) up there. */
 export function moveIn(name: string, pid: number): void {
   addon.netLinkMove(name, pid, null);
   addon.netConfigure(pid, name, 0, 0, 0);
+}
+
+/** Moves link `name` out of the namespace `nsFd` refers to, back into ours (the process's: the main thread's). */
+export function moveBack(name: string, nsFd: number): void {
+  addon.netLinkMove(name, process.pid, null, nsFd);
 }
 
 export interface LinkCounters {

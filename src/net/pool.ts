@@ -25,6 +25,11 @@ export async function moveInOnPool(name: string, pid: number): Promise<void> {
   await run({ op: 'moveIn', name, pid });
 }
 
+/** Moves a device out of the namespace that `nsFd` holds open, back into the supervisor's own. */
+export async function moveBackOnPool(name: string, nsFd: number): Promise<void> {
+  await run({ op: 'moveBack', name, nsFd });
+}
+
 /** Interface byte counters of pid's network namespace (lo left out); empty when the process is gone. */
 export async function countersOnPool(pid: number): Promise<LinkCounters[]> {
   try {

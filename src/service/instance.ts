@@ -7,7 +7,7 @@ import { parseIPv4 } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
 import { addon } from '../native';
 import type { Network } from '../net/network';
-import { moveInOnPool } from '../net/pool';
+import { LentDevice } from '../net/device';
 import { hostContext } from '../process/host-context';
 import { IsolatedProcess, startIsolated } from '../process/isolated-process';
 import { buildSpawnPlan, SpecError } from '../spec/spawn-spec';
@@ -54,6 +54,12 @@ interface Lease {
   hostIf?: string;
 }
 
+/** What an instance holds of the host's networking: its lease, and the host device of `network.device` lent to it. */
+interface Attachments {
+  lease: Lease | null;
+  device: LentDevice | null;
+}
+
 export class Instance {
   readonly startedAt = new Date();
   /** Settles once the instance has exited and its network and cgroup are released. */
@@ -67,13 +73,13 @@ export class Instance {
     private readonly settings: ServiceConfig,
     readonly proc: IsolatedProcess,
     readonly cgroup: CgroupHandle | null,
-    lease: Lease | null,
+    attached: Attachments,
     private readonly notify: NotifyChannel | null,
   ) {
     this.ended = proc.exited.then(async (end) => {
       notify?.close();
       this.abort.abort();
-      await release(lease);
+      await release(attached);
       const oomKilled = (cgroup?.oomKills() ?? 0) > 0;
       await cgroup?.destroy();
       return { code: end.code, signal: end.signal, oomKilled };
@@ -94,13 +100,13 @@ export class Instance {
     const [outR, outW] = addon.pipe();
     const [errR, errW] = addon.pipe();
     let cgroup: CgroupHandle | null = null;
-    let lease: Lease | null = null;
+    const attached: Attachments = { lease: null, device: null };
     try {
       cgroup = runtime.cgroups?.create(opts.instanceName, settings.resources) ?? null;
-      lease = leaseAddress(name, settings, runtime);
+      const lease = (attached.lease = leaseAddress(name, settings, runtime));
       const device = settings.network?.device;
       const beforeGo = async (pid: number) => {
-        if (device) await moveInOnPool(device, pid);
+        if (device) attached.device = await LentDevice.lend(device, pid);
         if (!lease) return;
         lease.pid = pid;
         lease.hostIf = (await lease.network.connect(pid, name, lease.address)).hostIf;
@@ -108,11 +114,11 @@ export class Instance {
       const proc = await startIsolated(plan(name, settings, runtime, opts.listen, notify, outW, errW), cgroup?.placement, { beforeGo, onReaped: opts.onReaped });
       opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
       opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
-      return new Instance(name, settings, proc, cgroup, lease, notify);
+      return new Instance(name, settings, proc, cgroup, attached, notify);
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
-      await release(lease);
+      await release(attached);
       await cgroup?.destroy();
       throw e;
     } finally {
@@ -181,7 +187,8 @@ function leaseAddress(name: string, settings: ServiceConfig, runtime: InstanceRu
   return { network, address: network.lease(name, wanted === undefined ? undefined : parseIPv4(wanted) ?? undefined) };
 }
 
-/** Deletes the instance's veth (if its namespace has not taken it already) and gives its address back. */
-async function release(lease: Lease | null): Promise<void> {
+/** Moves a lent host device back, deletes the veth (if its namespace has not taken it already) and gives the address back. */
+async function release({ lease, device }: Attachments): Promise<void> {
+  await device?.giveBack();
   await lease?.network.detach(lease);
 }

@@ -1,8 +1,8 @@
 // Piscina task: the per-instance rtnetlink work on a worker thread, errors returned as data so .syscall and .errno survive.
-import { connect, ConnectRequest, counters, moveIn, remove } from '../net/links';
+import { connect, ConnectRequest, counters, moveBack, moveIn, remove } from '../net/links';
 
 export type NetlinkTask = { op: 'connect'; request: ConnectRequest } | { op: 'remove'; name: string } | { op: 'moveIn'; name: string; pid: number }
-  | { op: 'counters'; pid: number };
+  | { op: 'moveBack'; name: string; nsFd: number } | { op: 'counters'; pid: number };
 
 export type NetlinkResult = { ok: true; value: unknown } | { ok: false; message: string; syscall?: string; errno?: number };
 
@@ -11,6 +11,7 @@ export default function run(task: NetlinkTask): NetlinkResult {
     let value: unknown;
     if (task.op === 'connect') value = connect(task.request);
     else if (task.op === 'moveIn') value = moveIn(task.name, task.pid);
+    else if (task.op === 'moveBack') value = moveBack(task.name, task.nsFd);
     else if (task.op === 'counters') value = counters(task.pid);
     else value = remove(task.name);
     return { ok: true, value };

@@ -4,7 +4,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { cliPath, killTree, SLOWDOWN, waitFor } from './helpers';
+import { stringify } from 'yaml';
+
+import { cli, cliPath, killTree, SLOWDOWN, waitFor } from './helpers';
+import { writeConfig } from './supervisor-helpers';
 
 /** ICMP echo to argv[1] over a raw socket (no ping binary needed); exits 0 on a reply within 2 s. */
 export const PING_PY = `
@@ -42,6 +45,8 @@ export class TestHost {
   /** Lease files of this test only. */
   readonly leaseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsvtest-leases-'));
   private readonly children = new Set<ChildProcess>();
+  /** The "outside" namespace of outside(), when made. */
+  private outsideName: string | null = null;
 
   constructor() {
     this.ip('netns', 'add', this.name);
@@ -59,6 +64,47 @@ export class TestHost {
     return this.ip('-n', this.name, '-o', 'link', 'show').split('\n').filter(Boolean).map((l) => l.split(':')[1].trim().split('@')[0]);
   }
 
+  /** `nft ARGS` inside this namespace (never the machine's own). */
+  nft(...args: string[]): string {
+    const r = spawnSync('nsenter', [`--net=/run/netns/${this.name}`, '--', 'nft', ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** net.ipv4.ip_forward of this namespace. */
+  ipForward(): string {
+    return spawnSync('nsenter', [`--net=/run/netns/${this.name}`, '--', 'cat', '/proc/sys/net/ipv4/ip_forward'], { encoding: 'utf8' }).stdout.trim();
+  }
+
+  /**
+   * A third namespace standing in for the world beyond the host: joined to this one by a veth, HOST_OUT on our end,
+   * OUTSIDE on its end (both /24). Returns its name; destroy() deletes it.
+   */
+  outside(hostAddress: string, outsideAddress: string): string {
+    const out = (this.outsideName = `${this.name}-out`);
+    this.ip('netns', 'add', out);
+    this.ip('-n', this.name, 'link', 'add', 'nsvout0', 'type', 'veth', 'peer', 'name', 'nsvout1', 'netns', out);
+    this.ip('-n', this.name, 'addr', 'add', `${hostAddress}/24`, 'dev', 'nsvout0');
+    this.ip('-n', this.name, 'link', 'set', 'nsvout0', 'up');
+    this.ip('-n', out, 'addr', 'add', `${outsideAddress}/24`, 'dev', 'nsvout1');
+    this.ip('-n', out, 'link', 'set', 'nsvout1', 'up');
+    this.ip('-n', out, 'link', 'set', 'lo', 'up');
+    return out;
+  }
+
+  /** A command in network namespace `ns` in the background, its output collected in `out`; destroy() ends it. */
+  spawnIn(ns: string, command: string[]): { child: ChildProcess; out: () => string } {
+    return this.track(spawn('nsenter', [`--net=/run/netns/${ns}`, '--', ...command], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+
+  private track(child: ChildProcess): { child: ChildProcess; out: () => string } {
+    this.children.add(child);
+    let text = '';
+    child.stdout!.on('data', (d) => (text += d));
+    child.stderr!.on('data', (d) => (text += d));
+    return { child, out: () => text };
+  }
+
   private env() {
     return { ...process.env, NSVISOR_LEASE_DIR: this.leaseDir };
   }
@@ -71,22 +117,47 @@ export class TestHost {
 
   /** The nsvisor CLI run inside this namespace in the background; its output is collected in `out`. */
   background(args: string[]): { child: ChildProcess; out: () => string } {
-    const child = spawn('nsenter', [`--net=/run/netns/${this.name}`, '--', process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env() });
-    this.children.add(child);
-    let text = '';
-    child.stdout!.on('data', (d) => (text += d));
-    child.stderr!.on('data', (d) => (text += d));
-    return { child, out: () => text };
+    return this.track(spawn('nsenter', [`--net=/run/netns/${this.name}`, '--', process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env() }));
+  }
+
+  /** `nsvisor run` of these services and networks inside this namespace, with the control CLI, a SIGTERM stop and a SIGKILL. */
+  async supervise(services: Record<string, unknown>, networks: Record<string, unknown>) {
+    const { socket, file, dir } = writeConfig(services);
+    fs.appendFileSync(file, stringify({ networks }));
+    const bg = this.background(['run', '-c', file]);
+    await waitFor(`the control socket (${bg.out()})`, () => fs.existsSync(socket) || bg.child.exitCode !== null);
+    if (!fs.existsSync(socket)) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw new Error(`nsvisor run ended: ${bg.out()}`);
+    }
+    const ctl = (args: string[]) => cli([args[0], '--socket', socket, ...args.slice(1)]);
+    const end = async (signal: NodeJS.Signals) => {
+      if (bg.child.exitCode === null && bg.child.signalCode === null) {
+        bg.child.kill(signal);
+        await new Promise((r) => bg.child.once('exit', r));
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    return {
+      ctl,
+      /** The supervisor's pid (nsenter execs it). */
+      pid: bg.child.pid!,
+      out: bg.out,
+      status: () => JSON.parse(ctl(['status', '--json']).stdout) as any[],
+      stop: () => end('SIGTERM'),
+      kill: () => end('SIGKILL'),
+    };
   }
 
   async waitOutput(bg: { out: () => string }, pattern: RegExp): Promise<void> {
     await waitFor(`${pattern} in ${JSON.stringify(bg.out())}`, () => pattern.test(bg.out()));
   }
 
-  /** Ends what a test left running, then the namespace (with any bridge or veth left in it) and the lease files. */
+  /** Ends what a test left running, then the namespaces (with any bridge, veth or nft table left in them) and the lease files. */
   destroy(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) killTree(c.pid!);
     spawnSync('ip', ['netns', 'del', this.name]);
+    if (this.outsideName) spawnSync('ip', ['netns', 'del', this.outsideName]);
     fs.rmSync(this.leaseDir, { recursive: true, force: true });
   }
 }

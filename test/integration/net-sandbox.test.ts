@@ -1,13 +1,13 @@
 // Sandboxes on a bridge, each test inside its own throwaway "host" network namespace: reachability, addresses, routes, errors, cleanup.
 import { strict as assert } from 'assert';
 
-import { requireRoot, waitFor } from './helpers';
+import { requireRoot, SLOWDOWN, waitFor } from './helpers';
 import { CLIENT_PY, ECHO_PY, leaseFiles, PING_PY, TestHost } from './net-helpers';
 
 const net = (bridge: string, ...extra: string[]) => ['sandbox', '--net', bridge, ...extra, '--'];
 
 describe('network: sandbox --net BRIDGE (root)', function () {
-  this.timeout(60_000);
+  this.timeout(60_000 * SLOWDOWN); // the v2vm runs these under emulation
   let host: TestHost;
 
   before(requireRoot);

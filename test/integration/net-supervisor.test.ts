@@ -1,14 +1,14 @@
 // Services on a declared network, the supervisor running inside a throwaway "host" network namespace: reachability, addresses, cleanup.
 import { strict as assert } from 'assert';
 
-import { cli, requireRoot, waitFor } from './helpers';
+import { requireRoot, SLOWDOWN, waitFor } from './helpers';
 import { CLIENT_PY, ECHO_PY, leaseFiles, PING_PY, TestHost } from './net-helpers';
-import { removeRoots, writeConfig } from './supervisor-helpers';
+import { removeRoots } from './supervisor-helpers';
 
 const NET = ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net'];
 
 describe('network: services with network.attach (root)', function () {
-  this.timeout(90_000);
+  this.timeout(90_000 * SLOWDOWN); // the v2vm runs these under emulation
   let host: TestHost;
 
   before(requireRoot);
@@ -18,25 +18,7 @@ describe('network: services with network.attach (root)', function () {
     await removeRoots();
   });
 
-  /** `nsvisor run` of these services inside the test namespace; returns the control CLI and a stop. */
-  async function run(services: Record<string, unknown>, networks: Record<string, unknown>) {
-    const { socket, file } = writeConfig(services);
-    const fs = await import('fs');
-    const { parse, stringify } = await import('yaml');
-    fs.writeFileSync(file, stringify({ ...parse(fs.readFileSync(file, 'utf8')), networks }));
-    const bg = host.background(['run', '-c', file]);
-    await waitFor(`the control socket (${bg.out()})`, () => fs.existsSync(socket));
-    const ctl = (args: string[]) => cli([args[0], '--socket', socket, ...args.slice(1)]);
-    const stop = async () => {
-      bg.child.kill('SIGTERM');
-      await new Promise((r) => bg.child.once('exit', r));
-    };
-    const kill = async () => {
-      bg.child.kill('SIGKILL');
-      await new Promise((r) => bg.child.once('exit', r));
-    };
-    return { ctl, stop, kill, out: bg.out, status: () => JSON.parse(ctl(['status', '--json']).stdout) as any[] };
-  }
+  const run = (services: Record<string, unknown>, networks: Record<string, unknown>) => host.supervise(services, networks);
 
   it('two services reach each other and the gateway; veths go with their instances, the bridge with the supervisor', async () => {
     const sup = await run(
@@ -100,22 +82,33 @@ describe('network: services with network.attach (root)', function () {
     assert.deepEqual(leaseFiles(host.leaseDir), []);
   });
 
-  it('network.device moves a host device into the service, up; a virtual one ends with it; a missing one is a clear failure', async () => {
-    // No dummy driver on every kernel: one end of a veth pair is the device (virtual, so it ends with the namespace, and its peer too).
+  it('network.device moves a host device into the service, up, and back to the supervisor\'s namespace after each instance; a missing one is a clear failure', async () => {
+    // No dummy driver on every kernel: one end of a veth pair is the device. Virtual or physical, the kernel would delete
+    // it (or send it to the init namespace) with the service's namespace: nsvisor moves it back first.
     host.ip('-n', host.name, 'link', 'add', 'nsvdum0', 'type', 'veth', 'peer', 'name', 'nsvdum0p');
     const sup = await run(
       {
-        dev: { command: ['sh', '-c', 'ip -o link show | cut -d: -f2,3; exec sleep 600'], isolate: NET, network: { device: 'nsvdum0' } },
+        dev: { command: ['sh', '-c', 'ip -o link show | cut -d: -f2,3; exec sleep 3600'], isolate: NET, network: { device: 'nsvdum0' } },
         missing: { command: ['true'], isolate: NET, network: { device: 'nsvnone0' }, restart: { policy: 'never' } },
       },
       {},
     );
-    await waitFor('dev output', () => /nsvdum0/.test(sup.ctl(['logs', 'dev']).stdout));
-    assert.match(sup.ctl(['logs', 'dev']).stdout, /nsvdum0@\S+: <[A-Z,-]*\bUP\b/);
+    const shown = () => sup.ctl(['logs', 'dev']).stdout.match(/nsvdum0@\S+: <[A-Z,_-]*\bUP\b/g)?.length ?? 0;
+    await waitFor('dev output', () => shown() === 1);
     assert.ok(!host.links().includes('nsvdum0'), 'moved off the host');
     await waitFor('missing failed', () => sup.status().find((s) => s.name === 'missing')?.failure);
-    assert.match(sup.status().find((s) => s.name === 'missing').failure, /RTM_GETLINK nsvnone0: No such device/);
+    assert.match(sup.status().find((s) => s.name === 'missing').failure, /ioctl\(SIOCGIFINDEX, nsvnone0\): No such device/);
+
+    // The instance dies (SIGKILL of its init): the device comes back, and the restarted instance has it again.
+    const first = sup.status().find((s) => s.name === 'dev').pid;
+    process.kill(first, 'SIGKILL');
+    await waitFor('the second instance shows the device', () => shown() === 2, 30_000);
+    assert.notEqual(sup.status().find((s) => s.name === 'dev').pid, first);
+    assert.ok(!host.links().includes('nsvdum0'), 'in the second instance');
+
+    assert.equal(sup.ctl(['stop', 'dev']).code, 0);
+    assert.deepEqual(host.links().sort(), ['lo', 'nsvdum0', 'nsvdum0p'], 'back on the host after the stop');
     await sup.stop();
-    assert.deepEqual(host.links(), ['lo'], 'the device (and its peer) went with the service\'s namespace');
+    assert.deepEqual(host.links().sort(), ['lo', 'nsvdum0', 'nsvdum0p'], 'and after the supervisor stopped');
   });
 });
