@@ -24,43 +24,46 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
 const SEED = 20240601;
 const MEMORY_INSTANCES = 20;
 
-/** BENCH_ONLY=cgroup-stats, metrics-scrape, net-setup or restart-load runs only that benchmark. */
+/** BENCH_ONLY=NAME runs only that one of PARTS. */
 const ONLY = process.env.BENCH_ONLY;
 
-async function cgroupStats(): Promise<void> {
-  const r = await measureCgroupStats({ cgroups: Number(process.env.BENCH_CGROUPS ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
-  writeCgroupStats(r);
-  process.stdout.write(cgroupStatsMarkdown(r) + '\n');
-  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${resultName}.json, ${resultName}.md\n`);
-}
+/** The benchmarks that also run alone (BENCH_ONLY=NAME): each measures, writes its files, and names them with its summary. */
+const PARTS: Record<string, () => Promise<{ file: string; markdown: string }>> = {
+  'cgroup-stats': async () => {
+    const r = await measureCgroupStats({ cgroups: Number(process.env.BENCH_CGROUPS ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
+    writeCgroupStats(r);
+    return { file: resultName, markdown: cgroupStatsMarkdown(r) };
+  },
+  'metrics-scrape': async () => {
+    const r = await measureMetricsScrape({ services: Number(process.env.BENCH_SERVICES ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
+    writeMetricsScrape(r);
+    return { file: metricsResultName, markdown: metricsScrapeMarkdown(r) };
+  },
+  'net-setup': async () => {
+    const r = await measureNetSetup({ netlink: Number(process.env.BENCH_NET_ROUNDS ?? 300), ip: Number(process.env.BENCH_NET_IP_ROUNDS ?? 60) });
+    writeNetSetup(r);
+    return { file: netResultName, markdown: netSetupMarkdown(r) };
+  },
+  'restart-load': async () => {
+    const r = await measureRestartLoad({ restarts: Number(process.env.BENCH_RESTARTS ?? 5), concurrency: 8, workMs: 20, gapMs: 1500 });
+    writeRestartLoad(r);
+    return { file: restartResultName, markdown: restartLoadMarkdown(r) };
+  },
+};
 
-async function metricsScrape(): Promise<void> {
-  const r = await measureMetricsScrape({ services: Number(process.env.BENCH_SERVICES ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
-  writeMetricsScrape(r);
-  process.stdout.write(metricsScrapeMarkdown(r) + '\n');
-  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${metricsResultName}.json, ${metricsResultName}.md\n`);
-}
-
-async function netSetup(): Promise<void> {
-  const r = await measureNetSetup({ netlink: Number(process.env.BENCH_NET_ROUNDS ?? 300), ip: Number(process.env.BENCH_NET_IP_ROUNDS ?? 60) });
-  writeNetSetup(r);
-  process.stdout.write(netSetupMarkdown(r) + '\n');
-  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${netResultName}.json, ${netResultName}.md\n`);
-}
-
-async function restartLoad(): Promise<void> {
-  const r = await measureRestartLoad({ restarts: Number(process.env.BENCH_RESTARTS ?? 5), concurrency: 8, workMs: 20, gapMs: 1500 });
-  writeRestartLoad(r);
-  process.stdout.write(restartLoadMarkdown(r) + '\n');
-  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${restartResultName}.json, ${restartResultName}.md\n`);
+async function runPart(name: string): Promise<void> {
+  process.stderr.write(`${name}\n`);
+  const { file, markdown } = await PARTS[name]();
+  process.stdout.write(`${markdown}\n`);
+  process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${file}.json, ${file}.md\n`);
 }
 
 async function main(): Promise<void> {
   if (process.geteuid!() !== 0) throw new Error('the bench needs root (it creates namespaces, mounts and cgroups)');
-  if (ONLY === 'cgroup-stats') return cgroupStats();
-  if (ONLY === 'metrics-scrape') return metricsScrape();
-  if (ONLY === 'net-setup') return netSetup();
-  if (ONLY === 'restart-load') return restartLoad();
+  if (ONLY) {
+    if (!(ONLY in PARTS)) throw new Error(`BENCH_ONLY=${ONLY}: expected one of ${Object.keys(PARTS).join(', ')}`);
+    return runPart(ONLY);
+  }
   const t0 = Date.now();
   const machine = machineInfo();
   process.stderr.write(`spawn latency: ${WARMUP} warm-up + ${ROUNDS} rounds\n`);
@@ -87,14 +90,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(resultsDir, 'bench.md'), markdown(results));
   process.stdout.write(textSummary(results) + '\n\n');
   process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/bench.json, bench.md\n`);
-  process.stderr.write('cgroup stats collection\n');
-  await cgroupStats();
-  process.stderr.write('/metrics scrapes\n');
-  await metricsScrape();
-  process.stderr.write('network setup (in a throwaway network namespace)\n');
-  await netSetup();
-  process.stderr.write('restarts under HTTP load\n');
-  await restartLoad();
+  for (const name of Object.keys(PARTS)) await runPart(name);
 }
 
 main().catch((e: Error) => {
