@@ -242,6 +242,13 @@ static void report_reaped(struct state *st) {
   }
 }
 
+/* How the main process ended, for the supervisor: the last record before we exit (lost only if the pipe is full). */
+static void report_main_exit(const struct state *st) {
+  int exited = WIFEXITED(st->main_status);
+  struct nsv_record rec = {NSV_REC_MAIN_EXIT, exited ? WEXITSTATUS(st->main_status) : -1, exited ? 0 : WTERMSIG(st->main_status), -1};
+  if (st->status_fd >= 0 && write(st->status_fd, &rec, sizeof rec) < 0) { /* the supervisor infers it from our code */ }
+}
+
 /* After the fork: waits until the main process has run its command (EOF) or failed (a byte). Keeps the status
    pipe, non-blocking, to report reaped orphans, once the command runs; else lets the supervisor read its end. */
 static void await_exec(struct state *st, int exec_fd) {
@@ -350,5 +357,6 @@ int main(int argc, char **argv) {
       drain_deadline = now_ms() + (o.drain_ms > 0 ? o.drain_ms : 0);
     }
   }
+  report_main_exit(&st);
   return exit_code(&o, st.main_status);
 }

@@ -193,5 +193,6 @@ void InitSpawnBindings(Napi::Env env, Napi::Object exports) {
   kinds.Set("error", Napi::Number::New(env, NSV_REC_ERROR));
   kinds.Set("execOk", Napi::Number::New(env, NSV_REC_EXEC_OK));
   kinds.Set("reaped", Napi::Number::New(env, NSV_REC_REAPED));
+  kinds.Set("mainExit", Napi::Number::New(env, NSV_REC_MAIN_EXIT));
   exports.Set("recordKinds", kinds);
 }

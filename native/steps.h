@@ -46,7 +46,9 @@ enum nsv_step {
 
 /* Records on the status pipe, child -> supervisor. Small enough that each write is atomic. nsvisor-init keeps
    the pipe for the life of the service: EXEC_OK once the main process runs its command, then REAPED now and then. */
-enum nsv_record_kind { NSV_REC_INIT_STARTED = 1, NSV_REC_ERROR = 2, NSV_REC_EXEC_OK = 3, NSV_REC_REAPED = 4 };
+/* MAIN_EXIT, written by nsvisor-init just before it exits: how the main process ended (step = its exit code, or -1
+   when a signal killed it; err = that signal, or 0), which its own exit code 128+N cannot tell from an exit(128+N). */
+enum nsv_record_kind { NSV_REC_INIT_STARTED = 1, NSV_REC_ERROR = 2, NSV_REC_EXEC_OK = 3, NSV_REC_REAPED = 4, NSV_REC_MAIN_EXIT = 5 };
 
 struct nsv_record {
   int32_t kind;  /* enum nsv_record_kind */

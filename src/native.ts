@@ -131,7 +131,7 @@ interface Addon {
   netLinkIndex(name: string, pid: number): number | null;
   /** Byte counters of every link but lo in the namespace of `pid`. */
   netLinkStats(pid: number): { name: string; rxBytes: number; txBytes: number }[];
-  recordKinds: { initStarted: number; error: number; execOk: number; reaped: number };
+  recordKinds: { initStarted: number; error: number; execOk: number; reaped: number; mainExit: number };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -15,6 +15,8 @@ export interface ExitStatus {
   code: number | null;
   /** Set when nsvisor-init itself was killed. */
   signal: NodeJS.Signals | null;
+  /** How the main process ended, as nsvisor-init reported it; null when it could not (killed, or never ran the command). */
+  main: { code: number | null; signal: NodeJS.Signals | null } | null;
 }
 
 /** A running service instance: nsvisor-init and everything under it. */
@@ -111,29 +113,38 @@ function subjectOf(plan: SpawnPlan, rec: Extract<StatusRecord, { kind: 'error' }
   }
 }
 
+interface StatusListeners {
+  onInitStarted(): void;
+  onReaped(count: number): void;
+  onMainExit(rec: Extract<StatusRecord, { kind: 'mainExit' }>): void;
+}
+
 /**
- * Reads the status pipe; resolves with null once the command runs (nsvisor-init says so, or the pipe closes
- * without an error), else with the first error record. The pipe is read on until nsvisor-init exits: its
- * reaped-orphan counts go to onReaped.
+ * Reads the status pipe. `outcome` resolves with null once the command runs (nsvisor-init says so, or the pipe
+ * closes without an error), else with the first error record. The pipe is read on until nsvisor-init exits
+ * (`closed`): its reaped-orphan counts and the main process's end go to the listeners.
  */
-function readStatus(child: SpawnedChild, onInitStarted: () => void, onReaped: (count: number) => void): Promise<Extract<StatusRecord, { kind: 'error' }> | null> {
-  return new Promise((resolve, reject) => {
-    const pipe = new net.Socket({ fd: child.statusFd, readable: true, writable: false });
+function readStatus(child: SpawnedChild, on: StatusListeners) {
+  const pipe = new net.Socket({ fd: child.statusFd, readable: true, writable: false });
+  const closed = new Promise<void>((resolve) => pipe.once('close', () => resolve()));
+  const outcome = new Promise<Extract<StatusRecord, { kind: 'error' }> | null>((resolve, reject) => {
     let pending: Buffer = Buffer.alloc(0);
     let failure: Extract<StatusRecord, { kind: 'error' }> | null = null;
     pipe.on('data', (chunk: Buffer) => {
       const { records, rest } = decodeRecords(Buffer.concat([pending, chunk]));
       pending = rest;
       for (const rec of records) {
-        if (rec.kind === 'initStarted') onInitStarted();
+        if (rec.kind === 'initStarted') on.onInitStarted();
         else if (rec.kind === 'execOk') resolve(null);
-        else if (rec.kind === 'reaped') onReaped(rec.count);
+        else if (rec.kind === 'reaped') on.onReaped(rec.count);
+        else if (rec.kind === 'mainExit') on.onMainExit(rec);
         else failure ??= rec;
       }
     });
     pipe.on('error', reject);
-    pipe.on('close', () => resolve(failure));
+    void closed.then(() => resolve(failure));
   });
+  return { outcome, closed };
 }
 
 /**
@@ -172,7 +183,14 @@ export async function startIsolated(plan: SpawnPlan, placement?: Placement, hook
     released = true;
   };
   own(child.pid);
-  const exited = new Promise<ExitStatus>((resolve) => {
+  let main: ExitStatus['main'] = null;
+  const pipe = readStatus(child, {
+    onInitStarted: release,
+    onReaped: (n) => hooks.onReaped?.(n),
+    onMainExit: (rec) => (main = { code: rec.code, signal: signalName(rec.signal) }),
+  });
+  const status = pipe.outcome;
+  const initEnded = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     new addon.PidfdWatch(child.pidfd, (code, signal) => {
       release(); // the child can no longer be running on the request's memory
       fs.closeSync(child.pidfd);
@@ -180,7 +198,8 @@ export async function startIsolated(plan: SpawnPlan, placement?: Placement, hook
       resolve({ code, signal: signalName(signal) });
     });
   });
-  const status = readStatus(child, release, (n) => hooks.onReaped?.(n));
+  // The main process's end is the last record on the pipe, which closes when nsvisor-init is gone.
+  const exited = Promise.all([initEnded, pipe.closed]).then(([end]): ExitStatus => ({ ...end, main }));
   try {
     writeIdMaps(child.pid, plan);
     writeCgroupProcs(child.pid, placement);

@@ -9,7 +9,9 @@ export type StatusRecord =
   /** The main process runs its command; nsvisor-init keeps the pipe from then on. */
   | { kind: 'execOk' }
   /** Orphans nsvisor-init reaped since its last such record. */
-  | { kind: 'reaped'; count: number };
+  | { kind: 'reaped'; count: number }
+  /** How the main process ended: nsvisor-init's last word before it exits. */
+  | { kind: 'mainExit'; code: number | null; signal: number | null };
 
 /** Splits `buf` into records; returns them and the bytes of an incomplete one left over. */
 export function decodeRecords(buf: Buffer): { records: StatusRecord[]; rest: Buffer } {
@@ -20,6 +22,10 @@ export function decodeRecords(buf: Buffer): { records: StatusRecord[]; rest: Buf
     if (kind === addon.recordKinds.initStarted) records.push({ kind: 'initStarted' });
     else if (kind === addon.recordKinds.execOk) records.push({ kind: 'execOk' });
     else if (kind === addon.recordKinds.reaped) records.push({ kind: 'reaped', count: buf.readInt32LE(off + 4) });
+    else if (kind === addon.recordKinds.mainExit) {
+      const code = buf.readInt32LE(off + 4);
+      records.push({ kind: 'mainExit', code: code < 0 ? null : code, signal: code < 0 ? buf.readInt32LE(off + 8) : null });
+    }
     else if (kind === addon.recordKinds.error) {
       const step = addon.stepNames[buf.readInt32LE(off + 4)] ?? `step ${buf.readInt32LE(off + 4)}`;
       records.push({ kind: 'error', step, errno: buf.readInt32LE(off + 8), index: buf.readInt32LE(off + 12) });

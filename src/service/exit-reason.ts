@@ -12,13 +12,22 @@ export interface ExitRecord {
 
 const SIGNAL_NAMES = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name]));
 
+/** How the main process ended, when nsvisor-init could say (see ExitStatus.main). */
+export interface MainEnd {
+  code: number | null;
+  signal: string | null;
+}
+
 /**
- * nsvisor-init exits with the main process's code, or 128+N when it was killed by signal N (as tini does);
- * init itself killed (stop timeout) shows as a signal of its own.
+ * With `main` (nsvisor-init's report) the main process's own end; without it, inferred from nsvisor-init's
+ * exit, as tini's users do: the main process's code, or 128+N when it was killed by signal N; init itself
+ * killed (stop timeout) shows as a signal of its own.
  */
-export function classifyExit(code: number | null, signal: string | null, oomKilled = false, at = new Date()): ExitRecord {
-  if (oomKilled) return { code, signal, reason: 'oom_killed', at };
+export function classifyExit(code: number | null, signal: string | null, oomKilled = false, at = new Date(), main: MainEnd | null = null): ExitRecord {
+  if (oomKilled) return { code, signal: main?.signal ?? signal, reason: 'oom_killed', at };
   if (signal) return { code: null, signal, reason: 'signaled', at };
+  if (main?.signal) return { code, signal: main.signal, reason: 'signaled', at };
+  if (main) return { code: main.code, signal: null, reason: main.code === 0 ? 'completed' : 'error', at };
   if (code !== null && code > 128 && SIGNAL_NAMES.has(code - 128)) {
     return { code, signal: SIGNAL_NAMES.get(code - 128)!, reason: 'signaled', at };
   }

@@ -9,7 +9,7 @@ import { addon } from '../native';
 import type { Network } from '../net/network';
 import { LentDevice } from '../net/device';
 import { hostContext } from '../process/host-context';
-import { IsolatedProcess, startIsolated } from '../process/isolated-process';
+import { ExitStatus, IsolatedProcess, startIsolated } from '../process/isolated-process';
 import { buildSpawnPlan, SpecError } from '../spec/spawn-spec';
 import type { ListenSockets } from './listen-sockets';
 import { NotifyChannel, openNotify } from './notify';
@@ -42,6 +42,8 @@ export interface InstanceOptions {
 export interface InstanceEnd {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** How the main process ended, as nsvisor-init reported it (null: it could not). */
+  main: ExitStatus['main'];
   /** The cgroup's OOM kill count rose: whichever process the kernel chose, the instance ended because of it. */
   oomKilled: boolean;
 }
@@ -82,7 +84,7 @@ export class Instance {
       await release(attached);
       const oomKilled = (cgroup?.oomKills() ?? 0) > 0;
       await cgroup?.destroy();
-      return { code: end.code, signal: end.signal, oomKilled };
+      return { code: end.code, signal: end.signal, main: end.main, oomKilled };
     });
   }
 

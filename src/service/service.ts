@@ -251,7 +251,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   }
 
   private onExit(inst: Instance, end: InstanceEnd): void {
-    this.lastExit = classifyExit(end.code, end.signal, end.oomKilled);
+    this.lastExit = classifyExit(end.code, end.signal, end.oomKilled, new Date(), end.main);
     this.emit('exit', this.name, this.lastExit, inst !== this.current);
     if (inst === this.candidate) this.candidate = null; // replace() learns it from the failed readiness wait
     if (inst !== this.current) return; // a candidate, or an old instance retired by a zero-downtime restart

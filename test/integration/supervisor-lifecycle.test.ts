@@ -177,6 +177,21 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
     }
   });
 
+  it('exit reasons come from how the main process ended: exit(130) is an error, a SIGINT is signaled', async () => {
+    const { sup, cleanup } = supervise({
+      deliberate: { command: ['sh', '-c', 'exit 130'], restart: { policy: 'never' } },
+      interrupted: { command: ['sh', '-c', 'kill -INT $$'], restart: { policy: 'never' } },
+    });
+    try {
+      void sup.start();
+      await waitFor('both ended', () => sup.service('deliberate').lastExit && sup.service('interrupted').lastExit);
+      assert.deepEqual(sup.service('deliberate').lastExit, { code: 130, signal: null, reason: 'error', at: sup.service('deliberate').lastExit!.at });
+      assert.deepEqual(sup.service('interrupted').lastExit, { code: 130, signal: 'SIGINT', reason: 'signaled', at: sup.service('interrupted').lastExit!.at });
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('without a pid namespace, a stop that times out kills every process in the service cgroup', async () => {
     const { sup, cleanup } = supervise({
       loose: { command: ['sh', '-c', 'trap "" TERM; (trap "" TERM; exec sleep 3600) & exec sleep 3600'], isolate: ['uts'], stop: { timeout: '300ms', drain: '0s' } },

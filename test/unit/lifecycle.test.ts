@@ -52,6 +52,11 @@ describe('exit reasons', () => {
     assert.deepEqual(classifyExit(null, 'SIGKILL', false, at), { code: null, signal: 'SIGKILL', reason: 'signaled', at });
     assert.equal(classifyExit(137, null, true, at).reason, 'oom_killed');
     assert.equal(classifyExit(255, null, false, at).reason, 'error', '255 is no signal');
+    // With nsvisor-init's report, a deliberate exit(130) is an error, and a signal is named whatever the code.
+    assert.deepEqual(classifyExit(130, null, false, at, { code: 130, signal: null }), { code: 130, signal: null, reason: 'error', at });
+    assert.deepEqual(classifyExit(130, null, false, at, { code: null, signal: 'SIGINT' }), { code: 130, signal: 'SIGINT', reason: 'signaled', at });
+    assert.deepEqual(classifyExit(0, null, false, at, { code: 0, signal: null }).reason, 'completed');
+    assert.equal(classifyExit(137, null, true, at, { code: null, signal: 'SIGKILL' }).reason, 'oom_killed');
   });
 });
 
