@@ -247,6 +247,11 @@ static long mount_one(const struct nsv_mount *m, int *step) {
     case NSV_MOUNT_SYSFS:
       r = mount_sysfs(m);
       break;
+    case NSV_MOUNT_DEVPTS:
+      /* Its own pseudo-terminals: the ptys of the host's instance stay out of reach. */
+      r = nsv_sys5(SYS_mount, "devpts", m->target, "devpts", MS_NOSUID | MS_NOEXEC, m->data);
+      if (r >= 0) r = nsv_sys3(SYS_symlinkat, "pts/ptmx", AT_FDCWD, m->source);
+      break;
     default:
       r = -EINVAL;
   }

@@ -10,7 +10,8 @@ extern "C" {
 
 /* SYSFS: a fresh read-only sysfs at target, listing the new network namespace's devices; the mounts under
    `source` (the host's /sys/fs/cgroup) are carried over to `data` (the same place under the new sysfs). */
-enum nsv_mount_kind { NSV_MOUNT_BIND = 1, NSV_MOUNT_TMPFS = 2, NSV_MOUNT_PROC = 3, NSV_MOUNT_MQUEUE = 4, NSV_MOUNT_SYSFS = 5 };
+/* DEVPTS: a new devpts instance at target with options `data`, and `source` made a symlink to pts/ptmx. */
+enum nsv_mount_kind { NSV_MOUNT_BIND = 1, NSV_MOUNT_TMPFS = 2, NSV_MOUNT_PROC = 3, NSV_MOUNT_MQUEUE = 4, NSV_MOUNT_SYSFS = 5, NSV_MOUNT_DEVPTS = 6 };
 
 struct nsv_mount {
   int kind;             /* enum nsv_mount_kind */

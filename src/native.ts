@@ -14,8 +14,8 @@ export interface TimeOffsetRequest {
 }
 
 export interface MountRequest {
-  /** 1 bind, 2 tmpfs, 3 proc, 4 mqueue, 5 sysfs (the mounts under `source` carried over to `data`). */
-  kind: 1 | 2 | 3 | 4 | 5;
+  /** 1 bind, 2 tmpfs, 3 proc, 4 mqueue, 5 sysfs (the mounts under `source` carried over to `data`), 6 devpts (`source` linked to its ptmx). */
+  kind: 1 | 2 | 3 | 4 | 5 | 6;
   source: string | null;
   /** Absolute, as seen before pivot_root (the rootfs already prefixed). */
   target: string;

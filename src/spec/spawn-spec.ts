@@ -136,6 +136,8 @@ function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext): { mount
       add({ kind: 1, source: dev, target: `${prefix}${dev}`, data: null, readonly: false, create: 2 }, dev);
     }
     add({ kind: 2, source: null, target: `${prefix}/dev/shm`, data: 'mode=1777', readonly: false, create: 1 }, '/dev/shm');
+    const pts = { kind: 6 as const, source: `${prefix}/dev/ptmx`, target: `${prefix}/dev/pts`, readonly: false, create: 1 as const };
+    add({ ...pts, data: 'newinstance,ptmxmode=0666,mode=0620' }, '/dev/pts');
   }
   if (ns.includes('ipc') && (ownDev || ctx.probe(`${prefix}/dev/mqueue`) === 'dir')) {
     add({ kind: 4, source: null, target: `${prefix}/dev/mqueue`, data: null, readonly: false, create: ownDev ? 1 : 0 }, '/dev/mqueue');

@@ -134,10 +134,13 @@ describe('sandbox: namespaces (root, real kernel)', function () {
       const r = cli([
         'sandbox', '--rootfs', root, '--readonly-root', '--bind', '/usr:/usr:ro', '--bind', `${data}:/data`, '--tmpfs', '/scratch', '--',
         'sh', '-c', 'touch /data/w && echo data-rw; touch /usr/x 2>/dev/null || echo usr-ro; touch /y 2>/dev/null || echo root-ro; ' +
-          'touch /scratch/z && echo scratch-rw; echo > /dev/null && echo dev-ok; cut -d" " -f5 /proc/self/mountinfo | grep -cx /; ls / | grep -c "^root\\|^home"',
+          'touch /scratch/z && echo scratch-rw; echo > /dev/null && echo dev-ok; ' +
+          'python3 -c "import os; m, s = os.openpty(); print(os.ttyname(s))"; ls /dev/pts | grep -cx ptmx; ' +
+          'cut -d" " -f5 /proc/self/mountinfo | grep -cx /; ls / | grep -c "^root\\|^home"',
       ]);
       assert.equal(r.code, 1, r.stderr); // the last grep finds no host directories
-      assert.deepEqual(r.stdout.trim().split('\n'), ['data-rw', 'usr-ro', 'root-ro', 'scratch-rw', 'dev-ok', '1', '0']);
+      // A pty of its own devpts: the first one, /dev/pts/0, whatever the host has open.
+      assert.deepEqual(r.stdout.trim().split('\n'), ['data-rw', 'usr-ro', 'root-ro', 'scratch-rw', 'dev-ok', '/dev/pts/0', '1', '1', '0']);
       assert.ok(fs.existsSync(path.join(data, 'w')), 'the rw bind wrote through to the host');
       assert.equal(mountinfo('self'), before, 'the host mount table is unchanged');
     } finally {

@@ -92,13 +92,14 @@ describe('spawn spec: mounts', () => {
       ],
     });
     const m = p.request.mounts;
-    assert.deepEqual(p.mountTargets, ['/proc', '/dev', '/dev/null', '/dev/zero', '/dev/shm', '/dev/mqueue', '/etc/resolv.conf', '/tmp']);
+    assert.deepEqual(p.mountTargets, ['/proc', '/dev', '/dev/null', '/dev/zero', '/dev/shm', '/dev/pts', '/dev/mqueue', '/etc/resolv.conf', '/tmp']);
     assert.equal(m[0].target, '/srv/root/proc');
     assert.deepEqual(m[1], { kind: 2, source: null, target: '/srv/root/dev', data: 'mode=0755', readonly: false, create: 1 });
     assert.deepEqual(m[2], { kind: 1, source: '/dev/null', target: '/srv/root/dev/null', data: null, readonly: false, create: 2 });
-    assert.equal(m[5].kind, 4);
-    assert.equal(m[6].create, 2, 'a file bind gets an empty file as its target');
-    assert.deepEqual(m[7], { kind: 2, source: null, target: '/srv/root/tmp', data: `mode=1777,size=${64 * 2 ** 20}`, readonly: false, create: 1 });
+    assert.deepEqual(m[5], { kind: 6, source: '/srv/root/dev/ptmx', target: '/srv/root/dev/pts', data: 'newinstance,ptmxmode=0666,mode=0620', readonly: false, create: 1 });
+    assert.equal(m[6].kind, 4);
+    assert.equal(m[7].create, 2, 'a file bind gets an empty file as its target');
+    assert.deepEqual(m[8], { kind: 2, source: null, target: '/srv/root/tmp', data: `mode=1777,size=${64 * 2 ** 20}`, readonly: false, create: 1 });
     assert.equal(p.request.rootfs, '/srv/root');
     assert.equal(p.request.readonlyRoot, true);
     assert.equal(p.request.cwd, '/', 'a new root starts at /');
