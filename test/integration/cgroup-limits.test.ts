@@ -47,8 +47,10 @@ describe('cgroups: limits on the real kernel', function () {
 
   it('a fork bomb stays at pids.max and the host can still fork', async () => {
     const limit = 32;
-    // Bounded (2^11 processes without a limit) so that a broken limit cannot take the machine down.
-    const bomb = 'b() { if [ $1 -gt 0 ]; then b $(($1-1)) & b $(($1-1)) & fi; sleep 30; }; b 10';
+    // Bounded (2^11 processes without a limit) so that a broken limit cannot take the machine down. The main
+    // process forks once, before the bomb, and then only sleeps: a shell whose fork fails exits, and the
+    // sandbox must outlive the refused forks.
+    const bomb = 'b() { if [ $1 -gt 0 ]; then b $(($1-1)) & b $(($1-1)) & fi; sleep 30; }; b 10 & exec sleep 30';
     let cg!: CgroupHandle;
     await withSandbox({ command: ['sh', '-c', bomb], resources: { pids: limit }, cgroupRoot: root, onCgroup: (h) => (cg = h) }, async () => {
       assert.equal(kernelFile(cg, 'pids.max'), String(limit));
