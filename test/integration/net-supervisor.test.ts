@@ -1,6 +1,8 @@
 // Services on a declared network, the supervisor running inside a throwaway "host" network namespace: reachability, addresses, cleanup.
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 
+import { exampleService } from '../../bench/listen-example';
 import { requireRoot, SLOWDOWN, waitFor } from './helpers';
 import { CLIENT_PY, ECHO_PY, leaseFiles, PING_PY, TestHost } from './net-helpers';
 import { removeRoots } from './supervisor-helpers';
@@ -79,6 +81,32 @@ describe('network: services with network.attach (root)', function () {
     assert.ok(leaseFiles(host.leaseDir).includes('10.68.0.2'), 'the dead holder\'s lease was taken over');
     await second.stop();
     assert.deepEqual(host.links(), ['lo']);
+    assert.deepEqual(leaseFiles(host.leaseDir), []);
+  });
+
+  it('a zero-downtime restart on a bridge: the new instance gets a veth and address of its own, the old one\'s go with it', async () => {
+    host.ip('-n', host.name, 'link', 'set', 'lo', 'up'); // the held socket is on the host namespace's loopback
+    const sup = await run({ api: { ...exampleService({ port: 8080 }), network: { attach: 'nsvt0' } } }, { nsvt0: { subnet: '10.66.0.0/24' } });
+    await waitFor(`api running (${sup.out()})`, () => sup.status().find((s) => s.name === 'api')?.state === 'running', 60_000);
+    // A client in the test's host namespace, where the supervisor holds the socket.
+    const get = () => {
+      const py = 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:8080/", timeout=10).read().decode())';
+      const r = spawnSync('nsenter', [`--net=/run/netns/${host.name}`, '--', 'python3', '-c', py], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout).startedAt as string;
+    };
+    const veths = () => host.links().filter((l) => l.startsWith('nsv-api'));
+    const before = { answer: get(), veths: veths() };
+    assert.equal(before.veths.length, 1);
+    const r = sup.ctl(['restart', 'api']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /restarted without downtime/);
+    const after = veths();
+    assert.equal(after.length, 1, `only the new instance's veth is left: ${after}`);
+    assert.notEqual(after[0], before.veths[0]);
+    assert.notEqual(get(), before.answer, 'the new instance answers');
+    await sup.stop();
+    assert.deepEqual(veths(), []);
     assert.deepEqual(leaseFiles(host.leaseDir), []);
   });
 
