@@ -71,7 +71,6 @@ export class Instance {
   private stopping?: Promise<boolean>;
 
   private constructor(
-    readonly name: string,
     private readonly settings: ServiceConfig,
     readonly proc: IsolatedProcess,
     readonly cgroup: CgroupHandle | null,
@@ -116,7 +115,7 @@ export class Instance {
       const proc = await startIsolated(plan(name, settings, runtime, opts.listen, notify, outW, errW), cgroup?.placement, { beforeGo, onReaped: opts.onReaped });
       opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
       opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
-      return new Instance(name, settings, proc, cgroup, attached, notify);
+      return new Instance(settings, proc, cgroup, attached, notify);
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
