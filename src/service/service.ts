@@ -288,14 +288,20 @@ export class Service extends EventEmitter<ServiceEvents> {
       this.recordSpawnFailure(e as Error);
       throw new RestartError(`${this.name}: the new instance did not start: ${(e as Error).message}; pid ${old.pid} keeps serving`);
     }
+    // A stop, or the old instance's death (its usual retry follows), takes over from the restart.
+    const interrupted = () => this.current !== old || this.state !== 'running';
     this.candidate = next;
     this.emit('spawned', this.name, seconds(t0));
+    let notReady: Error | null = null;
     try {
       await next.waitReady();
     } catch (e) {
+      notReady = e as Error;
+    }
+    if (notReady || interrupted()) {
       this.candidate = null;
       await next.stop(); // it may have accepted connections on the shared sockets already: let it finish them
-      const why = this.current === old && this.state === 'running' ? `was not ready: ${(e as Error).message}` : 'was interrupted';
+      const why = interrupted() ? 'was interrupted' : `was not ready: ${notReady!.message}`;
       this.failure = `restart: the new instance ${why}`;
       throw new RestartError(`${this.name}: the new instance ${why}${this.current === old ? `; pid ${old.pid} keeps serving` : ''}`);
     }

@@ -145,6 +145,27 @@ describe('listen sockets and zero-downtime restart (root)', function () {
     assert.deepEqual(fs.readdirSync(root).filter((d) => d.startsWith('api')), [], 'both cgroups are removed');
   });
 
+  it('the old instance dying during a restart interrupts it; the usual retry brings the service back, one instance', async () => {
+    const flag = path.join(tempDir('/var/tmp'), 'hang');
+    const { run: started, port } = await startExample({ broken: { flag, how: 'hang' } });
+    const root = rootDirs(parse(fs.readFileSync(path.join(started.dir, 'nsvisor.yaml'), 'utf8')).supervisor.cgroupRoot).find((d) => fs.existsSync(d))!;
+    const instances = () => fs.readdirSync(root).filter((d) => d.startsWith('api'));
+    const procsOf = (d: string) => fs.readFileSync(path.join(root, d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+    const old = stateOf(started, 'api').pid;
+    fs.writeFileSync(flag, '');
+    const restarting = restartOf(started, 'api');
+    await waitFor('the hanging new instance beside the old', () => instances().length === 2 && instances().every((d) => procsOf(d).length >= 2));
+    fs.rmSync(flag); // the retry that follows starts a working instance
+    process.kill(old, 'SIGKILL');
+    const r = await restarting;
+    assert.equal(r.status, 500);
+    assert.match(r.body.error, /the new instance was interrupted/);
+    await waitFor('api running again', () => stateOf(started, 'api')?.state === 'running', 60_000);
+    await waitFor('one instance left', () => instances().length === 1);
+    assert.notEqual(stateOf(started, 'api').pid, old);
+    assert.ok((await get({ port })).startedAt);
+  });
+
   it('restarts on SIGHUP, and restart --all restarts every running service in dependency order', async () => {
     const port = await freePort();
     run = await startRun({
