@@ -1,13 +1,10 @@
 // Benchmark: scrape the stats of 1,000 cgroups through the piscina pool; wall time per scrape and the event loop's lag meanwhile.
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 
-import { openCgroups, StatsPool } from '../src/cgroup';
+import { StatsPool } from '../src/cgroup';
 import { detectLayout } from '../src/cgroup/detect';
 import { statsOf } from '../src/workers/cgroup-stats';
-import { machineInfo } from './machine';
+import { f2, lagOf, pageOpening, withBenchCgroups } from './cgroup-bench';
 import { summarize, Summary } from './stats';
 
 export interface CgroupStatsResult {
@@ -25,21 +22,13 @@ export interface CgroupStatsResult {
   target: { what: string; value: number; limit: number; met: boolean };
 }
 
-const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
-
-function lagOf(h: ReturnType<typeof monitorEventLoopDelay>) {
-  return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
-}
-
 export async function measureCgroupStats(opts: { cgroups?: number; scrapes?: number; threads?: number; batch?: number } = {}): Promise<CgroupStatsResult> {
   const count = opts.cgroups ?? 1000;
   const scrapes = opts.scrapes ?? 20;
   const threads = opts.threads ?? 2;
   const batch = opts.batch ?? 50;
-  const root = `/nsvisor-bench-${crypto.randomBytes(4).toString('hex')}`;
-  const driver = openCgroups({ root });
   const pool = new StatsPool({ threads, batch });
-  try {
+  return withBenchCgroups('cgroup stats', pool, async (driver, root) => {
     process.stderr.write(`cgroup stats: creating ${count} cgroups under ${root}\n`);
     const targets = [];
     for (let i = 0; i < count; i++) targets.push(driver.create(`svc-${i}`, { memory: 256 << 20, pids: 100, cpus: 0.5 }).statsTarget);
@@ -72,21 +61,12 @@ export async function measureCgroupStats(opts: { cgroups?: number; scrapes?: num
       inlineScrapeMs: summarize(inline),
       target: { what: 'event loop p99 lag while collecting (ms)', value: lagMs.p99, limit: 10, met: lagMs.p99 < 10 },
     };
-  } finally {
-    await pool.close();
-    process.stderr.write('cgroup stats: removing the cgroups\n');
-    await driver.removeRoot();
-  }
+  });
 }
 
-const f2 = (v: number) => v.toFixed(2);
-
 export function cgroupStatsMarkdown(r: CgroupStatsResult): string {
-  const m = machineInfo();
   return [
-    '# cgroup stats collection',
-    '',
-    `${m.date}, kernel ${m.kernel}, node ${m.node}, ${m.cpus} cpus (${m.cpuModel}); layout ${r.layout}.`,
+    ...pageOpening('cgroup stats collection', r.layout),
     `${r.cgroups} cgroups (each with memory, cpu and pids limits), ${r.scrapes} scrapes, piscina pool of ${r.threads} threads, ${r.batch} cgroups per task.`,
     '',
     '| what | p50 ms | p90 ms | p99 ms | max ms |',
@@ -98,26 +78,4 @@ export function cgroupStatsMarkdown(r: CgroupStatsResult): string {
     `Target: ${r.target.what} < ${r.target.limit}: ${f2(r.target.value)} — ${r.target.met ? 'MET' : 'MISSED'}.`,
     '',
   ].join('\n');
-}
-
-/** Result file base name: a run inside v2vm (pure v2 kernel, emulated CPU) keeps its own files. */
-export const resultName = process.env.V2VM ? 'cgroup-stats-v2vm' : 'cgroup-stats';
-
-export function writeCgroupStats(r: CgroupStatsResult): void {
-  fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(path.join(resultsDir, `${resultName}.json`), JSON.stringify({ machine: machineInfo(), ...r }, null, 2) + '\n');
-  fs.writeFileSync(path.join(resultsDir, `${resultName}.md`), cgroupStatsMarkdown(r));
-}
-
-if (require.main === module) {
-  if (process.geteuid!() !== 0) throw new Error('the bench needs root (it creates cgroups)');
-  measureCgroupStats({ cgroups: Number(process.env.BENCH_CGROUPS ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) })
-    .then((r) => {
-      writeCgroupStats(r);
-      process.stdout.write(cgroupStatsMarkdown(r) + `written: bench/results/${resultName}.json, ${resultName}.md\n`);
-    })
-    .catch((e: Error) => {
-      process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
-      process.exit(1);
-    });
 }

@@ -1,15 +1,13 @@
 // Benchmark: GET /metrics rendering for 1,000 synthetic services on real cgroups; scrape latency and event loop lag meanwhile.
-import * as crypto from 'crypto';
-import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 
-import { openCgroups, StatsPool } from '../src/cgroup';
+import { StatsPool } from '../src/cgroup';
 import { detectLayout } from '../src/cgroup/detect';
 import { MeteredService, SupervisorMetrics } from '../src/metrics';
 import type { SupervisorEvents } from '../src/supervisor';
+import { f2, lagOf, pageOpening, withBenchCgroups } from './cgroup-bench';
 import { machineInfo, othersCpuMeter } from './machine';
 import { summarize, Summary } from './stats';
 
@@ -42,8 +40,6 @@ export interface MetricsScrapeResult {
   othersCpus: number;
 }
 
-const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
-
 async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -57,11 +53,9 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 export async function measureMetricsScrape(opts: { services?: number; scrapes?: number } = {}): Promise<MetricsScrapeResult> {
   const count = opts.services ?? 1000;
   const scrapes = opts.scrapes ?? 20;
-  const root = `/nsvisor-bench-${crypto.randomBytes(4).toString('hex')}`;
-  const driver = openCgroups({ root });
   const pool = new StatsPool();
   const loadBefore = os.loadavg()[0];
-  try {
+  return withBenchCgroups('metrics scrape', pool, async (driver, root) => {
     process.stderr.write(`metrics scrape: ${count} services on cgroups under ${root}\n`);
     const sup = Object.assign(new EventEmitter<SupervisorEvents>(), { services: new Map<string, MeteredService>() });
     for (let i = 0; i < count; i++) {
@@ -90,7 +84,7 @@ export async function measureMetricsScrape(opts: { services?: number; scrapes?: 
     const othersCpus = others();
     fresh.close();
     cached.close();
-    const lagMs = { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 };
+    const lagMs = lagOf(lag);
     const freshScrapeMs = summarize(freshMs);
     return {
       layout: detectLayout().kind,
@@ -109,21 +103,12 @@ export async function measureMetricsScrape(opts: { services?: number; scrapes?: 
         { what: 'event loop p99 lag during scrapes (ms)', value: lagMs.p99, limit: 20, met: lagMs.p99 < 20 },
       ],
     };
-  } finally {
-    await pool.close();
-    process.stderr.write('metrics scrape: removing the cgroups\n');
-    await driver.removeRoot();
-  }
+  });
 }
 
-const f2 = (v: number) => v.toFixed(2);
-
 export function metricsScrapeMarkdown(r: MetricsScrapeResult): string {
-  const m = machineInfo();
   return [
-    '# GET /metrics with 1,000 services',
-    '',
-    `${m.date}, kernel ${m.kernel}, node ${m.node}, ${m.cpus} cpus (${m.cpuModel}); layout ${r.layout}.`,
+    ...pageOpening('GET /metrics with 1,000 services', r.layout),
     `${r.services} synthetic services (running, each on a real cgroup with memory, cpu and pids limits), ${r.scrapes} scrapes each way;`,
     `${r.series} series, ${(r.bytes / 1024).toFixed(0)} KiB of text per scrape. The stats are read on the piscina pool (2 threads)`,
     `through the files held open per instance (one pread each; limit files once per instance and every 10 s).`,
@@ -142,10 +127,3 @@ export function metricsScrapeMarkdown(r: MetricsScrapeResult): string {
   ].join('\n');
 }
 
-export const metricsResultName = process.env.V2VM ? 'metrics-scrape-v2vm' : 'metrics-scrape';
-
-export function writeMetricsScrape(r: MetricsScrapeResult): void {
-  fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(path.join(resultsDir, `${metricsResultName}.json`), JSON.stringify({ machine: machineInfo(), ...r }, null, 2) + '\n');
-  fs.writeFileSync(path.join(resultsDir, `${metricsResultName}.md`), metricsScrapeMarkdown(r));
-}

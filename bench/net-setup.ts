@@ -1,7 +1,6 @@
 // Per-service network setup (veth on the bridge, eth0 address, up, default route, lo up): rtnetlink against six `ip` processes, in a throwaway netns.
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as path from 'path';
 
 import { connect } from '../src/net/links';
 import { addon } from '../src/native';
@@ -15,8 +14,6 @@ export interface NetSetupResult {
   speedup: number;
 }
 
-export const netResultName = 'net-setup';
-const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
 const BRIDGE = 'nsvbench0';
 const GATEWAY = (10 << 24) + (99 << 16) + 1; // 10.99.0.1
 const PREFIX = 16;
@@ -106,12 +103,6 @@ export function netSetupMarkdown(r: NetSetupResult): string {
     '',
     `rtnetlink is ${r.speedup.toFixed(1)}x faster at p50. Target: p50 under 1 ms and at least 20x faster than \`ip\`.`,
   ].join('\n');
-}
-
-export function writeNetSetup(r: NetSetupResult): void {
-  fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(path.join(resultsDir, `${netResultName}.json`), JSON.stringify(r, null, 2) + '\n');
-  fs.writeFileSync(path.join(resultsDir, `${netResultName}.md`), netSetupMarkdown(r) + '\n');
 }
 
 if (require.main === module) {

@@ -12,8 +12,6 @@ import { LoadResult, startLoad } from './http-load';
 import { exampleServer, exampleService, freePort } from './listen-example';
 import { machineInfo } from './machine';
 
-export const restartResultName = 'restart-load';
-const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
 const cliPath = path.resolve(__dirname, '..', '..', 'bin', 'nsvisor');
 
 export interface RestartLoadOptions {
@@ -137,10 +135,4 @@ export function restartLoadMarkdown(r: RestartLoadResult): string {
     '',
     `Target: zero failed requests with zero-downtime restart. Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, kernel ${r.machine.kernel}.`,
   ].join('\n');
-}
-
-export function writeRestartLoad(r: RestartLoadResult): void {
-  fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(path.join(resultsDir, `${restartResultName}.json`), JSON.stringify(r, null, 2) + '\n');
-  fs.writeFileSync(path.join(resultsDir, `${restartResultName}.md`), restartLoadMarkdown(r) + '\n');
 }

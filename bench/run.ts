@@ -2,12 +2,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { cgroupStatsMarkdown, measureCgroupStats, resultName, writeCgroupStats } from './cgroup-stats';
+import { cgroupStatsMarkdown, measureCgroupStats } from './cgroup-stats';
 import { measureInitMemory } from './init-memory';
-import { measureMetricsScrape, metricsResultName, metricsScrapeMarkdown, writeMetricsScrape } from './metrics-scrape';
-import { measureNetSetup, netResultName, netSetupMarkdown, writeNetSetup } from './net-setup';
+import { measureMetricsScrape, metricsScrapeMarkdown } from './metrics-scrape';
+import { measureNetSetup, netSetupMarkdown } from './net-setup';
 import { machineInfo } from './machine';
-import { measureRestartLoad, restartLoadMarkdown, restartResultName, writeRestartLoad } from './restart-load';
+import { measureRestartLoad, restartLoadMarkdown } from './restart-load';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
 import { latencyTargets, memoryTarget } from './targets';
@@ -27,34 +27,57 @@ const MEMORY_INSTANCES = 20;
 /** BENCH_ONLY=NAME runs only that one of PARTS. */
 const ONLY = process.env.BENCH_ONLY;
 
-/** The benchmarks that also run alone (BENCH_ONLY=NAME): each measures, writes its files, and names them with its summary. */
-const PARTS: Record<string, () => Promise<{ file: string; markdown: string }>> = {
-  'cgroup-stats': async () => {
-    const r = await measureCgroupStats({ cgroups: Number(process.env.BENCH_CGROUPS ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
-    writeCgroupStats(r);
-    return { file: resultName, markdown: cgroupStatsMarkdown(r) };
+/** A part's result: the JSON document and the markdown page written to bench/results/NAME.{json,md}. */
+interface PartResult {
+  json: object;
+  markdown: string;
+}
+
+/** The cgroup benches keep a run inside v2vm (pure v2 kernel, emulated CPU) in files of its own. */
+const inVm = (name: string) => (process.env.V2VM ? `${name}-v2vm` : name);
+
+/** The benchmarks that also run alone (BENCH_ONLY=NAME), each with the name of its result files. */
+const PARTS: Record<string, { file: string; run: () => Promise<PartResult> }> = {
+  'cgroup-stats': {
+    file: inVm('cgroup-stats'),
+    run: async () => {
+      const r = await measureCgroupStats({ cgroups: Number(process.env.BENCH_CGROUPS ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
+      return { json: { machine: machineInfo(), ...r }, markdown: cgroupStatsMarkdown(r) };
+    },
   },
-  'metrics-scrape': async () => {
-    const r = await measureMetricsScrape({ services: Number(process.env.BENCH_SERVICES ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
-    writeMetricsScrape(r);
-    return { file: metricsResultName, markdown: metricsScrapeMarkdown(r) };
+  'metrics-scrape': {
+    file: inVm('metrics-scrape'),
+    run: async () => {
+      const r = await measureMetricsScrape({ services: Number(process.env.BENCH_SERVICES ?? 1000), scrapes: Number(process.env.BENCH_SCRAPES ?? 20) });
+      return { json: { machine: machineInfo(), ...r }, markdown: metricsScrapeMarkdown(r) };
+    },
   },
-  'net-setup': async () => {
-    const r = await measureNetSetup({ netlink: Number(process.env.BENCH_NET_ROUNDS ?? 300), ip: Number(process.env.BENCH_NET_IP_ROUNDS ?? 60) });
-    writeNetSetup(r);
-    return { file: netResultName, markdown: netSetupMarkdown(r) };
+  'net-setup': {
+    file: 'net-setup',
+    run: async () => {
+      const r = await measureNetSetup({ netlink: Number(process.env.BENCH_NET_ROUNDS ?? 300), ip: Number(process.env.BENCH_NET_IP_ROUNDS ?? 60) });
+      return { json: r, markdown: netSetupMarkdown(r) };
+    },
   },
-  'restart-load': async () => {
-    const r = await measureRestartLoad({ restarts: Number(process.env.BENCH_RESTARTS ?? 5), concurrency: 8, workMs: 20, gapMs: 1500 });
-    writeRestartLoad(r);
-    return { file: restartResultName, markdown: restartLoadMarkdown(r) };
+  'restart-load': {
+    file: 'restart-load',
+    run: async () => {
+      const r = await measureRestartLoad({ restarts: Number(process.env.BENCH_RESTARTS ?? 5), concurrency: 8, workMs: 20, gapMs: 1500 });
+      return { json: r, markdown: restartLoadMarkdown(r) };
+    },
   },
 };
 
+/** Runs one part and writes its two files. */
 async function runPart(name: string): Promise<void> {
   process.stderr.write(`${name}\n`);
-  const { file, markdown } = await PARTS[name]();
-  process.stdout.write(`${markdown}\n`);
+  const { file, run } = PARTS[name];
+  const { json, markdown } = await run();
+  const md = markdown.endsWith('\n') ? markdown : `${markdown}\n`;
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.writeFileSync(path.join(resultsDir, `${file}.json`), JSON.stringify(json, null, 2) + '\n');
+  fs.writeFileSync(path.join(resultsDir, `${file}.md`), md);
+  process.stdout.write(md);
   process.stdout.write(`written: ${path.relative(process.cwd(), resultsDir)}/${file}.json, ${file}.md\n`);
 }
 

@@ -31,12 +31,17 @@ static int BoundSocket(Napi::Env env, int family, const sockaddr *addr, socklen_
   return fd;
 }
 
+// Both calls take (string, number, number); anything else is a TypeError quoting the call's signature.
+static std::string StringThenTwoNumbers(const Napi::CallbackInfo &info, const char *signature) {
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(info.Env(), signature);
+  return info[0].As<Napi::String>();
+}
+
 // listenTcp(address, port, backlog) -> fd; address is a numeric IPv4 or IPv6 address.
 static Napi::Value ListenTcp(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
-    throw Napi::TypeError::New(env, "listenTcp(address: string, port: number, backlog: number)");
-  std::string host = info[0].As<Napi::String>();
+  std::string host = StringThenTwoNumbers(info, "listenTcp(address: string, port: number, backlog: number)");
   int port = info[1].As<Napi::Number>().Int32Value(), backlog = info[2].As<Napi::Number>().Int32Value();
   std::string what = host + " port " + std::to_string(port);
   sockaddr_in v4{};
@@ -68,9 +73,7 @@ static bool StaleSocket(const sockaddr_un &addr) {
 // listenUnix(path, backlog, mode) -> fd; a stale socket file at path is replaced, anything else there is an error.
 static Napi::Value ListenUnix(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
-    throw Napi::TypeError::New(env, "listenUnix(path: string, backlog: number, mode: number)");
-  std::string path = info[0].As<Napi::String>();
+  std::string path = StringThenTwoNumbers(info, "listenUnix(path: string, backlog: number, mode: number)");
   int backlog = info[1].As<Napi::Number>().Int32Value();
   mode_t mode = info[2].As<Napi::Number>().Uint32Value();
   sockaddr_un addr{};

@@ -57,25 +57,20 @@ export const SLOWDOWN = process.env.V2VM ? 20 : 1;
 
 type Probed<T> = T | undefined | null | false;
 
-export async function waitFor<T>(what: string, probe: () => Probed<T> | Promise<Probed<T>>, timeoutMs = 20_000): Promise<T> {
+/** Polls `probe` every `pollMs` until it gives a truthy value (returned), or throws after `timeoutMs` (x SLOWDOWN). */
+export async function waitFor<T>(what: string, probe: () => Probed<T> | Promise<Probed<T>>, timeoutMs = 20_000, pollMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs * SLOWDOWN;
   for (;;) {
     const v = await probe();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
-/** waitFor with an async probe, polled every 200 ms. */
-export async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs * SLOWDOWN;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** waitFor for probes that cost something (a query, a request): polled every 200 ms, 30 s by default. */
+export function waitForAsync<T>(what: string, probe: () => Promise<Probed<T>>, timeoutMs = 30_000): Promise<T> {
+  return waitFor(what, probe, timeoutMs, 200);
 }
 
 export function nsLink(pid: number | 'self', type: string): string {

@@ -37,19 +37,24 @@ export interface Answer {
 export class NetnsPrometheus {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsvtest-prometheus-'));
   readonly port = 20_000 + Math.floor(Math.random() * 40_000);
+  /**
+   * Seconds between scrapes, and each scrape's timeout: 1 on the host; under emulation (v2vm) a scrape can take
+   * longer than a second, and a timed-out scrape marks every series stale, so there it is 5.
+   */
+  readonly interval = Math.min(SLOWDOWN, 5);
   private readonly socket = path.join(this.dir, 'proxy.sock');
   private proxy?: ReturnType<typeof inNetns>;
   private server?: ReturnType<typeof inNetns>;
 
   constructor(private readonly netns: string) {}
 
-  /** Starts the proxy and Prometheus scraping 127.0.0.1:`target` every second as job `job`; resolves once it is ready. */
+  /** Starts the proxy and Prometheus scraping 127.0.0.1:`target` every `interval` seconds as job `job`; resolves once it is ready. */
   async start(job: string, target: number): Promise<void> {
     this.proxy = inNetns(this.netns, [process.execPath, path.join(__dirname, 'netns-http-proxy.js'), this.socket]);
     await waitFor(`the proxy (${this.proxy.out()})`, () => /proxy ready/.test(this.proxy!.out()));
     const config = path.join(this.dir, 'prometheus.yml');
     fs.writeFileSync(config, [
-      'global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }',
+      `global: { scrape_interval: ${this.interval}s, scrape_timeout: ${this.interval}s, evaluation_interval: ${this.interval}s }`,
       'scrape_configs:',
       `  - job_name: ${job}`,
       `    static_configs: [{ targets: ['127.0.0.1:${target}'] }]`,
