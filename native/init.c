@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <stdint.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +46,9 @@ struct options {
   int supervised;             /* --supervised: die with the supervisor */
   long uid, gid;              /* --uid / --gid, -1 = keep */
   long join_pid;              /* --join PID: enter the namespaces of PID first (nsvisor exec), 0 = no */
+  int limit_caps;             /* --caps MASK given: the main process keeps only caps */
+  uint64_t caps;              /* bit N = capability N */
+  int no_new_privs;           /* --no-new-privs */
   char **command;
 };
 
@@ -51,12 +56,15 @@ static const char *prog = "nsvisor-init";
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: %s [-g] [-e CODE]... [--drain MS] [--stop-signal N] [--uid U] [--gid G] [--join PID] -- CMD [ARG...]\n"
+          "usage: %s [-g] [-e CODE]... [--drain MS] [--stop-signal N] [--uid U] [--gid G] [--caps HEX] [--no-new-privs]\n"
+          "       [--join PID] -- CMD [ARG...]\n"
           "  -g              forward signals to CMD's process group, not just CMD\n"
           "  -e CODE         report exit code CODE as 0 (repeatable)\n"
           "  --drain MS      after CMD exits, signal what is left and wait up to MS (default 5000)\n"
           "  --stop-signal N the signal the drain sends (default 15, SIGTERM)\n"
           "  --uid U --gid G run CMD with these ids\n"
+          "  --caps HEX      CMD keeps only these capabilities (bit N = capability N; 0 = none), as root or not\n"
+          "  --no-new-privs  set no_new_privs for CMD: setuid bits and file capabilities raise nothing\n"
           "  --join PID      first enter the namespaces of PID (as nsenter -a -t PID)\n",
           prog);
   exit(2);
@@ -73,6 +81,17 @@ static long parse_long(const char *s, const char *what) {
   return v;
 }
 
+static uint64_t parse_mask(const char *s, const char *what) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 16);
+  if (errno || *s == '\0' || *end != '\0') {
+    fprintf(stderr, "%s: %s: expected a hexadecimal mask, got \"%s\"\n", prog, what, s);
+    exit(2);
+  }
+  return (uint64_t)v;
+}
+
 static void parse_options(int argc, char **argv, struct options *o) {
   int i;
   memset(o, 0, sizeof *o);
@@ -86,6 +105,7 @@ static void parse_options(int argc, char **argv, struct options *o) {
     if (strcmp(a, "--") == 0) { i++; break; }
     if (strcmp(a, "-g") == 0) { o->process_group = 1; continue; }
     if (strcmp(a, "--supervised") == 0) { o->supervised = 1; continue; }
+    if (strcmp(a, "--no-new-privs") == 0) { o->no_new_privs = 1; continue; }
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) usage();
     if (!next) usage();
     if (strcmp(a, "-e") == 0) {
@@ -99,6 +119,7 @@ static void parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(a, "--uid") == 0) o->uid = parse_long(next, a);
     else if (strcmp(a, "--gid") == 0) o->gid = parse_long(next, a);
     else if (strcmp(a, "--join") == 0) o->join_pid = parse_long(next, a);
+    else if (strcmp(a, "--caps") == 0) { o->caps = parse_mask(next, a); o->limit_caps = 1; }
     else usage();
     i++;
   }
@@ -119,6 +140,29 @@ static void fail_main(int fd, int exec_fd, int step, int err, int code) {
   _exit(code);
 }
 
+/* Drops every capability outside o->caps from the bounding set, so not even an exec as root or of a file with
+   capabilities can get it back. Stops at the first number the kernel does not know. Returns the failing errno or 0. */
+static int drop_bounding_set(const struct options *o) {
+  for (int cap = 0; cap < 64; cap++) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) return errno == EINVAL ? 0 : errno;
+    if (!(o->caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return errno;
+  }
+  return 0;
+}
+
+/* After the ids are final: permitted, effective and inheritable become o->caps. A process that is not root loses
+   them at exec unless they are ambient too, so there they are raised as ambient. Returns the failed step or 0. */
+static int set_capabilities(const struct options *o) {
+  struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  for (int i = 0; i < 2; i++) data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(o->caps >> (32 * i));
+  if (syscall(SYS_capset, &head, data) < 0) return STEP_CAPSET;
+  if (getuid() == 0) return 0;
+  for (int cap = 0; cap < 64; cap++)
+    if ((o->caps >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return STEP_CAP_AMBIENT;
+  return 0;
+}
+
 /* The main process: ids, a clean signal state, its own process group (foreground of our terminal), exec.
    exec_fd is close-on-exec: init reads EOF from its pipe once the command runs. */
 static void exec_main(const struct options *o, const sigset_t *saved, int exec_fd) {
@@ -134,12 +178,23 @@ static void exec_main(const struct options *o, const sigset_t *saved, int exec_f
   signal(SIGTTOU, SIG_DFL);
   sigprocmask(SIG_SETMASK, saved, NULL);
   if (o->supervised) prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (o->limit_caps) {
+    int err = drop_bounding_set(o);
+    if (err) fail_main(fd, exec_fd, STEP_CAP_BOUND, err, 125);
+    /* Keep the permitted set through setuid to a user that is not root; set_capabilities trims it. */
+    if (o->uid > 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_main(fd, exec_fd, STEP_KEEPCAPS, errno, 125);
+  }
   if (o->gid >= 0) {
     gid_t g = (gid_t)o->gid;
     if (setgroups(1, &g) < 0) fail_main(fd, exec_fd, STEP_SETGROUPS, errno, 125);
     if (setgid(g) < 0) fail_main(fd, exec_fd, STEP_SETGID, errno, 125);
   }
   if (o->uid >= 0 && setuid((uid_t)o->uid) < 0) fail_main(fd, exec_fd, STEP_SETUID, errno, 125);
+  if (o->limit_caps) {
+    int step = set_capabilities(o);
+    if (step) fail_main(fd, exec_fd, step, errno, 125);
+  }
+  if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail_main(fd, exec_fd, STEP_NO_NEW_PRIVS, errno, 125);
   if (o->listen_fds > 0) {
     char pid[16];
     snprintf(pid, sizeof pid, "%d", (int)getpid());

@@ -35,6 +35,11 @@
   X(STEP_SETGROUPS, "setgroups")              \
   X(STEP_SETGID, "setgid")                    \
   X(STEP_SETUID, "setuid")                    \
+  X(STEP_CAP_BOUND, "prctl(PR_CAPBSET_DROP)") \
+  X(STEP_KEEPCAPS, "prctl(PR_SET_KEEPCAPS)")  \
+  X(STEP_CAPSET, "capset")                    \
+  X(STEP_CAP_AMBIENT, "prctl(PR_CAP_AMBIENT_RAISE)") \
+  X(STEP_NO_NEW_PRIVS, "prctl(PR_SET_NO_NEW_PRIVS)") \
   X(STEP_EXEC, "execve")
 
 enum nsv_step {

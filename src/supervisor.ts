@@ -232,6 +232,10 @@ export interface ServiceStatus {
   memoryLimitBytes: number | null;
   /** The cgroup.procs files of the running instance: `exec` joins them. */
   cgroupProcs: string[];
+  /** Whom the service runs as ("uid:gid", or null for root), the capabilities it keeps (null: all), no_new_privs: `exec` runs so too. */
+  user: string | null;
+  capabilities: string[] | null;
+  noNewPrivileges: boolean;
   /** Byte counters of each interface but lo in the service's own network namespace, while it runs; null otherwise. */
   network: LinkCounters[] | null;
 }
@@ -256,6 +260,9 @@ export function describeService(s: Service): ServiceStatus {
     memoryLimitBytes: null,
     network: null,
     cgroupProcs: s.cgroup ? [...(s.cgroup.placement.cloneInto ? [`${s.cgroup.placement.cloneInto}/cgroup.procs`] : []), ...s.cgroup.placement.procsFiles] : [],
+    user: s.settings.user ?? null,
+    capabilities: s.settings.capabilities ?? null,
+    noNewPrivileges: s.settings.noNewPrivileges,
   };
 }
 

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 
 import { call } from '../control/client';
 import { addon, initPath } from '../native';
+import { identityArgs } from '../spec/spawn-spec';
 import type { ServiceStatus } from '../supervisor';
 import { CliError, UsageError } from './errors';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
@@ -26,8 +27,9 @@ export function register(program: Command): void {
     const s: ServiceStatus = await call(await resolveSocket(flags), 'GET', `/v1/status/${encodeURIComponent(name)}`);
     if (s.pid === null) throw new CliError(`${name} is not running (state ${s.state})`, 1);
     // Into the service's cgroup first (its limits apply to CMD too), then nsvisor-init enters every namespace of
-    // the service's init through a pidfd and runs CMD as its child.
+    // the service's init through a pidfd and runs CMD as its child, as the service's user, with its capabilities.
     for (const file of s.cgroupProcs) fs.writeFileSync(file, String(process.pid));
-    addon.execve(initPath, ['nsvisor-init', '--join', String(s.pid), '--drain', '0', '--', ...command], environOf(s.pid));
+    const identity = identityArgs({ user: s.user ?? undefined, capabilities: s.capabilities ?? undefined, noNewPrivileges: s.noNewPrivileges });
+    addon.execve(initPath, ['nsvisor-init', '--join', String(s.pid), '--drain', '0', ...identity, '--', ...command], environOf(s.pid));
   });
 }

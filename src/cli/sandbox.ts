@@ -39,6 +39,9 @@ interface Flags {
   cpus?: string;
   pids?: string;
   cgroupRoot?: string;
+  caps?: string;
+  /** Commander's reading of --no-new-privs: false when given. */
+  newPrivs?: boolean;
 }
 
 function positiveNumber(flag: string, text: string, integer: boolean): number {
@@ -107,6 +110,8 @@ export function optionsFromFlags(flags: Flags, command: string[]): SandboxOption
     };
   }
   if (flags.cgroupRoot) opts.cgroupRoot = flags.cgroupRoot;
+  if (flags.caps !== undefined) opts.capabilities = flags.caps.split(',').map((c) => c.trim()).filter(Boolean);
+  if (flags.newPrivs === false) opts.noNewPrivileges = true;
   return opts;
 }
 
@@ -160,6 +165,8 @@ export function register(program: Command): void {
     .option('--net <none|bridge>', 'new network namespace: only lo up (none), or also eth0 on a veth to BRIDGE (created if absent)')
     .option('--subnet <cidr>', 'subnet of a bridge --net creates; the bridge gets the first address (default 10.88.0.0/24)')
     .option('--address <ip>', 'address of eth0 with --net BRIDGE (default: the next free one)')
+    .option('--caps <list>', 'capabilities CMD keeps, comma-separated (CAP_NET_BIND_SERVICE or net_bind_service; "" = none); default all')
+    .option('--no-new-privs', 'set no_new_privs: setuid programs and file capabilities raise nothing')
     .option('--env <K=V>', 'set a variable for CMD (repeatable; the rest of the environment is inherited)', collect, [])
     .option('--cwd <dir>', 'working directory inside (default: the current one, or / with --rootfs)')
     .option('--memory <size>', 'memory limit of the sandbox\'s cgroup, e.g. 256Mi (OOM kill: reason oom_killed)')
@@ -178,7 +185,8 @@ Examples:
   nsvisor sandbox --map-root --net none -- id             # works without root
   nsvisor sandbox --rootfs /srv/alpine --bind /data:/data:ro -- /bin/sh
   nsvisor sandbox --boottime fromZero -- cat /proc/uptime
-  nsvisor sandbox --memory 64Mi --cpus 0.5 --pids 64 -- sh -c 'cat /proc/self/cgroup'`,
+  nsvisor sandbox --memory 64Mi --cpus 0.5 --pids 64 -- sh -c 'cat /proc/self/cgroup'
+  nsvisor sandbox --user 1000:1000 --caps net_bind_service --no-new-privs -- python3 -m http.server 80`,
     )
     .action(async (command: string[], flags: Flags) => {
       const isolate = flags.isolate?.split(',').filter((n) => n && !(NAMESPACES as readonly string[]).includes(n));

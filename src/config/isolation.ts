@@ -2,6 +2,7 @@
 import * as os from 'os';
 import { z } from 'zod';
 
+import { capabilitySchema } from './capabilities';
 import { parseDuration, parseSize } from './units';
 
 export const NAMESPACES = ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time'] as const;
@@ -96,6 +97,10 @@ export const isolationShape = {
   propagation: z.enum(['private', 'slave', 'shared']).default('private'),
   time: z.strictObject({ boottime: timeOffset.optional(), monotonic: timeOffset.optional() }).optional(),
   resources: resourcesSchema.optional(),
+  /** The capabilities the main process keeps (bounding, permitted, effective, and ambient when not root); absent = all. */
+  capabilities: z.array(capabilitySchema).optional(),
+  /** PR_SET_NO_NEW_PRIVS for the main process: setuid and file capabilities no longer raise privileges. */
+  noNewPrivileges: z.boolean().default(false),
   stop: z
     .strictObject({ signal: signal.default('SIGTERM'), timeout: duration().default(10_000), drain: duration().default(5_000) })
     .default({ signal: 'SIGTERM', timeout: 10_000, drain: 5_000 }),

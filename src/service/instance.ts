@@ -10,7 +10,7 @@ import type { Network } from '../net/network';
 import { LentDevice } from '../net/device';
 import { hostContext } from '../process/host-context';
 import { ExitStatus, IsolatedProcess, startIsolated } from '../process/isolated-process';
-import { buildSpawnPlan, SpecError } from '../spec/spawn-spec';
+import { buildSpawnPlan, identityArgs, SpecError } from '../spec/spawn-spec';
 import type { ListenSockets } from './listen-sockets';
 import { NotifyChannel, openNotify } from './notify';
 import { waitReady } from './readiness';
@@ -130,7 +130,7 @@ export class Instance {
   /** Resolves when the ready check passes; rejects when it times out or the instance ends first. */
   waitReady(): Promise<void> {
     const netIsolated = (this.settings.isolate ?? []).includes('net');
-    const probe = { pid: this.pid, notified: this.notify?.notified ?? Promise.resolve() };
+    const probe = { pid: this.pid, notified: this.notify?.notified ?? Promise.resolve(), identity: identityArgs(this.settings) };
     return waitReady(this.settings.ready, probe, netIsolated, this.abort.signal);
   }
 

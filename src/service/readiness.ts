@@ -12,6 +12,8 @@ export interface ReadyProbe {
   pid: number;
   /** Resolves on the first READY=1 from the service's notify socket. */
   notified: Promise<void>;
+  /** nsvisor-init's identity options of the service (identityArgs): an exec check runs as the service does. */
+  identity: string[];
 }
 
 const POLL_MS = 100;
@@ -48,9 +50,9 @@ function tryHttp(pid: number, url: string): Promise<boolean> {
 }
 
 /** Runs argv inside every namespace of the service (through nsvisor-init --join); ready when it exits 0. */
-function tryExec(pid: number, argv: string[]): Promise<boolean> {
+function tryExec(pid: number, identity: string[], argv: string[]): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(initPath, ['--join', String(pid), '--drain', '0', '--', ...argv], { stdio: 'ignore', argv0: 'nsvisor-init' });
+    const child = spawn(initPath, ['--join', String(pid), '--drain', '0', ...identity, '--', ...argv], { stdio: 'ignore', argv0: 'nsvisor-init' });
     if (child.pid) own(child.pid);
     child.once('error', () => resolve(false));
     child.once('exit', (code) => {
@@ -87,7 +89,7 @@ export async function waitReady(ready: ReadyCheck | undefined, probe: ReadyProbe
       [check, what] = [poll(() => tryHttp(pid, ready.url), signal), `an HTTP 2xx from ${ready.url}`];
       break;
     case 'exec':
-      [check, what] = [poll(() => tryExec(probe.pid, ready.command), signal), `${ready.command.join(' ')} to exit 0`];
+      [check, what] = [poll(() => tryExec(probe.pid, probe.identity, ready.command), signal), `${ready.command.join(' ')} to exit 0`];
       break;
   }
   let timer: NodeJS.Timeout | undefined;

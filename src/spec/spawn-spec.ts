@@ -1,6 +1,7 @@
 // Isolation settings -> the native SpawnRequest: the only place that knows clone flags, mount order and id maps. Pure.
 import * as os from 'os';
 
+import { capabilityMask } from '../config/capabilities';
 import type { Isolation, Namespace } from '../config/isolation';
 import { DEFAULT_ISOLATE } from '../config/isolation';
 import { toSecNsec } from '../config/units';
@@ -170,16 +171,27 @@ function envList(iso: Isolation, ctx: SpecContext): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
+/**
+ * nsvisor-init's options for whom the command runs as: ids, the capabilities it keeps, no_new_privs. `nsvisor exec`
+ * and exec ready checks run with the same ones.
+ */
+export function identityArgs(iso: { user?: string; capabilities?: readonly string[]; noNewPrivileges?: boolean }): string[] {
+  const argv: string[] = [];
+  if (iso.user) {
+    const [uid, gid] = iso.user.split(':');
+    argv.push('--uid', uid, '--gid', gid ?? uid);
+  }
+  if (iso.capabilities) argv.push('--caps', capabilityMask(iso.capabilities));
+  if (iso.noNewPrivileges) argv.push('--no-new-privs');
+  return argv;
+}
+
 function initArgv(iso: Isolation, ctx: SpecContext): string[] {
   const argv = ['nsvisor-init', '--supervised', '--status-fd', String(3 + ctx.passFds.length)];
   if (ctx.passFds.length) argv.push('--listen-fds', String(ctx.passFds.length));
   argv.push('--stop-signal', String(os.constants.signals[iso.stop.signal as NodeJS.Signals]));
   argv.push('--drain', String(Math.round(iso.stop.drain)));
-  if (iso.user) {
-    const [uid, gid] = iso.user.split(':');
-    argv.push('--uid', uid, '--gid', gid ?? uid);
-  }
-  return [...argv, '--', ...iso.command];
+  return [...argv, ...identityArgs(iso), '--', ...iso.command];
 }
 
 export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {

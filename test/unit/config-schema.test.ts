@@ -172,6 +172,8 @@ const BROKEN: [what: string, input: unknown, expected: string[]][] = [
       'services.web.dependsOn[0]: unknown service "dbb"; did you mean "db"?',
     ],
   ],
+  ['unknown capability', web({ capabilities: ['CAP_NET_BIND_SERVICE', 'cap_fly'] }), ['services.web.capabilities[1]: unknown capability "cap_fly" (expected a name of capabilities(7), e.g. CAP_NET_BIND_SERVICE)']],
+  ['noNewPrivileges not a boolean', web({ noNewPrivileges: 'yes' }), ['services.web.noNewPrivileges: expected true or false, got "yes"']],
 ];
 
 describe('config schema', () => {
@@ -198,6 +200,7 @@ describe('config schema', () => {
       hostname: 'web',
       readonlyRoot: false,
       mounts: [],
+      noNewPrivileges: false,
       propagation: 'private',
       stop: { signal: 'SIGTERM', timeout: 10_000, drain: 5_000 },
       resources: {},

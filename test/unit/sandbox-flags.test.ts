@@ -33,6 +33,14 @@ describe('sandbox flags', () => {
     assert.throws(() => optionsFromFlags({ ...base, cpus: 'half' }, ['cmd']), /--cpus half: expected a positive number/);
   });
 
+  it('--caps becomes capabilities ("" = none), --no-new-privs noNewPrivileges', () => {
+    assert.deepEqual(optionsFromFlags({ ...base, caps: 'net_bind_service, CAP_KILL' }, ['x']).capabilities, ['net_bind_service', 'CAP_KILL']);
+    assert.deepEqual(optionsFromFlags({ ...base, caps: '' }, ['x']).capabilities, []);
+    assert.equal(optionsFromFlags(base, ['x']).capabilities, undefined, 'absent: every capability is kept');
+    assert.equal(optionsFromFlags({ ...base, newPrivs: false }, ['x']).noNewPrivileges, true);
+    assert.equal(optionsFromFlags(base, ['x']).noNewPrivileges, undefined);
+  });
+
   it('--net none adds a network namespace to the isolate list', () => {
     assert.deepEqual(optionsFromFlags({ ...base, net: 'none' }, ['x']).isolate, ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net']);
     assert.deepEqual(optionsFromFlags({ ...base, isolate: 'uts', net: 'none' }, ['x']).isolate, ['uts', 'net']);
