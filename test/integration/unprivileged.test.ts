@@ -48,6 +48,12 @@ describe('sandbox: unprivileged with --map-root (real kernel)', function () {
     assert.deepEqual(lines, ['0', `0 ${NOBODY} 1`, 'deny', 'unpriv', '2']);
   });
 
+  it('--caps and --no-new-privs work in the user namespace too: root there keeps only what is listed', () => {
+    const r = asNobody(['sandbox', '--map-root', '--caps', 'net_bind_service', '--no-new-privs', '--', 'grep', '-E', '^(CapEff|CapBnd|NoNewPrivs)', '/proc/self/status'], checkout.cli);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split(/\s+/).join(' ')), ['CapEff: 0000000000000400', 'CapBnd: 0000000000000400', 'NoNewPrivs: 1']);
+  });
+
   it('without --map-root, nobody cannot create namespaces: a precise error, exit 125', () => {
     const r = asNobody(['sandbox', '--', 'true'], checkout.cli);
     assert.equal(r.code, 125);
