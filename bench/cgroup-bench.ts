@@ -2,7 +2,7 @@
 import * as crypto from 'crypto';
 import { monitorEventLoopDelay } from 'perf_hooks';
 
-import { CgroupDriver, openCgroups, StatsPool } from '../src/cgroup';
+import { CgroupDriver, openCgroups, CgroupPool } from '../src/cgroup';
 import { machineInfo } from './machine';
 
 export const f2 = (v: number) => v.toFixed(2);
@@ -15,7 +15,7 @@ export function lagOf(h: ReturnType<typeof monitorEventLoopDelay>): { p50: numbe
 /** Runs `fn` with a fresh cgroup root and a stats pool; the pool is closed and every cgroup removed afterwards, whatever happened. */
 export async function withBenchCgroups<T>(
   label: string,
-  pool: StatsPool,
+  pool: CgroupPool,
   fn: (driver: CgroupDriver, root: string) => Promise<T>,
 ): Promise<T> {
   const root = `/nsvisor-bench-${crypto.randomBytes(4).toString('hex')}`;

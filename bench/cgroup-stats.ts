@@ -1,7 +1,7 @@
 // Benchmark: scrape the stats of 1,000 cgroups through the piscina pool; wall time per scrape and the event loop's lag meanwhile.
 import { monitorEventLoopDelay } from 'perf_hooks';
 
-import { StatsPool } from '../src/cgroup';
+import { CgroupPool } from '../src/cgroup';
 import { detectLayout } from '../src/cgroup/detect';
 import { statsOf } from '../src/workers/cgroup-stats';
 import { f2, lagOf, pageOpening, withBenchCgroups } from './cgroup-bench';
@@ -20,6 +20,23 @@ export interface CgroupStatsResult {
   /** For contrast: the same scrape done on the event loop itself (the loop is blocked this long). */
   inlineScrapeMs: Summary;
   target: { what: string; value: number; limit: number; met: boolean };
+  /** Creating one cgroup with its limits on the event loop (half of them): the loop is blocked this long, ms. */
+  createInlineMs: Summary;
+  /** Creating one on the pool (the other half, one after the other): wall time, ms. */
+  createPoolMs: Summary;
+  /** Event loop delay while those were created on the pool, ms. */
+  createLagMs: { p50: number; p99: number; max: number };
+}
+
+/** Times fn once per item, ms. */
+async function timeEach(n: number, fn: (i: number) => unknown): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn(i);
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out;
 }
 
 export async function measureCgroupStats(opts: { cgroups?: number; scrapes?: number; threads?: number; batch?: number } = {}): Promise<CgroupStatsResult> {
@@ -27,11 +44,18 @@ export async function measureCgroupStats(opts: { cgroups?: number; scrapes?: num
   const scrapes = opts.scrapes ?? 20;
   const threads = opts.threads ?? 2;
   const batch = opts.batch ?? 50;
-  const pool = new StatsPool({ threads, batch });
+  const pool = new CgroupPool({ threads, batch });
   return withBenchCgroups('cgroup stats', pool, async (driver, root) => {
     process.stderr.write(`cgroup stats: creating ${count} cgroups under ${root}\n`);
-    const targets = [];
-    for (let i = 0; i < count; i++) targets.push(driver.create(`svc-${i}`, { memory: 256 << 20, pids: 100, cpus: 0.5 }).statsTarget);
+    const limits = { memory: 256 << 20, pids: 100, cpus: 0.5 };
+    const half = Math.floor(count / 2);
+    await pool.create(driver, 'warm-up', limits).then((h) => h.destroy()); // the thread has loaded the create task
+    const createInline = await timeEach(half, (i) => driver.create(`svc-${i}`, limits));
+    const createLag = monitorEventLoopDelay({ resolution: 1 });
+    createLag.enable();
+    const createPool = await timeEach(count - half, (i) => pool.create(driver, `svc-${half + i}`, limits));
+    createLag.disable();
+    const targets = driver.list().map((n) => driver.open(n).statsTarget);
     await pool.collect(targets); // warm-up: threads started, files cached
     const wall: number[] = [];
     const lag = monitorEventLoopDelay({ resolution: 1 });
@@ -60,6 +84,9 @@ export async function measureCgroupStats(opts: { cgroups?: number; scrapes?: num
       lagMs,
       inlineScrapeMs: summarize(inline),
       target: { what: 'event loop p99 lag while collecting (ms)', value: lagMs.p99, limit: 10, met: lagMs.p99 < 10 },
+      createInlineMs: summarize(createInline),
+      createPoolMs: summarize(createPool),
+      createLagMs: lagOf(createLag),
     };
   });
 }
@@ -73,6 +100,9 @@ export function cgroupStatsMarkdown(r: CgroupStatsResult): string {
     '| --- | ---: | ---: | ---: | ---: |',
     `| one scrape of all cgroups on the pool (wall) | ${f2(r.scrapeMs.p50)} | ${f2(r.scrapeMs.p90)} | ${f2(r.scrapeMs.p99)} | - |`,
     `| event loop delay meanwhile | ${f2(r.lagMs.p50)} | - | ${f2(r.lagMs.p99)} | ${f2(r.lagMs.max)} |`,
+    `| creating one cgroup with its limits on the event loop (the loop is blocked this long) | ${f2(r.createInlineMs.p50)} | ${f2(r.createInlineMs.p90)} | ${f2(r.createInlineMs.p99)} | - |`,
+    `| creating one on the pool, as services do (wall) | ${f2(r.createPoolMs.p50)} | ${f2(r.createPoolMs.p90)} | ${f2(r.createPoolMs.p99)} | - |`,
+    `| event loop delay while creating on the pool | ${f2(r.createLagMs.p50)} | - | ${f2(r.createLagMs.p99)} | ${f2(r.createLagMs.max)} |`,
     `| the same scrape on the event loop (for contrast: the loop is blocked this long) | ${f2(r.inlineScrapeMs.p50)} | ${f2(r.inlineScrapeMs.p90)} | ${f2(r.inlineScrapeMs.p99)} | - |`,
     '',
     `Target: ${r.target.what} < ${r.target.limit}: ${f2(r.target.value)} — ${r.target.met ? 'MET' : 'MISSED'}.`,

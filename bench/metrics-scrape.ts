@@ -3,7 +3,7 @@ import * as os from 'os';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 
-import { StatsPool } from '../src/cgroup';
+import { CgroupPool } from '../src/cgroup';
 import { detectLayout } from '../src/cgroup/detect';
 import { MeteredService, SupervisorMetrics } from '../src/metrics';
 import type { SupervisorEvents } from '../src/supervisor';
@@ -53,7 +53,7 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 export async function measureMetricsScrape(opts: { services?: number; scrapes?: number } = {}): Promise<MetricsScrapeResult> {
   const count = opts.services ?? 1000;
   const scrapes = opts.scrapes ?? 20;
-  const pool = new StatsPool();
+  const pool = new CgroupPool();
   const loadBefore = os.loadavg()[0];
   return withBenchCgroups('metrics scrape', pool, async (driver, root) => {
     process.stderr.write(`metrics scrape: ${count} services on cgroups under ${root}\n`);

@@ -1,7 +1,7 @@
 // `nsvisor run` assembled: the supervisor, its services' logs, the control socket, /metrics and, as PID 1, the orphan reaper.
 import type * as http from 'http';
 
-import { closeStatsPool } from './cgroup';
+import { closeCgroupPool } from './cgroup';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { ServiceLog } from './logs';
@@ -59,7 +59,7 @@ export async function startDaemon(config: Config, out: NodeJS.WritableStream = p
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await Promise.all([...logs.values()].map((l) => l.close()));
-      await closeStatsPool();
+      await closeCgroupPool();
       await closeNetlinkPool();
       if (failure) throw failure;
     },

@@ -1,6 +1,6 @@
 // The set of services: start in dependency order (parallel where independent), stop in reverse, bounded by shutdownTimeout.
 import { EventEmitter } from 'eventemitter3';
-import { openCgroups, statsPool } from './cgroup';
+import { openCgroups, cgroupPool } from './cgroup';
 import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
@@ -276,7 +276,7 @@ export async function describeWithStats(services: Service[]): Promise<ServiceSta
   );
   const measured = services.map((s, i) => ({ i, cgroup: s.cgroup })).filter((m) => m.cgroup !== null);
   if (measured.length === 0) return out;
-  const stats = await statsPool().collect(measured.map((m) => m.cgroup!.statsTarget));
+  const stats = await cgroupPool().collect(measured.map((m) => m.cgroup!.statsTarget));
   measured.forEach((m, k) => {
     out[m.i].cpuSeconds = stats[k].cpuUsageSeconds;
     out[m.i].memoryBytes = stats[k].memoryUsageBytes;

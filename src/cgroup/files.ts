@@ -90,15 +90,16 @@ export async function until(done: () => boolean, timeoutMs: number): Promise<boo
 }
 
 /**
- * Removes a cgroup directory and its sub-cgroups, deepest first. A cgroup whose last task is
- * still being released answers EBUSY for a moment: retried until the timeout.
+ * Removes a cgroup directory and its sub-cgroups, deepest first, each rmdir on libuv's thread pool (the kernel
+ * may take milliseconds over it). A cgroup whose last task is still being released answers EBUSY for a moment:
+ * retried until the timeout.
  */
 export async function removeTree(dir: string, timeoutMs = 5000): Promise<void> {
   for (const c of children(dir)) await removeTree(`${dir}/${c}`, timeoutMs);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      fs.rmdirSync(dir);
+      await fs.promises.rmdir(dir);
       return;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

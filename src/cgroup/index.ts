@@ -10,7 +10,7 @@ export type { Limits } from './limits';
 export type { CgroupStats } from './stats';
 export { CgroupError } from './files';
 export { CounterCarry } from './counter-carry';
-export { StatsPool, statsPool, closeStatsPool } from './stats-pool';
+export { CgroupPool, cgroupPool, closeCgroupPool } from './cgroup-pool';
 
 export const DEFAULT_ROOT = '/nsvisor';
 

@@ -1,7 +1,7 @@
 // The supervisor's own Prometheus registry: every series of SPEC 5 plus prom-client's default Node metrics.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
-import { statsPool } from '../cgroup/stats-pool';
+import { cgroupPool } from '../cgroup/cgroup-pool';
 import { countersOnPool } from '../net/pool';
 import type { SupervisorEvents } from '../supervisor';
 import { defineMetrics, MetricSet } from './definitions';
@@ -38,7 +38,7 @@ export class SupervisorMetrics {
   private readonly listeners: { [E in keyof SupervisorEvents]?: SupervisorEvents[E] };
 
   constructor(private readonly supervisor: MeteredSupervisor, opts: MetricsOptions = {}) {
-    const stats = opts.stats ?? ((targets) => statsPool().collect(targets));
+    const stats = opts.stats ?? ((targets) => cgroupPool().collect(targets));
     this.metrics = defineMetrics([this.registry]);
     const links = opts.links ?? countersOnPool;
     this.resources = new ResourceCollector(this.metrics, () => supervisor.services.values(), { stats, links }, opts.maxAgeMs);

@@ -4,7 +4,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 
-import { CgroupHandle, StatsPool } from '../../src/cgroup';
+import { CgroupHandle, CgroupPool } from '../../src/cgroup';
 import { detectLayout } from '../../src/cgroup/detect';
 import { statsOf } from '../../src/workers/cgroup-stats';
 import { cli, requireRoot, waitFor, withSandbox } from './helpers';
@@ -69,7 +69,7 @@ describe('cgroups: limits on the real kernel', function () {
   it('a CPU burner (2 busy loops) is held to cpus 0.5, within 20%', async () => {
     let cg!: CgroupHandle;
     const burner = 'for i in 1 2; do (while :; do :; done) & done; wait';
-    const pool = new StatsPool({ threads: 1 });
+    const pool = new CgroupPool({ threads: 1 });
     try {
       await withSandbox({ command: ['sh', '-c', burner], resources: { cpus: 0.5 }, cgroupRoot: root, onCgroup: (h) => (cg = h) }, async () => {
         await sleep(500);
@@ -89,7 +89,7 @@ describe('cgroups: limits on the real kernel', function () {
 
   it('stats read on the pool match the kernel files', async () => {
     let cg!: CgroupHandle;
-    const pool = new StatsPool({ threads: 1 });
+    const pool = new CgroupPool({ threads: 1 });
     try {
       await withSandbox(
         { command: ['sh', '-c', 'sleep 60 & sleep 60 & wait'], resources: { memory: 64 * MI, cpus: 1.5, pids: 50 }, cgroupRoot: root, onCgroup: (h) => (cg = h) },

@@ -1,0 +1,69 @@
+// The cgroup work that can block (creating a cgroup and writing its limits; collecting stats, in batches) on a piscina pool of worker threads.
+import * as os from 'os';
+import * as path from 'path';
+import { Piscina } from 'piscina';
+
+import type { CreateResult, CreateTask } from '../workers/cgroup-create';
+import type { CgroupDriver, CgroupHandle, StatsTarget } from './driver';
+import { CgroupError } from './files';
+import { LimitError, Limits } from './limits';
+import type { CgroupStats } from './stats';
+
+const TASK_FILE = path.resolve(__dirname, '..', 'workers', 'cgroup-stats.js');
+const CREATE_FILE = path.resolve(__dirname, '..', 'workers', 'cgroup-create.js');
+
+export interface CgroupPoolOptions {
+  /** Worker threads; default min(2, CPUs). */
+  threads?: number;
+  /** Cgroups per task; default 50. */
+  batch?: number;
+}
+
+export class CgroupPool {
+  private readonly pool: Piscina;
+  private readonly batch: number;
+
+  constructor(opts: CgroupPoolOptions = {}) {
+    const threads = opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism()));
+    this.pool = new Piscina({ filename: TASK_FILE, minThreads: threads, maxThreads: threads, idleTimeout: 30_000 });
+    this.batch = opts.batch ?? 50;
+  }
+
+  /** Stats of each target, in order. */
+  async collect(targets: StatsTarget[]): Promise<CgroupStats[]> {
+    const tasks: Promise<CgroupStats[]>[] = [];
+    for (let i = 0; i < targets.length; i += this.batch) tasks.push(this.pool.run(targets.slice(i, i + this.batch)));
+    return (await Promise.all(tasks)).flat();
+  }
+
+  /**
+   * driver.create(name, limits) on a worker thread: cgroupfs mkdir and limit writes take from a fraction of a
+   * millisecond to several under contention, which the event loop would otherwise wait out. Throws what
+   * driver.create would: a CgroupError, or a LimitError.
+   */
+  async create(driver: CgroupDriver, name: string, limits: Limits): Promise<CgroupHandle> {
+    const task: CreateTask = { layout: driver.layout, root: driver.root, name, limits };
+    const failed: CreateResult = await this.pool.run(task, { filename: CREATE_FILE });
+    if (failed) throw failed.kind === 'limit' ? new LimitError(failed.message) : new CgroupError(failed.message, failed.code);
+    return driver.open(name);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+let shared: CgroupPool | null = null;
+
+/** The process-wide pool (created on first use). */
+export function cgroupPool(): CgroupPool {
+  shared ??= new CgroupPool();
+  return shared;
+}
+
+/** Ends the process-wide pool, if any (tests, shutdown). */
+export async function closeCgroupPool(): Promise<void> {
+  const p = shared;
+  shared = null;
+  await p?.close();
+}
