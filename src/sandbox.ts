@@ -1,5 +1,5 @@
 // The library's one-shot: run a command in new namespaces under nsvisor-init and wait for it (SPEC section 7).
-import { CgroupHandle, cgroupPool, openCgroups } from './cgroup';
+import { CgroupHandle, openCgroups } from './cgroup';
 import { CgroupError } from './cgroup/files';
 import { IsolationInput, isolationSchema } from './config/isolation';
 import { parseOrThrow } from './config/issues';
@@ -65,7 +65,7 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
   let cgroup: CgroupHandle | undefined;
   if (wantsCgroup(iso.resources, cgroupRoot)) {
     try {
-      cgroup = await cgroupPool().create(openCgroups({ root: cgroupRoot }), `sandbox-${process.pid}-${++sandboxes}`, iso.resources ?? {});
+      cgroup = openCgroups({ root: cgroupRoot }).create(`sandbox-${process.pid}-${++sandboxes}`, iso.resources ?? {});
     } catch (e) {
       if (!(e instanceof CgroupError)) throw e;
       return { code: 125, signal: null, pid: 0, reason: 'spawn_failed', error: e.message };

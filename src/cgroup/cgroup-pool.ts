@@ -1,16 +1,12 @@
-// The cgroup work that can block (creating a cgroup and writing its limits; collecting stats, in batches) on a piscina pool of worker threads.
+// Collects cgroup stats on a piscina pool of worker threads, in batches, so the event loop stays free.
 import * as os from 'os';
 import * as path from 'path';
 import { Piscina } from 'piscina';
 
-import type { CreateResult, CreateTask } from '../workers/cgroup-create';
-import type { CgroupDriver, CgroupHandle, StatsTarget } from './driver';
-import { CgroupError } from './files';
-import { LimitError, Limits } from './limits';
+import type { StatsTarget } from './driver';
 import type { CgroupStats } from './stats';
 
 const TASK_FILE = path.resolve(__dirname, '..', 'workers', 'cgroup-stats.js');
-const CREATE_FILE = path.resolve(__dirname, '..', 'workers', 'cgroup-create.js');
 
 export interface CgroupPoolOptions {
   /** Worker threads; default min(2, CPUs). */
@@ -34,18 +30,6 @@ export class CgroupPool {
     const tasks: Promise<CgroupStats[]>[] = [];
     for (let i = 0; i < targets.length; i += this.batch) tasks.push(this.pool.run(targets.slice(i, i + this.batch)));
     return (await Promise.all(tasks)).flat();
-  }
-
-  /**
-   * driver.create(name, limits) on a worker thread: cgroupfs mkdir and limit writes take from a fraction of a
-   * millisecond to several under contention, which the event loop would otherwise wait out. Throws what
-   * driver.create would: a CgroupError, or a LimitError.
-   */
-  async create(driver: CgroupDriver, name: string, limits: Limits): Promise<CgroupHandle> {
-    const task: CreateTask = { layout: driver.layout, root: driver.root, name, limits };
-    const failed: CreateResult = await this.pool.run(task, { filename: CREATE_FILE });
-    if (failed) throw failed.kind === 'limit' ? new LimitError(failed.message) : new CgroupError(failed.message, failed.code);
-    return driver.open(name);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,6 @@
 import * as fs from 'fs';
 import * as net from 'net';
 
-import { cgroupPool } from '../cgroup';
 import type { CgroupDriver, CgroupHandle } from '../cgroup';
 import { parseIPv4 } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
@@ -104,7 +103,7 @@ export class Instance {
     let cgroup: CgroupHandle | null = null;
     const attached: Attachments = { lease: null, device: null };
     try {
-      cgroup = runtime.cgroups ? await cgroupPool().create(runtime.cgroups, opts.instanceName, settings.resources ?? {}) : null;
+      cgroup = runtime.cgroups?.create(opts.instanceName, settings.resources) ?? null;
       const lease = (attached.lease = leaseAddress(name, settings, runtime));
       const device = settings.network?.device;
       const beforeGo = async (pid: number) => {

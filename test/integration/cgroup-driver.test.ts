@@ -5,8 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { CgroupError, CgroupHandle, CgroupPool, openCgroups } from '../../src/cgroup';
-import { LimitError } from '../../src/cgroup/limits';
+import { CgroupError, CgroupHandle, openCgroups } from '../../src/cgroup';
 import { detectLayout } from '../../src/cgroup/detect';
 import { parseProcCgroup } from '../../src/cgroup/detect';
 import { V1Driver } from '../../src/cgroup/v1';
@@ -113,35 +112,6 @@ describe(`cgroups: the ${detectLayout().kind} driver on the real kernel`, functi
       cg.thaw();
       await waitFor('it to run again', () => cpu() - frozenAt > 0.05);
     });
-  });
-
-  it('on the pool, as services and sandboxes create them: the same cgroup and limits, and the same errors', async () => {
-    const d = openCgroups({ root });
-    const pool = new CgroupPool({ threads: 1 });
-    try {
-      const h = await pool.create(d, 'pooled', { memory: 48 * MI, pids: 7 });
-      try {
-        assert.deepEqual(h.dirs, d.open('pooled').dirs);
-        for (const dir of h.dirs) assert.ok(fs.statSync(dir).isDirectory(), dir);
-        assert.equal(kernelFile(h, 'pids.max'), '7');
-        assert.equal(kernelFile(h, isV2() ? 'memory.max' : 'memory.limit_in_bytes'), String(48 * MI));
-      } finally {
-        await h.destroy();
-      }
-      if (isV2()) {
-        const inner = openCgroups({ root: `${root}-bare/inner` });
-        try {
-          await assert.rejects(pool.create(inner, 'x', { cpus: 1 }), (e: Error) => e instanceof CgroupError && /cgroup\.subtree_control: the cpu controller is not enabled/.test(e.message));
-        } finally {
-          await removeTestRoot(`${root}-bare`);
-        }
-      } else {
-        await assert.rejects(pool.create(d, 'v1-high', { memoryHigh: MI }), (e: Error) => e instanceof LimitError && /memory\.high exists only on cgroup v2/.test(e.message));
-        assert.ok(!d.list().includes('v1-high'), 'nothing is left of a refused create');
-      }
-    } finally {
-      await pool.close();
-    }
   });
 
   it('a limit the kernel refuses is an error naming the file and the value', async () => {
