@@ -30,6 +30,11 @@ export class CounterCarry<K extends string = string> {
     return (this.carried.get(key) ?? 0) + v;
   }
 
+  /** The current instance's figures as last read (a copy). */
+  lastFigures(): Map<K | StatsCounter, number> {
+    return new Map(this.last);
+  }
+
   /** Carried plus the current instance's last figure; null when `key` was never seen. */
   total(key: K | StatsCounter): number | null {
     if (!this.carried.has(key) && !this.last.has(key)) return null;

@@ -58,10 +58,12 @@ export class SupervisorMetrics {
         if (state === 'starting') this.started.add(name);
         lifecycle.onState(m, name, state, first);
       },
-      exit: (name, exit, aside) => {
+      exit: (name, exit, aside, final) => {
         lifecycle.onExit(m, name, exit);
-        if (aside) return; // the serving instance's figures go on: a zero-downtime restart's old or failed new instance
-        this.resources.tracker(name).exited(exit);
+        const tracker = this.resources.tracker(name);
+        const oomCounted = final ? tracker.settle(final.cgroup, final.stats) : false;
+        // An instance aside (a zero-downtime restart's old or failed new one) adds its figures; the serving one's go on.
+        if (!aside) tracker.exited(exit, oomCounted);
         this.resources.changed(name);
       },
       spawned: (name, seconds) => lifecycle.onSpawned(m, name, seconds),

@@ -1,6 +1,6 @@
 // One service's counting across its instances for the resource metrics: counters carried, interface counters, the limits last read.
 import { CounterCarry } from '../cgroup/counter-carry';
-import type { CgroupStats } from '../cgroup/stats';
+import { COUNTERS, CgroupStats } from '../cgroup/stats';
 import type { LinkCounters } from '../net/links';
 import type { ExitRecord } from '../service/exit-reason';
 
@@ -23,6 +23,8 @@ export class Tracker {
   readonly links = new CounterCarry();
   /** The cgroup whose figures `carry` holds as its current ones. */
   instance: object | null = null;
+  /** The instance `instance` replaced, with its figures as last read: an old instance may still drain. */
+  private previous: { instance: object; last: Map<string, number> } | null = null;
   oomSeen = false;
   /** The cgroup a collection in flight last read: if that instance ends first, its figures must not be applied. */
   captured: object | null = null;
@@ -51,6 +53,7 @@ export class Tracker {
   apply(instance: object, stats: CgroupStats, links: LinkCounters[]): CgroupStats | null {
     if (this.ended.has(instance)) return null;
     if (instance !== this.instance) {
+      if (this.instance) this.previous = { instance: this.instance, last: this.carry.lastFigures() };
       this.carry.restarted();
       this.links.restarted();
       this.instance = instance;
@@ -64,12 +67,36 @@ export class Tracker {
     return this.carry.apply(stats);
   }
 
-  /** The instance ended and its cgroup is gone: keep its counts; an OOM kill its stats never showed still counts. */
-  exited(exit: ExitRecord): void {
+  /**
+   * An instance ended, and `final` are its cgroup's figures read just before the cgroup went: what it counted
+   * since it was last read (or at all, if never) is added. The current instance, one a newer instance replaced
+   * (a zero-downtime restart's old instance draining), or one never read (a failed replacement) alike.
+   * Returns whether the figures show an OOM kill (counted with them).
+   */
+  settle(instance: object, final: CgroupStats): boolean {
+    const since = instance === this.instance ? this.carry.lastFigures() : instance === this.previous?.instance ? this.previous.last : new Map<string, number>();
+    if (this.ended.has(instance) && instance !== this.instance) return false; // settled already
+    this.ended.add(instance);
+    for (const k of COUNTERS) {
+      const v = final[k];
+      if (v === null) continue;
+      if (instance === this.instance) this.carry.reading(k, v);
+      else this.carry.add(k, Math.max(0, v - (since.get(k) ?? 0)));
+    }
+    if (instance === this.previous?.instance) this.previous = null;
+    return (final.oomKills ?? 0) > 0;
+  }
+
+  /**
+   * The serving instance ended and its cgroup is gone: keep its counts; an OOM kill neither its stats nor its final
+   * figures (`oomCounted`) showed still counts.
+   */
+  exited(exit: ExitRecord, oomCounted = false): void {
     for (const i of [this.instance, this.captured]) if (i) this.ended.add(i);
-    if (exit.reason === 'oom_killed' && !this.oomSeen) this.carry.add('oomKills', 1);
+    if (exit.reason === 'oom_killed' && !this.oomSeen && !oomCounted) this.carry.add('oomKills', 1);
     this.carry.restarted();
     this.links.restarted();
+    if (this.instance) this.previous = null;
     this.instance = null;
     this.oomSeen = false;
   }

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 
-import type { CgroupDriver, CgroupHandle } from '../cgroup';
+import type { CgroupDriver, CgroupHandle, CgroupStats } from '../cgroup';
 import { parseIPv4 } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
 import { addon } from '../native';
@@ -13,6 +13,7 @@ import { ExitStatus, IsolatedProcess, startIsolated } from '../process/isolated-
 import { buildSpawnPlan, identityArgs, SpecError } from '../spec/spawn-spec';
 import type { ListenSockets } from './listen-sockets';
 import { NotifyChannel, openNotify } from './notify';
+import { statsOf } from '../workers/cgroup-stats';
 import { waitReady } from './readiness';
 
 export interface InstanceRuntime {
@@ -46,6 +47,8 @@ export interface InstanceEnd {
   main: ExitStatus['main'];
   /** The cgroup's OOM kill count rose: whichever process the kernel chose, the instance ended because of it. */
   oomKilled: boolean;
+  /** The cgroup's figures read just before it was removed: what the instance used since the metrics last looked. */
+  final: CgroupStats | null;
 }
 
 /** The address and veth of an instance on its network. */
@@ -82,8 +85,9 @@ export class Instance {
       this.abort.abort();
       await release(attached);
       const oomKilled = (cgroup?.oomKills() ?? 0) > 0;
+      const final = cgroup ? statsOf({ ...cgroup.statsTarget, skipLimits: true }) : null;
       await cgroup?.destroy();
-      return { code: end.code, signal: end.signal, main: end.main, oomKilled };
+      return { code: end.code, signal: end.signal, main: end.main, oomKilled, final };
     });
   }
 

@@ -4,7 +4,7 @@ import type * as net from 'net';
 import * as path from 'path';
 
 import { CgroupError } from '../cgroup';
-import type { CgroupHandle } from '../cgroup';
+import type { CgroupHandle, CgroupStats } from '../cgroup';
 import type { ServiceConfig } from '../config/schema';
 import { AddressError } from '../net/ipam';
 import { SpawnError } from '../process/spawn-error';
@@ -15,10 +15,19 @@ import { Instance, InstanceEnd, InstanceRuntime } from './instance';
 import { ListenError, ListenSockets } from './listen-sockets';
 import { assertTransition, ServiceState } from './states';
 
+/** An ended instance's cgroup (its identity for the metrics) and the figures it last had. */
+export interface FinalFigures {
+  cgroup: CgroupHandle;
+  stats: CgroupStats;
+}
+
 export interface ServiceEvents {
   state: (name: string, state: ServiceState, previous: ServiceState) => void;
-  /** `aside` is true for an instance that was not serving: one retired by a zero-downtime restart, or its failed replacement. */
-  exit: (name: string, exit: ExitRecord, aside: boolean) => void;
+  /**
+   * `aside` is true for an instance that was not serving: one retired by a zero-downtime restart, or its failed
+   * replacement. `final`: the instance's cgroup and its figures read just before it was removed (null without one).
+   */
+  exit: (name: string, exit: ExitRecord, aside: boolean, final: FinalFigures | null) => void;
   spawned: (name: string, seconds: number) => void;
   ready: (name: string, seconds: number) => void;
   stopped: (name: string, seconds: number, killed: boolean) => void;
@@ -238,7 +247,7 @@ export class Service extends EventEmitter<ServiceEvents> {
     if (!Service.startFailure(e)) throw e;
     this.failure = e.message;
     this.lastExit = { code: e instanceof SpawnError ? e.exitCode : null, signal: null, reason: 'spawn_failed', at: new Date() };
-    this.emit('exit', this.name, this.lastExit, false);
+    this.emit('exit', this.name, this.lastExit, false, null);
   }
 
   /** A start that did not reach the command: failed for good when it can never work, else a retry. */
@@ -252,7 +261,8 @@ export class Service extends EventEmitter<ServiceEvents> {
 
   private onExit(inst: Instance, end: InstanceEnd): void {
     this.lastExit = classifyExit(end.code, end.signal, end.oomKilled, new Date(), end.main);
-    this.emit('exit', this.name, this.lastExit, inst !== this.current);
+    const final = inst.cgroup && end.final ? { cgroup: inst.cgroup, stats: end.final } : null;
+    this.emit('exit', this.name, this.lastExit, inst !== this.current, final);
     if (inst === this.candidate) this.candidate = null; // replace() learns it from the failed readiness wait
     if (inst !== this.current) return; // a candidate, or an old instance retired by a zero-downtime restart
     this.current = null;

@@ -115,6 +115,24 @@ describe('GET /metrics of nsvisor run (root, real kernel)', function () {
     }
   });
 
+  it('counts the CPU of an instance that lived and ended between two scrapes', async () => {
+    // A supervisor of its own that nothing scrapes until its one service, a 600 ms busy loop, has exited.
+    const burst = await startRun(
+      { burst: { command: [process.execPath, '-e', 'const t = Date.now(); while (Date.now() - t < 600);'], restart: { policy: 'on-failure' } } },
+      { metrics: '127.0.0.1:0' },
+    );
+    try {
+      const m = await waitForAsync('the metrics address', async () => /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(burst.output()));
+      await waitForAsync('burst to end', async () => stateOf(burst, 'burst')?.lastExit?.reason === 'completed');
+      const v = parseText(await (await fetch(m[1])).text());
+      const cpu = v.get('nsvisor_service_cpu_usage_seconds_total{name="burst"}')!;
+      assert.ok(cpu >= 0.45, `the busy loop's CPU time is counted from its cgroup's last figures: ${cpu} s`);
+      assert.ok(v.get('nsvisor_service_cpu_user_seconds_total{name="burst"}')! >= 0.3);
+    } finally {
+      assert.equal(await stopRun(burst), 0, burst.output());
+    }
+  });
+
   it('serves the text format, OpenMetrics on request, concurrent scrapes, and 404 elsewhere', async () => {
     const [a, b] = await Promise.all([scrape(), scrape()]);
     assert.equal(a.status, 200);

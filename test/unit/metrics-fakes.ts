@@ -35,14 +35,21 @@ export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements Me
     this.setState(name, 'running');
   }
 
-  /** The instance ends the way it does in Service: cgroup released, then the exit record. */
-  end(name: string, reason: 'error' | 'oom_killed' | 'completed' | 'signaled', next: ServiceState = 'backoff'): void {
+  /**
+   * The instance ends the way it does in Service: cgroup released, then the exit record, with the cgroup's
+   * `final` figures when given. `aside`: an instance that was not serving (the current one goes on).
+   */
+  end(name: string, reason: 'error' | 'oom_killed' | 'completed' | 'signaled', next: ServiceState = 'backoff', final?: CgroupStats, aside?: object): void {
     const s = this.services.get(name)!;
-    s.cgroup = null;
-    s.pid = null;
+    const cgroup = aside ?? s.cgroup;
+    if (!aside) {
+      s.cgroup = null;
+      s.pid = null;
+    }
     const code = reason === 'error' ? 3 : reason === 'completed' ? 0 : null;
     const signal = reason === 'signaled' || reason === 'oom_killed' ? 'SIGKILL' : null;
-    this.emit('exit', name, { code, signal, reason, at: new Date(1_700_000_000_000) }, false);
+    this.emit('exit', name, { code, signal, reason, at: new Date(1_700_000_000_000) }, !!aside, final && cgroup ? { cgroup: cgroup as never, stats: final } : null);
+    if (aside) return;
     this.setState(name, next);
   }
 

@@ -173,6 +173,47 @@ describe('metrics: resources at scrape time', () => {
     assert.equal(v.get('nsvisor_service_oom_kills_total{name="web"}'), 1);
   });
 
+  it('adds what an instance used after the last collection, from the figures its cgroup had at the end', async () => {
+    const { sup, table, scrape } = setup();
+    sup.run('web', 'a');
+    table.set('a', stats({ cpuUsageSeconds: 2, oomKills: 0 }));
+    assert.equal((await scrape()).get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 2);
+    sup.end('web', 'error', 'backoff', stats({ cpuUsageSeconds: 5, oomKills: 0 }));
+    assert.equal((await scrape()).get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 5);
+    // An instance no collection ever saw (it lived between two scrapes) counts whole.
+    sup.run('web', 'b');
+    sup.end('web', 'oom_killed', 'backoff', stats({ cpuUsageSeconds: 3, oomKills: 1 }));
+    const v = await scrape();
+    assert.equal(v.get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 8);
+    assert.equal(v.get('nsvisor_service_oom_kills_total{name="web"}'), 1, 'the OOM kill in the final figures is not counted twice');
+    sup.run('web', 'c');
+    table.set('c', stats({ cpuUsageSeconds: 0.5 }));
+    assert.equal((await scrape()).get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 8.5);
+  });
+
+  it('a zero-downtime restart: the old instance\'s draining and a failed replacement count, once each', async () => {
+    const { sup, table, scrape } = setup();
+    sup.run('web', 'a');
+    table.set('a', stats({ cpuUsageSeconds: 2 }));
+    await scrape();
+    const old = sup.services.get('web')!.cgroup!;
+    sup.run('web', 'b'); // serving now; the old one drains
+    table.set('b', stats({ cpuUsageSeconds: 0.25 }));
+    assert.equal((await scrape()).get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 2.25);
+    sup.end('web', 'completed', 'running', stats({ cpuUsageSeconds: 3 }), old);
+    assert.equal((await scrape()).get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 3.25, 'the second it drained counts');
+    sup.end('web', 'completed', 'running', stats({ cpuUsageSeconds: 3 }), old);
+    assert.equal((await scrape()).get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 3.25, 'once');
+    sup.end('web', 'error', 'running', stats({ cpuUsageSeconds: 0.5 }), { statsTarget: { kind: 'v2', dirs: { v2: 'failed' } } });
+    assert.equal((await scrape()).get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 3.75, 'a replacement that never served counts whole');
+    // The old instance retired before any collection saw the new one.
+    const current = sup.services.get('web')!.cgroup!;
+    sup.run('web', 'c');
+    table.set('c', stats({ cpuUsageSeconds: 0.1 }));
+    sup.end('web', 'completed', 'running', stats({ cpuUsageSeconds: 1 }), current);
+    assert.equal((await scrape()).get('nsvisor_service_cpu_usage_seconds_total{name="web"}'), 3.75 - 0.25 + 1 + 0.1);
+  });
+
   it('shares one collection among concurrent scrapes and within maxAgeMs', async () => {
     const { sup, table, source, metrics } = setup({ maxAgeMs: 60_000 });
     sup.run('web', 'a');
