@@ -9,6 +9,11 @@ export class CgroupError extends Error {
   }
 }
 
+/** Whether e says the cgroup is gone (removed meanwhile, or being destroyed): nothing is left to kill or read. */
+export function cgroupGone(e: unknown): boolean {
+  return e instanceof CgroupError && (e.code === 'ENOENT' || e.code === 'ENODEV');
+}
+
 /** The kernel's reason in words ("Device or resource busy"), as strerror(3) gives it. */
 const TEXT: Record<string, string> = {
   EBUSY: 'Device or resource busy', EINVAL: 'Invalid argument', ENOENT: 'No such file or directory',
@@ -39,12 +44,16 @@ export function readFile(file: string): string {
   }
 }
 
-/** The file's text, or null when it does not exist. */
+/**
+ * The file's text, or null when it is not there: absent (ENOENT), or its cgroup removed while we read it (ENODEV,
+ * what cgroupfs answers for a file of a cgroup being destroyed, as when a kill polls while the instance's end removes it).
+ */
 export function readIfExists(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENODEV') return null;
     throw new CgroupError(`${file}: read: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
   }
 }

@@ -3,7 +3,7 @@ import * as path from 'path';
 
 import type { Layout, V1Controller } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
-import { children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
+import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
 import { controllersFor, Limits, v1Writes } from './limits';
 import { parseFlatKeyed } from './stats';
 
@@ -70,10 +70,15 @@ export class V1Cgroup implements CgroupHandle {
     // Frozen, nothing can fork away between reading the list and the signals; without a freezer, repeat until empty.
     const frozen = this.dir('freezer') !== undefined && exists(this.dir('freezer')!);
     for (let round = 0; round < 100; round++) {
-      if (frozen) await this.freeze();
-      const pids = this.allPids();
-      for (const pid of pids) killPid(pid);
-      if (frozen) this.thaw();
+      try {
+        if (frozen) await this.freeze();
+        const pids = this.allPids();
+        for (const pid of pids) killPid(pid);
+        if (frozen) this.thaw();
+      } catch (e) {
+        if (cgroupGone(e)) return; // removed meanwhile (the instance's end destroys it): nothing is left in it
+        throw e;
+      }
       if (await until(() => this.allPids().length === 0, round < 99 ? 200 : 10_000)) return;
     }
     throw new CgroupError(`${this.dirs[0]}: processes left after SIGKILL: ${this.allPids().join(' ')}`);

@@ -3,7 +3,7 @@ import * as path from 'path';
 
 import type { Layout } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
-import { children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
+import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
 import { controllersFor, Limits, v2Writes } from './limits';
 import { parseFlatKeyed } from './stats';
 
@@ -69,13 +69,18 @@ export class V2Cgroup implements CgroupHandle {
 
   async kill(): Promise<void> {
     if (!exists(this.dir)) return;
-    if (exists(`${this.dir}/cgroup.kill`)) {
-      writeFile(`${this.dir}/cgroup.kill`, '1');
-    } else {
-      // Before 5.14: freeze so nothing forks away, kill what is listed, thaw so the signals are delivered.
-      await this.freeze();
-      for (const pid of this.pids()) killPid(pid);
-      this.thaw();
+    try {
+      if (exists(`${this.dir}/cgroup.kill`)) {
+        writeFile(`${this.dir}/cgroup.kill`, '1');
+      } else {
+        // Before 5.14: freeze so nothing forks away, kill what is listed, thaw so the signals are delivered.
+        await this.freeze();
+        for (const pid of this.pids()) killPid(pid);
+        this.thaw();
+      }
+    } catch (e) {
+      if (cgroupGone(e)) return; // removed meanwhile (the instance's end destroys it): nothing is left in it
+      throw e;
     }
     if (!(await until(() => !this.populated(), 10_000))) throw new CgroupError(`${this.dir}: processes left after SIGKILL: ${this.pids().join(' ')}`);
   }
