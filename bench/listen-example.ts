@@ -36,6 +36,8 @@ export function exampleService(o: ExampleOptions): Record<string, unknown> {
     mounts: [{ type: 'tmpfs', target: '/tmp' }],
     listen: [`tcp://127.0.0.1:${o.port}`, ...(o.unixPath ? [`unix://${o.unixPath}`] : [])],
     ready: { exec: ['test', '-e', '/tmp/ready'], timeout: o.readyTimeout ?? '60s' },
+    capabilities: [],
+    noNewPrivileges: true,
     restart: { policy: 'always', delay: '200ms' },
     stop: { timeout: '20s' },
   };

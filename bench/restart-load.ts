@@ -29,6 +29,8 @@ interface Mode {
   service: (port: number) => Record<string, unknown>;
   /** The control requests of one restart. */
   steps: string[];
+  /** The clients keep their connections open between requests. */
+  keepAlive?: boolean;
 }
 
 const MODES: Mode[] = [
@@ -37,6 +39,13 @@ const MODES: Mode[] = [
     how: '`nsvisor restart api`: held sockets, new instance ready before the old one drains',
     service: (port) => exampleService({ port }),
     steps: ['POST /v1/restart/api'],
+  },
+  {
+    name: 'zero-downtime restart, keep-alive clients',
+    how: 'the same, the clients reusing their connections; the old instance answers with `connection: close` and ends a connection once idle for a second',
+    service: (port) => exampleService({ port }),
+    steps: ['POST /v1/restart/api'],
+    keepAlive: true,
   },
   {
     name: 'stop, then start',
@@ -96,7 +105,7 @@ async function measureMode(mode: Mode, o: RestartLoadOptions): Promise<ModeResul
   const exited = new Promise((r) => child.once('exit', r));
   try {
     await waitRunning(socket, Date.now() + 60_000);
-    const load = startLoad({ url: `http://127.0.0.1:${port}/work?ms=${o.workMs}`, concurrency: o.concurrency, maxRequests: 10_000_000, maxMs: 600_000, timeoutMs: 10_000 });
+    const load = startLoad({ url: `http://127.0.0.1:${port}/work?ms=${o.workMs}`, concurrency: o.concurrency, maxRequests: 10_000_000, maxMs: 600_000, timeoutMs: 10_000, keepAlive: mode.keepAlive });
     for (let i = 0; i < o.restarts; i++) {
       await new Promise((r) => setTimeout(r, o.gapMs));
       for (const step of mode.steps) await control(socket, step);
@@ -125,11 +134,11 @@ export function restartLoadMarkdown(r: RestartLoadResult): string {
   const o = r.options;
   const failures = (l: LoadResult) => (l.failed ? Object.entries(l.failures).map(([k, n]) => `${n} ${k}`).join(', ') : '0');
   return [
-    `## Restarts under load (${o.restarts} restarts, ${o.concurrency} clients, each request a new connection and ${o.workMs} ms of work)`,
+    `## Restarts under load (${o.restarts} restarts, ${o.concurrency} clients, each request ${o.workMs} ms of work on a new connection unless the mode says keep-alive)`,
     '',
-    '| mode | requests | failed | failures by kind | p99 ms | max ms |',
-    '|---|---|---|---|---|---|',
-    ...r.modes.map((m) => `| ${m.name} | ${m.load.requests} | ${m.load.failed} | ${failures(m.load)} | ${m.load.latencyMs.p99.toFixed(1)} | ${m.load.latencyMs.max.toFixed(1)} |`),
+    '| mode | requests | on reused connections | failed | failures by kind | p99 ms | max ms |',
+    '|---|---|---|---|---|---|---|',
+    ...r.modes.map((m) => `| ${m.name} | ${m.load.requests} | ${m.load.reused} | ${m.load.failed} | ${failures(m.load)} | ${m.load.latencyMs.p99.toFixed(1)} | ${m.load.latencyMs.max.toFixed(1)} |`),
     '',
     ...r.modes.map((m) => `- ${m.name}: ${m.how}.`),
     '',

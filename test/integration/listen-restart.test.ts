@@ -103,6 +103,23 @@ describe('listen sockets and zero-downtime restart (root)', function () {
     assert.ok(!fs.existsSync(unixPath), 'the unix socket file is removed');
   });
 
+  it('keep-alive clients see no failure across zero-downtime restarts either', async () => {
+    const { run, port } = await startExample();
+    const load = startLoad({ url: `http://127.0.0.1:${port}/work?ms=20`, concurrency: 8, maxRequests: 1_000_000, maxMs: 180_000 * SLOWDOWN, timeoutMs: 15_000 * SLOWDOWN, keepAlive: true });
+    await new Promise((r) => setTimeout(r, 300 * SLOWDOWN));
+    for (let i = 0; i < 3; i++) {
+      const r = await restartOf(run, 'api');
+      assert.equal(r.body.restart, 'zero-downtime', JSON.stringify(r.body));
+      await new Promise((r) => setTimeout(r, 300 * SLOWDOWN));
+    }
+    load.stop();
+    const result = await load.done;
+    assert.deepEqual(result.failures, {}, `failed requests of keep-alive clients: ${JSON.stringify(result)}`);
+    assert.ok(result.reused > result.requests / 2, `most requests went on reused connections: ${result.reused} of ${result.requests}`);
+    assert.equal(result.instances.length, 4, `every instance answered some: ${result.instances}`);
+    assert.equal(stateOf(run, 'api').lastExit.reason, 'completed', 'the old instance drained its keep-alive connections and exited 0');
+  });
+
   it('keeps the old instance serving when the new one fails to start', async () => {
     // Not under /tmp: the service has a /tmp of its own.
     const flag = path.join(tempDir('/var/tmp'), 'broken');

@@ -95,6 +95,10 @@ describe('services: capabilities, user and no_new_privs reach the service, its e
       const [uid, gid] = exec.stdout.split('\n');
       assert.deepEqual([uid, gid], ['1000', '1000']);
       assert.deepEqual(statusOf(exec.stdout), { CapEff: '0000000000000400', NoNewPrivs: '1' });
+      const asRoot = run.ctl(['exec', 'web', '--user', '0:0', '--', 'sh', '-c', 'id -u; grep -E "^CapEff" /proc/self/status']);
+      assert.equal(asRoot.code, 0, asRoot.stderr);
+      assert.deepEqual(asRoot.stdout.trim().split('\n').map((l) => l.split(/\s+/).join(' ')), ['0', 'CapEff: 0000000000000400'], '--user changes the ids only');
+      assert.equal(run.ctl(['exec', 'web', '--user', 'root', '--', 'true']).code, 2, 'a --user that is not numeric is a usage error');
     } finally {
       assert.equal(await stopRun(run), 0);
     }
