@@ -123,6 +123,10 @@ describe('the Grafana dashboard against a live Prometheus scraping nsvisor run (
     // $__rate_interval is 4 scrape intervals so that a window holds the two samples a rate needs. Under emulation
     // (v2vm) a starved Prometheus scrapes later than configured: the window then follows the widest gap seen.
     rateWindow = Math.max(4 * prom.interval, Math.ceil(2.5 * (await scrapeGaps()).max));
+    // idle's first shutdown starts its histogram series, so only the second is an increase a rate can see. Until the
+    // scrape that saw it is a second old, no step of the panels' range queries (1 s apart) may fall after it.
+    const secondShutdown = 'nsvisor_service_shutdown_duration_seconds_count{name="idle"} >= 2';
+    await waitForAsync("idle's second shutdown, scraped a second ago", async () => (await prom!.api('query', { query: secondShutdown, time: now() - 1 })).result.length > 0);
   });
 
   /** The gaps between successive scrapes so far, in seconds: the widest, and all of them (for a failure's message). */
