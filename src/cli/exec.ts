@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import * as fs from 'fs';
 
+import { USER_IDS } from '../config/isolation';
 import { call } from '../control/client';
 import { addon, initPath } from '../native';
 import { identityArgs } from '../spec/spawn-spec';
@@ -24,7 +25,7 @@ export function register(program: Command): void {
       .argument('[command...]', 'the command and its arguments')
       .option('-u, --user <uid:gid>', "run CMD with these ids instead of the service's user (its capabilities and no_new_privs still apply)"),
   ).action(async (name: string, command: string[], flags: SocketFlags & { user?: string }) => {
-    if (flags.user !== undefined && !/^\d+(:\d+)?$/.test(flags.user)) throw new UsageError(`--user ${flags.user}: expected uid or uid:gid, e.g. 0:0`);
+    if (flags.user !== undefined && !USER_IDS.test(flags.user)) throw new UsageError(`--user ${flags.user}: expected uid or uid:gid, e.g. 0:0`);
     if (command.length === 0) throw new UsageError('exec: missing the command to run (nsvisor exec NAME -- CMD)');
     const s: ServiceStatus = await call(await resolveSocket(flags), 'GET', `/v1/status/${encodeURIComponent(name)}`);
     if (s.pid === null) throw new CliError(`${name} is not running (state ${s.state})`, 1);

@@ -38,6 +38,9 @@ export const size = z.union([z.string(), z.number()], { error: expecting('a size
   }
 }).meta({ description: 'bytes, or a size with k M G T (powers of 10) or Ki Mi Gi Ti (powers of 2): 256Mi, 1G' });
 
+/** `user`: "uid" or "uid:gid", numbers as the namespaces see them. */
+export const USER_IDS = /^\d+(:\d+)?$/;
+
 export const absolutePath = z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' });
 
 /** "inside:outside:count[,inside:outside:count...]" — one line of uid_map/gid_map per range. */
@@ -81,10 +84,7 @@ export const isolationShape = {
   command: z.array(z.string()).min(1, 'expected the command and its arguments, e.g. [/usr/bin/python3, -m, http.server]'),
   env: z.record(z.string(), z.string()).default({}),
   cwd: absolutePath.optional(),
-  user: z
-    .string()
-    .regex(/^\d+(:\d+)?$/, 'expected uid:gid, e.g. "1000:1000"')
-    .optional(),
+  user: z.string().regex(USER_IDS, 'expected uid:gid, e.g. "1000:1000"').optional(),
   isolate: z.array(z.enum(NAMESPACES)).optional(),
   hostname: z.string().min(1).max(64).optional(),
   domainname: z.string().min(1).max(64).optional(),

@@ -74,13 +74,15 @@ export class Tracker {
    * Returns whether the figures show an OOM kill (counted with them).
    */
   settle(instance: object, final: CgroupStats): boolean {
-    const since = instance === this.instance ? this.carry.lastFigures() : instance === this.previous?.instance ? this.previous.last : new Map<string, number>();
-    if (this.ended.has(instance) && instance !== this.instance) return false; // settled already
+    const current = instance === this.instance;
+    if (!current && this.ended.has(instance)) return false; // settled already
     this.ended.add(instance);
+    // What an instance that is not the current one had counted when last read: the replaced one's, or nothing.
+    const since = instance === this.previous?.instance ? this.previous.last : new Map<string, number>();
     for (const k of COUNTERS) {
       const v = final[k];
       if (v === null) continue;
-      if (instance === this.instance) this.carry.reading(k, v);
+      if (current) this.carry.reading(k, v);
       else this.carry.add(k, Math.max(0, v - (since.get(k) ?? 0)));
     }
     if (instance === this.previous?.instance) this.previous = null;

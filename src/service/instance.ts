@@ -11,9 +11,9 @@ import { LentDevice } from '../net/device';
 import { hostContext } from '../process/host-context';
 import { ExitStatus, IsolatedProcess, startIsolated } from '../process/isolated-process';
 import { buildSpawnPlan, identityArgs, SpecError } from '../spec/spawn-spec';
+import { statsOf } from '../workers/cgroup-stats';
 import type { ListenSockets } from './listen-sockets';
 import { NotifyChannel, openNotify } from './notify';
-import { statsOf } from '../workers/cgroup-stats';
 import { waitReady } from './readiness';
 
 export interface InstanceRuntime {
@@ -84,8 +84,10 @@ export class Instance {
       notify?.close();
       this.abort.abort();
       await release(attached);
-      const oomKilled = (cgroup?.oomKills() ?? 0) > 0;
+      // One read of the cgroup's figures before it goes: the metrics add what it used since they last looked,
+      // and its OOM kill count says whether the kernel ended it.
       const final = cgroup ? statsOf({ ...cgroup.statsTarget, skipLimits: true }) : null;
+      const oomKilled = (final?.oomKills ?? 0) > 0;
       await cgroup?.destroy();
       return { code: end.code, signal: end.signal, main: end.main, oomKilled, final };
     });
