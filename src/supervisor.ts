@@ -1,18 +1,19 @@
 // The set of services: start in dependency order (parallel where independent), stop in reverse, bounded by shutdownTimeout.
 import { EventEmitter } from 'eventemitter3';
-import { openCgroups, cgroupPool } from './cgroup';
+import { openCgroups } from './cgroup';
 import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
 
 import { dependencyOrder } from './config/order';
-import type { LinkCounters } from './net/links';
 import { Masquerade } from './net/masquerade';
 import { Network } from './net/network';
-import { countersOnPool } from './net/pool';
-import type { ExitRecord } from './service/exit-reason';
-import { notifyDirOf, RestartMode, Service, ServiceEvents, ServiceRuntime } from './service/service';
-import type { ServiceState } from './service/states';
+import { describeWithStats, ServiceStatus } from './control/status';
+import { LaunchFailure } from './launch/failure';
+import { Instance, InstanceRuntime } from './service/instance';
+import { ListenSockets } from './service/listen-sockets';
+import { realClock, ServiceRuntime } from './service/runtime';
+import { notifyDirOf, RestartMode, Service, ServiceEvents } from './service/service';
 
 /** What the supervisor needs of a configuration. */
 export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'> & Partial<Pick<Config, 'networks'>>;
@@ -33,7 +34,7 @@ export class UnknownServiceError extends Error {
   }
 }
 
-const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready', 'stopped', 'reaped', 'output', 'replacing'];
+const FORWARDED: (keyof ServiceEvents)[] = ['state', 'attempt', 'exit', 'startFailed', 'notReady', 'backoff', 'trouble', 'spawned', 'ready', 'stopped', 'reaped', 'output'];
 
 /** What restartAll did for one service. */
 export interface RestartResult {
@@ -56,7 +57,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** `runtime` defaults to the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot. */
   constructor(
     readonly settings: SupervisorSettings,
-    runtime: Pick<ServiceRuntime, 'notifyDir' | 'cgroups'> = {
+    runtime: Pick<InstanceRuntime, 'notifyDir' | 'cgroups'> = {
       notifyDir: notifyDirOf(settings.supervisor.control),
       cgroups: openCgroups({ root: settings.supervisor.cgroupRoot }),
     },
@@ -67,8 +68,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const [name, n] of Object.entries(settings.networks ?? {})) this.networks.set(name, new Network(name, n.subnet));
     const natted = Object.entries(settings.networks ?? {}).filter(([, n]) => n.nat);
     this.masquerade = new Masquerade(natted.map(([name]) => ({ name, cidr: this.networks.get(name)!.layout.subnet.cidr })));
+    const instances: InstanceRuntime = { ...runtime, devNull: this.devNull, networks: this.networks };
     for (const [name, s] of Object.entries(settings.services)) {
-      const service = new Service(name, s, { ...runtime, devNull: this.devNull, networks: this.networks });
+      const service = new Service(name, s, serviceRuntime(name, instances));
       for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
       this.services.set(name, service);
     }
@@ -201,6 +203,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 }
 
+/** The real world of one service: instances on the launch path, listen sockets made here, the wall clock. */
+function serviceRuntime(name: string, instances: InstanceRuntime): ServiceRuntime {
+  return {
+    spawn: (settings, opts) => Instance.spawn(name, settings, instances, opts),
+    openListen: (service, addresses) => ListenSockets.open(service, addresses).catch((e) => Promise.reject(LaunchFailure.from(e))),
+    clock: realClock,
+  };
+}
+
 /** A recursive function over service names, computed once per name. */
 function memo(fn: (name: string, self: (name: string) => Promise<void>) => Promise<void>): (name: string) => Promise<void> {
   const done = new Map<string, Promise<void>>();
@@ -211,76 +222,3 @@ function memo(fn: (name: string, self: (name: string) => Promise<void>) => Promi
   return self;
 }
 
-export interface ServiceStatus {
-  name: string;
-  state: ServiceState;
-  pid: number | null;
-  startedAt: string | null;
-  uptimeSeconds: number | null;
-  starts: number;
-  restarts: number;
-  /** Orphans reaped by the service's nsvisor-init, over all its instances. */
-  reaped: number;
-  lastExit: (Omit<ExitRecord, 'at'> & { at: string }) | null;
-  failure: string | null;
-  statusText: string | null;
-  nextStartAt: string | null;
-  /** From the service's cgroup while it runs; null otherwise. */
-  cpuSeconds: number | null;
-  memoryBytes: number | null;
-  /** 0 = unlimited. */
-  memoryLimitBytes: number | null;
-  /** The cgroup.procs files of the running instance: `exec` joins them. */
-  cgroupProcs: string[];
-  /** Whom the service runs as ("uid:gid", or null for root), the capabilities it keeps (null: all), no_new_privs: `exec` runs so too. */
-  user: string | null;
-  capabilities: string[] | null;
-  noNewPrivileges: boolean;
-  /** Byte counters of each interface but lo in the service's own network namespace, while it runs; null otherwise. */
-  network: LinkCounters[] | null;
-}
-
-export function describeService(s: Service): ServiceStatus {
-  const running = s.state === 'running' || s.state === 'starting' || s.state === 'stopping';
-  return {
-    name: s.name,
-    state: s.state,
-    pid: s.pid,
-    startedAt: running && s.startedAt ? s.startedAt.toISOString() : null,
-    uptimeSeconds: running && s.startedAt ? Math.round((Date.now() - s.startedAt.getTime()) / 1000) : null,
-    starts: s.starts,
-    restarts: s.restarts,
-    reaped: s.reaped,
-    lastExit: s.lastExit ? { ...s.lastExit, at: s.lastExit.at.toISOString() } : null,
-    failure: s.failure,
-    statusText: s.statusText,
-    nextStartAt: s.nextStartAt?.toISOString() ?? null,
-    cpuSeconds: null,
-    memoryBytes: null,
-    memoryLimitBytes: null,
-    network: null,
-    cgroupProcs: s.cgroup ? [...(s.cgroup.placement.cloneInto ? [`${s.cgroup.placement.cloneInto}/cgroup.procs`] : []), ...s.cgroup.placement.procsFiles] : [],
-    user: s.settings.user ?? null,
-    capabilities: s.settings.capabilities ?? null,
-    noNewPrivileges: s.settings.noNewPrivileges,
-  };
-}
-
-/** describeService() plus the cpu and memory figures of each running service, read on the stats pool. */
-export async function describeWithStats(services: Service[]): Promise<ServiceStatus[]> {
-  const out = services.map(describeService);
-  await Promise.all(
-    services.map(async (s, i) => {
-      if (s.pid !== null && (s.settings.isolate ?? []).includes('net')) out[i].network = await countersOnPool(s.pid);
-    }),
-  );
-  const measured = services.map((s, i) => ({ i, cgroup: s.cgroup })).filter((m) => m.cgroup !== null);
-  if (measured.length === 0) return out;
-  const stats = await cgroupPool().collect(measured.map((m) => m.cgroup!.statsTarget));
-  measured.forEach((m, k) => {
-    out[m.i].cpuSeconds = stats[k].cpuUsageSeconds;
-    out[m.i].memoryBytes = stats[k].memoryUsageBytes;
-    out[m.i].memoryLimitBytes = stats[k].memoryLimitBytes;
-  });
-  return out;
-}

@@ -3,7 +3,7 @@ import * as path from 'path';
 
 import type { Layout, V1Controller } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
-import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
+import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
 import { controllersFor, Limits, v1Writes } from './limits';
 import { parseFlatKeyed } from './stats';
 
@@ -28,7 +28,7 @@ export class V1Cgroup implements CgroupHandle {
       if (!this.dir(c)) throw new CgroupError(`/proc/self/mountinfo: the ${c} controller (v1) is not mounted: cannot apply resources for ${c}`);
     }
     const memsw = this.dir('memory') ? exists(`${this.dir('memory')}/memory.memsw.limit_in_bytes`) : false;
-    for (const w of v1Writes(limits, memsw)) writeFile(`${this.dir(w.controller)}/${w.file}`, w.value);
+    for (const w of v1Writes(limits, memsw)) writeLimit(`${this.dir(w.controller)}/${w.file}`, w.value);
   }
 
   oomKills(): number {

@@ -3,7 +3,7 @@ import * as path from 'path';
 
 import type { Layout } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
-import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
+import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
 import { controllersFor, Limits, v2Writes } from './limits';
 import { parseFlatKeyed } from './stats';
 
@@ -40,7 +40,7 @@ export class V2Cgroup implements CgroupHandle {
         throw new CgroupError(`${path.dirname(this.dir)}/cgroup.subtree_control: the ${c} controller is not enabled for ${this.dir}`);
       }
     }
-    for (const w of v2Writes(limits, exists(`${this.dir}/memory.swap.max`))) writeFile(`${this.dir}/${w.file}`, w.value);
+    for (const w of v2Writes(limits, exists(`${this.dir}/memory.swap.max`))) writeLimit(`${this.dir}/${w.file}`, w.value);
   }
 
   oomKills(): number {

@@ -3,7 +3,8 @@ import { Command } from 'commander';
 
 import { call } from '../control/client';
 import type { RestartMode } from '../service/service';
-import type { RestartResult, ServiceStatus } from '../supervisor';
+import type { ServiceStatus } from '../control/status';
+import type { RestartResult } from '../supervisor';
 import { CliError } from './errors';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
 

@@ -4,7 +4,8 @@ import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 
-import { describeService, describeWithStats, Supervisor, UnknownServiceError } from '../supervisor';
+import { Supervisor, UnknownServiceError } from '../supervisor';
+import { describeService, describeWithStats } from './status';
 
 /** What `logs` needs from the supervisor's log pipeline. */
 export interface LogReader {

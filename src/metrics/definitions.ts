@@ -1,7 +1,7 @@
 // Every nsvisor_ metric of SPEC 5 declared on a given registry: names, types, help texts, labels and buckets.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import type { ExitReason } from '../service/exit-reason';
+import type { ExitReason } from '../launch/exit-reason';
 import { STATES } from '../service/states';
 
 export const EXIT_REASONS: readonly ExitReason[] = ['completed', 'error', 'signaled', 'oom_killed', 'spawn_failed'];
@@ -29,7 +29,7 @@ export function defineMetrics(registers: Registry[]) {
     state: gauge('service_state', '1 for the state the service is in, 0 for the others.', ['name', 'state'] as const),
     startTime: gauge('service_start_time_seconds', 'Unix time at which the current (or last) instance was spawned.'),
     starts: counter('service_starts_total', 'Instances started.'),
-    restarts: counter('service_restarts_total', 'Instances started after the first one.'),
+    restarts: counter('service_restarts_total', 'Instances started again by the restart policy after an exit (automatic restarts only).'),
     exits: counter('service_exits_total', 'Instances ended, by reason.', ['name', 'reason'] as const),
     lastExitCode: gauge('service_last_exit_code', 'Exit status of the last instance (128+N when killed by signal N).'),
     lastExitTime: gauge('service_last_exit_time_seconds', 'Unix time at which the last instance ended.'),

@@ -33,7 +33,6 @@ export class SupervisorMetrics {
   readonly metrics: MetricSet;
   private readonly resources: ResourceCollector;
   private readonly exposition: Exposition;
-  private readonly started = new Set<string>();
   private rendering: Promise<unknown> = Promise.resolve();
   private readonly listeners: { [E in keyof SupervisorEvents]?: SupervisorEvents[E] };
 
@@ -53,11 +52,8 @@ export class SupervisorMetrics {
 
     const m = this.metrics.lifecycle;
     this.listeners = {
-      state: (name, state) => {
-        const first = !this.started.has(name);
-        if (state === 'starting') this.started.add(name);
-        lifecycle.onState(m, name, state, first);
-      },
+      state: (name, state) => lifecycle.setState(m, name, state),
+      attempt: (name, automatic) => lifecycle.onAttempt(m, name, automatic),
       exit: (name, exit, aside, final) => {
         lifecycle.onExit(m, name, exit);
         const tracker = this.resources.tracker(name);
@@ -68,7 +64,6 @@ export class SupervisorMetrics {
       },
       spawned: (name, seconds) => lifecycle.onSpawned(m, name, seconds),
       ready: (name, seconds) => m.readyDuration.observe({ name }, seconds),
-      replacing: (name) => lifecycle.onReplacing(m, name),
       stopped: (name, seconds, killed) => lifecycle.onStopped(m, name, seconds, killed),
       reaped: (name, count) => m.reaped.inc({ name }, count),
       removed: (name) => this.forget(name),
@@ -99,7 +94,6 @@ export class SupervisorMetrics {
   /** Removes every series of a service that is gone. */
   forget(name: string): void {
     for (const metric of [...Object.values(this.metrics.lifecycle), ...Object.values(this.metrics.resources)]) removeSeriesOf(metric, name);
-    this.started.delete(name);
     this.resources.forget(name);
   }
 

@@ -2,7 +2,7 @@
 import { CounterCarry } from '../cgroup/counter-carry';
 import { COUNTERS, CgroupStats } from '../cgroup/stats';
 import type { LinkCounters } from '../net/links';
-import type { ExitRecord } from '../service/exit-reason';
+import type { ExitRecord } from '../launch/exit-reason';
 
 /** How long the limit files of an instance are trusted: nsvisor writes them itself when it creates the cgroup. */
 const LIMITS_MAX_AGE_MS = 10_000;

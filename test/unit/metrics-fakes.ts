@@ -17,6 +17,7 @@ export interface FakeService {
 
 export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements MeteredSupervisor {
   readonly services = new Map<string, MeteredService & FakeService>();
+  private readonly started = new Set<string>();
 
   add(name: string, settings: Partial<FakeService['settings']> = {}): FakeService {
     const s: FakeService = { name, settings: { restart: { policy: 'on-failure' }, resources: {}, ...settings }, state: 'stopped', cgroup: null, pid: null };
@@ -24,10 +25,15 @@ export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements Me
     return s;
   }
 
-  /** A new instance: a fresh cgroup (its dir names the instance), "starting", spawned (as `pid`), running. */
-  run(name: string, instance: string, pid = 100): void {
+  /**
+   * A new instance: a fresh cgroup (its dir names the instance), "starting", spawned (as `pid`), running. Every
+   * start after the first is an automatic restart unless `automatic` says otherwise.
+   */
+  run(name: string, instance: string, pid = 100, automatic?: boolean): void {
     const s = this.services.get(name)!;
     this.setState(name, 'starting');
+    this.emit('attempt', name, automatic ?? this.started.has(name));
+    this.started.add(name);
     s.cgroup = { statsTarget: { kind: 'v2', dirs: { v2: instance } } };
     s.pid = pid;
     this.emit('spawned', name, 0.004);
