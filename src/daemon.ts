@@ -4,6 +4,7 @@ import type * as http from 'http';
 import { closeCgroupPool } from './cgroup';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
+import { EventLog } from './events/event-log';
 import { ServiceLog } from './logs';
 import { MetricsServer, startMetricsServer, SupervisorMetrics } from './metrics';
 import { closeNetlinkPool } from './net/pool';
@@ -18,16 +19,45 @@ export interface Daemon {
   shutdown(): Promise<void>;
 }
 
-export async function startDaemon(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<Daemon> {
+export interface DaemonOptions {
+  /** Where services' lines go when logDir is "-"; the supervisor's stdout by default. */
+  out?: NodeJS.WritableStream;
+  /** The supervisor's own lines (events); text on stderr by default. */
+  events?: EventLog;
+}
+
+/** Keeps a service's log trouble in its status and in the supervisor's output, once per run of failures. */
+function logOptions(supervisor: Supervisor, name: string, events: EventLog) {
+  const service = supervisor.service(name);
+  let note: string | null = null;
+  return {
+    onError: (err: Error) => {
+      note = `log: ${err.message} (its lines are lost until writes work again)`;
+      service.warning = note;
+      events.write({ service: name, event: 'log_failed', message: note, fields: { error: err.message } });
+    },
+    onRecovered: (lost: number) => {
+      if (service.warning === note) service.warning = null;
+      events.write({ service: name, event: 'log_recovered', message: `log: writes work again; ${lost} lines were lost`, fields: { lostLines: lost } });
+    },
+  };
+}
+
+export async function startDaemon(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
+  const out = opts.out ?? process.stdout;
+  const events = opts.events ?? new EventLog(process.stderr);
   const control = config.supervisor.control;
   const supervisor = new Supervisor(config);
+  events.follow(supervisor);
   // A bridge or NAT that cannot be made is fatal, before anything listens; what was made of them goes again.
   await supervisor.setupNetworks().catch(async (e) => {
     await supervisor.teardownNetworks().catch(() => undefined);
     throw e;
   });
   const logs = new Map<string, ServiceLog>();
-  for (const name of supervisor.services.keys()) logs.set(name, new ServiceLog(name, { logDir: config.supervisor.logDir, out }));
+  for (const name of supervisor.services.keys()) {
+    logs.set(name, new ServiceLog(name, { logDir: config.supervisor.logDir, out, ...logOptions(supervisor, name, events) }));
+  }
   supervisor.on('output', (name, stream, source) => logs.get(name)!.attach(stream, source));
   const server: http.Server = await startControlServer(supervisor, control, {
     tail: (name, n) => logs.get(name)!.tail(n),

@@ -1,6 +1,7 @@
 // The set of services: start in dependency order (parallel where independent), stop in reverse, bounded by shutdownTimeout.
 import { EventEmitter } from 'eventemitter3';
 import { openCgroups } from './cgroup';
+import { destroyAll } from './cgroup/driver';
 import type { CgroupDriver } from './cgroup';
 import type { Config } from './config/schema';
 import * as fs from 'fs';
@@ -163,7 +164,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       for (const s of left) s.kill('SIGKILL');
       await all;
     }
+    await this.removeLeftoverCgroups();
     await this.teardownNetworks();
+  }
+
+  /** Cgroups of our services an instance's teardown could not remove (it said so then): one more try, now nothing runs. */
+  private async removeLeftoverCgroups(): Promise<void> {
+    const cgroups = this.cgroups;
+    if (!cgroups) return;
+    const serviceOf = (cgroup: string) => cgroup.replace(/\.\d+$/, '');
+    for (const name of cgroups.list().filter((n) => this.services.has(serviceOf(n)))) {
+      await destroyAll(cgroups, (n) => n === name).catch((e: Error) => {
+        this.emit('trouble', serviceOf(name), LaunchFailure.ofStep('remove the cgroup', name, `remove the leftover cgroup ${name}: ${e.message}`, false));
+      });
+    }
   }
 
   /**

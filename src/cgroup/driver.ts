@@ -73,9 +73,24 @@ export function checkName(name: string): void {
   }
 }
 
-/** Destroys every cgroup under the driver's root (what a supervisor that died left); returns their names. */
-export async function destroyAll(driver: Pick<CgroupDriver, 'list' | 'open'>): Promise<string[]> {
-  const names = driver.list();
+/** A sandbox's cgroup (sandbox-PID-N) whose `nsvisor sandbox` process still runs: not a leftover, whoever looks. */
+export function liveSandbox(name: string): boolean {
+  const m = /^sandbox-(\d+)-\d+$/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Destroys every cgroup under the driver's root (what a supervisor that died left) but those of sandboxes still
+ * running, or only those `which` accepts; returns their names.
+ */
+export async function destroyAll(driver: Pick<CgroupDriver, 'list' | 'open'>, which: (name: string) => boolean = (n) => !liveSandbox(n)): Promise<string[]> {
+  const names = driver.list().filter(which);
   for (const n of names) await driver.open(n).destroy();
   return names;
 }

@@ -88,10 +88,11 @@ export class LaunchFailure extends Error {
     }
     if (e instanceof AddressError) return LaunchFailure.ofStep('address lease', null, e.message, false);
     if (e instanceof ListenError) return LaunchFailure.ofStep('listen', null, e.message, !transientErrno(e.errno), e.errno);
-    const err = e as Error & { syscall?: string; errno?: number; code?: string };
+    const err = e as Error & { syscall?: string; errno?: number; code?: string; path?: string };
     if (typeof err?.syscall === 'string') {
+      // The addon's errors carry a positive errno, Node's fs errors a negative one and the path.
       const errno = typeof err.errno === 'number' ? Math.abs(err.errno) : errnoOf(err.code) ?? 0;
-      return LaunchFailure.ofSyscall(err.syscall, null, errno);
+      return LaunchFailure.ofSyscall(err.syscall, err.path ?? null, errno);
     }
     return LaunchFailure.ofStep('internal', null, `internal error: ${err?.message ?? String(e)}`, false);
   }

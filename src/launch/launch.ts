@@ -1,6 +1,5 @@
 // The one launch path of a service instance and of a sandbox: plan, cgroup, address lease, spawn, network, and the teardown of all of it.
 import type { CgroupDriver, CgroupHandle, CgroupStats, Limits } from '../cgroup';
-import { faultPoint } from '../fault/seam';
 import { LentDevice } from '../net/device';
 import type { Network } from '../net/network';
 import { IsolatedProcess, startIsolated } from '../process/isolated-process';
@@ -97,7 +96,6 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
     held.cgroup = spec.cgroups?.create(spec.name, spec.resources) ?? null;
     if (spec.network) {
       const { network, wanted } = spec.network;
-      faultPoint('lease', spec.owner);
       held.address = network.lease(spec.owner, wanted);
       held.network = network;
     }
