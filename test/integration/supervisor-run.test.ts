@@ -125,7 +125,7 @@ describe('nsvisor run (root, real kernel)', function () {
   it('SIGKILL of the supervisor leaves no service process', async () => {
     const run = await startRun({ a: { command: ['sh', '-c', 'sleep 3600 & exec sleep 3600'] }, b: { command: ['sleep', '3600'], isolate: ['uts'] } });
     await waitFor('all running', () => run.status().every((s: any) => s.state === 'running'));
-    const inits = run.status().map((s: any) => s.pid as number);
+    const inits = run.status().map((s: any) => s.initPid as number);
     const all = inits.flatMap((pid) => [pid, ...childrenOf(pid)]);
     run.child.kill('SIGKILL');
     await run.exited;
