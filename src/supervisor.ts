@@ -3,7 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { openCgroups } from './cgroup';
 import { destroyAll } from './cgroup/driver';
 import type { CgroupDriver } from './cgroup';
-import type { Config } from './config/schema';
+import type { Config, NetworkConfig, ServiceConfig } from './config/schema';
 import * as fs from 'fs';
 
 import { dependencyOrder } from './config/order';
@@ -27,6 +27,10 @@ export interface SupervisorEvents extends ServiceEvents {
   shutdownTimeout: (names: string[]) => void;
   /** A service was stopped and taken out of the supervisor. */
   removed: (name: string) => void;
+  /** A service was added (by a reload); it has not started yet. */
+  added: (name: string) => void;
+  /** A service's definition changed (by a reload). */
+  redefined: (name: string) => void;
 }
 
 export class UnknownServiceError extends Error {
@@ -54,10 +58,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly masquerade: Masquerade;
   private networksUp: Promise<void> | null = null;
   private readonly devNull: number;
+  private readonly instances: InstanceRuntime;
 
-  /** `runtime` defaults to the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot. */
+  /**
+   * `settings` is the configuration in force (a reload changes it as it applies its steps). `runtime` defaults to
+   * the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot.
+   */
   constructor(
-    readonly settings: SupervisorSettings,
+    public settings: SupervisorSettings,
     runtime: Pick<InstanceRuntime, 'notifyDir' | 'cgroups'> = {
       notifyDir: notifyDirOf(settings.supervisor.control),
       cgroups: openCgroups({ root: settings.supervisor.cgroupRoot }),
@@ -67,14 +75,60 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.devNull = fs.openSync('/dev/null', 'r+');
     this.cgroups = runtime.cgroups;
     for (const [name, n] of Object.entries(settings.networks ?? {})) this.networks.set(name, new Network(name, n.subnet));
-    const natted = Object.entries(settings.networks ?? {}).filter(([, n]) => n.nat);
-    this.masquerade = new Masquerade(natted.map(([name]) => ({ name, cidr: this.networks.get(name)!.layout.subnet.cidr })));
-    const instances: InstanceRuntime = { ...runtime, devNull: this.devNull, networks: this.networks };
-    for (const [name, s] of Object.entries(settings.services)) {
-      const service = new Service(name, s, serviceRuntime(name, instances));
-      for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
-      this.services.set(name, service);
+    this.masquerade = new Masquerade(this.natNetworks());
+    this.instances = { ...runtime, devNull: this.devNull, networks: this.networks };
+    for (const [name, s] of Object.entries(settings.services)) this.adopt(name, s);
+  }
+
+  /** The `nat: true` networks among those declared now. */
+  natNetworks(): { name: string; cidr: string }[] {
+    return [...this.networks.values()].filter((n) => this.settings.networks?.[n.name]?.nat).map((n) => ({ name: n.name, cidr: n.layout.subnet.cidr }));
+  }
+
+  private adopt(name: string, settings: ServiceConfig): Service {
+    const service = new Service(name, settings, serviceRuntime(name, this.instances));
+    for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
+    this.services.set(name, service);
+    return service;
+  }
+
+  /** A new service (a reload added it); start it with service(name).start(). */
+  add(name: string, settings: ServiceConfig): Service {
+    if (this.services.has(name)) throw new Error(`${name}: a service of that name exists already`);
+    const service = this.adopt(name, settings);
+    this.settings = { ...this.settings, services: { ...this.settings.services, [name]: settings } };
+    this.emit('added', name);
+    return service;
+  }
+
+  /** Records a service's new definition in the configuration in force (its Service has taken it). */
+  redefined(name: string): void {
+    this.settings = { ...this.settings, services: { ...this.settings.services, [name]: this.service(name).settings } };
+    this.emit('redefined', name);
+  }
+
+  /** Makes (or reuses) a declared network's bridge; a network of that name already there is replaced (a new subnet). */
+  addNetwork(name: string, config: NetworkConfig): void {
+    const existing = this.networks.get(name);
+    const fresh = new Network(name, config.subnet);
+    // The same subnet (NAT switched, say): the network its instances hold leases on stays.
+    const network = existing && existing.layout.subnet.cidr === fresh.layout.subnet.cidr ? existing : fresh;
+    try {
+      network.ensure();
+    } catch (e) {
+      throw new NetworkSetupError(`network ${name}: ${(e as Error).message}`);
     }
+    this.networks.set(name, network);
+    this.settings = { ...this.settings, networks: { ...this.settings.networks, [name]: config } };
+  }
+
+  /** Forgets a network nothing is attached to any more, removing its bridge when nsvisor made it and nobody holds an address on it. */
+  removeNetwork(name: string): void {
+    this.networks.get(name)?.remove();
+    this.networks.delete(name);
+    const networks = { ...this.settings.networks };
+    delete networks[name];
+    this.settings = { ...this.settings, networks };
   }
 
   service(name: string): Service {
@@ -182,14 +236,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Restarts services one at a time, dependencies first, going on past a failure: every service that is
-   * running or trying to (never one stopped on purpose), or with `onlyZeroDowntime` (SIGHUP) just those that
-   * can restart without downtime.
+   * running or trying to (never one stopped on purpose), without downtime where it can.
    */
-  async restartAll(onlyZeroDowntime = false): Promise<RestartResult[]> {
+  async restartAll(): Promise<RestartResult[]> {
     const results: RestartResult[] = [];
     for (const name of dependencyOrder(this.settings).flat()) {
       const s = this.services.get(name);
-      if (!s || !(onlyZeroDowntime ? s.replaceable : ['starting', 'running', 'backoff'].includes(s.state))) continue;
+      if (!s || !['starting', 'running', 'backoff'].includes(s.state)) continue;
       try {
         results.push({ name, mode: await s.restart() });
       } catch (e) {
@@ -208,6 +261,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await s.stop();
     this.services.delete(name);
     s.removeAllListeners();
+    const services = { ...this.settings.services };
+    delete services[name];
+    this.settings = { ...this.settings, services };
     this.emit('removed', name);
   }
 

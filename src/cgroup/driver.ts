@@ -36,6 +36,8 @@ export interface CgroupHandle {
   /** Every directory of this cgroup, one per hierarchy. */
   readonly dirs: string[];
   setLimits(limits: Limits): void;
+  /** Takes the limits of a running cgroup from `prev` to `next` (a limit taken away goes back to unlimited). */
+  updateLimits(prev: Limits, next: Limits): void;
   /** The OOM killer's kill count for this cgroup (memory.events oom_kill / memory.oom_control oom_kill). */
   oomKills(): number;
   /** Host pids of the processes in the cgroup. */

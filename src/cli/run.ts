@@ -1,5 +1,6 @@
 // `nsvisor run [-c FILE]`: supervise the services of FILE (or the built-in demo) until SIGTERM/SIGINT, then stop them all.
 import { Command, Option } from 'commander';
+import * as path from 'path';
 
 import { ConfigError } from '../config/issues';
 import { loadConfigSource, resolveConfigSource, sourceName } from '../config/load';
@@ -33,8 +34,8 @@ service marked failed, a log that cannot be written. Services' own output goes t
 
 Works as PID 1 of a container: it reaps every orphan and turns SIGTERM into a graceful shutdown.
 A second SIGINT stops waiting: every service is killed at once.
-SIGHUP restarts every running service that holds listen sockets without downtime, dependencies first
-(as "nsvisor restart NAME" does for one; "nsvisor restart --all" restarts every running service).
+SIGHUP reloads the configuration file, as "nsvisor reload" does: only what changed is touched
+("nsvisor restart --all" restarts every running service, dependencies first).
 Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration error.`,
     )
     .action(async (flags: { config?: string; logFormat: LogFormat }) => {
@@ -49,7 +50,7 @@ Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration
       }
       keepRunningOnDefects(events);
       if (source.kind === 'demo') events.note('demo', 'no configuration file (./nsvisor.yaml or -c FILE): running the built-in demo');
-      const daemon = await startDaemon(config, { events });
+      const daemon = await startDaemon(config, { events, file: source.kind === 'file' ? path.resolve(source.path) : null });
       const m = daemon.metrics?.address;
       const where = m ? `; metrics on http://${m.family === 'IPv6' ? `[${m.address}]` : m.address}:${m.port}/metrics` : '';
       events.note('started', `supervising ${daemon.supervisor.services.size} services; control socket ${config.supervisor.control}${where}`);
@@ -73,12 +74,9 @@ Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration
         process.on('SIGINT', onSignal);
         process.on('SIGHUP', () => {
           if (stopping) return;
-          events.note('sighup', 'SIGHUP: restarting the services with listen sockets without downtime');
-          void daemon.supervisor.restartAll(true).then((results) => {
-            for (const r of results) {
-              events.write({ service: r.name, event: r.error ? 'restart_failed' : 'restarted', message: r.error ? `restart failed: ${r.error}` : 'restarted without downtime' });
-            }
-          });
+          events.note('sighup', 'SIGHUP: reloading the configuration');
+          // The reload says each step (or why the file is invalid) on its own; a reload already under way wins.
+          daemon.reloader.reload().catch((e: Error) => events.note('reload_failed', `SIGHUP: ${e.message}`));
         });
       });
       events.note('stopped', 'all services stopped');

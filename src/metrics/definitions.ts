@@ -5,6 +5,7 @@ import type { ExitReason } from '../launch/exit-reason';
 import { STATES } from '../service/states';
 
 export const EXIT_REASONS: readonly ExitReason[] = ['completed', 'error', 'signaled', 'oom_killed', 'spawn_failed'];
+export const RELOAD_RESULTS = ['applied', 'invalid', 'failed'] as const;
 export { STATES };
 
 type Name = 'name';
@@ -61,6 +62,10 @@ export function defineMetrics(registers: Registry[]) {
     pressureIo: counter('service_pressure_io_waiting_seconds_total', 'Time some task of the service waited for I/O (PSI).'),
   };
 
+  const supervisor = {
+    reloads: new Counter<'result'>({ name: 'nsvisor_reloads_total', help: 'Reloads of the configuration, by outcome.', labelNames: ['result'], registers }),
+  };
+
   const collectDuration = new Histogram({
     name: 'nsvisor_collect_duration_seconds',
     help: 'Time taken to collect the resource figures of every service.',
@@ -68,7 +73,7 @@ export function defineMetrics(registers: Registry[]) {
     registers,
   });
 
-  return { lifecycle, resources, collectDuration };
+  return { lifecycle, resources, supervisor, collectDuration };
 }
 
 export type MetricSet = ReturnType<typeof defineMetrics>;

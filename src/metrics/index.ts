@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { cgroupPool } from '../cgroup/cgroup-pool';
 import { countersOnPool } from '../net/pool';
 import type { SupervisorEvents } from '../supervisor';
-import { defineMetrics, MetricSet } from './definitions';
+import { defineMetrics, MetricSet, RELOAD_RESULTS } from './definitions';
 import { Exposition, Rendered } from './exposition';
 import * as lifecycle from './lifecycle';
 import { ResourceCollector } from './resources';
@@ -49,6 +49,7 @@ export class SupervisorMetrics {
     const collectedMetrics = new Set<object>([...Object.values(this.metrics.resources), this.metrics.collectDuration]);
     this.exposition = new Exposition(this.registry, collectedMetrics, Object.values(this.metrics.lifecycle));
     for (const s of supervisor.services.values()) lifecycle.addService(this.metrics.lifecycle, s);
+    for (const result of RELOAD_RESULTS) this.metrics.supervisor.reloads.inc({ result }, 0);
 
     const m = this.metrics.lifecycle;
     this.listeners = {
@@ -67,6 +68,12 @@ export class SupervisorMetrics {
       stopped: (name, seconds, killed) => lifecycle.onStopped(m, name, seconds, killed),
       reaped: (name, count) => m.reaped.inc({ name }, count),
       removed: (name) => this.forget(name),
+      added: (name) => lifecycle.addService(m, supervisor.services.get(name)!),
+      // The info series carries the restart policy and the namespaces: a new definition may change either.
+      redefined: (name) => {
+        removeSeriesOf(m.info, name);
+        lifecycle.addService(m, supervisor.services.get(name)!);
+      },
     };
     for (const [event, fn] of Object.entries(this.listeners)) supervisor.on(event as keyof SupervisorEvents, fn as never);
   }
@@ -89,6 +96,11 @@ export class SupervisorMetrics {
     this.resources.pinned++;
     // write(): a cached collection, brought up to date with the exits since.
     return this.exposition.render(openMetrics, collected, () => this.resources.write()).finally(() => this.resources.pinned--);
+  }
+
+  /** Counts a reload by its outcome. */
+  countReload(result: (typeof RELOAD_RESULTS)[number]): void {
+    this.metrics.supervisor.reloads.inc({ result });
   }
 
   /** Removes every series of a service that is gone. */

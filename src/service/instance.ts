@@ -34,7 +34,7 @@ export class Instance implements InstanceHandle {
   private stopping?: Promise<boolean>;
 
   private constructor(
-    private readonly settings: ServiceConfig,
+    private settings: ServiceConfig,
     private readonly proc: IsolatedProcess,
     readonly cgroup: CgroupHandle | null,
     readonly ended: Promise<InstanceEnd>,
@@ -100,6 +100,11 @@ export class Instance implements InstanceHandle {
     const netIsolated = (this.settings.isolate ?? []).includes('net');
     const probe = { pid: this.pid, notified: this.notify?.notified ?? Promise.resolve(), identity: identityArgs(this.settings) };
     return waitReady(this.settings.ready, probe, netIsolated, this.abort.signal);
+  }
+
+  async retune(prev: ServiceConfig, next: ServiceConfig): Promise<void> {
+    this.cgroup?.updateLimits(prev.resources, next.resources);
+    this.settings = next;
   }
 
   /** Sends a signal through nsvisor-init; false once it is gone. */

@@ -9,15 +9,15 @@ export class RestartError extends Error {}
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
 /**
- * Replaces the service's current instance. Rejects with a RestartError (the old instance still serving, unless it
+ * Replaces the service's current instance (with one of `settings`, the service's own by default). Rejects with a RestartError (the old instance still serving, unless it
  * died meanwhile) when the new one does not start or get ready, or when a stop or the old one's death interrupts.
  */
-export async function replaceInstance(service: Service): Promise<void> {
+export async function replaceInstance(service: Service, settings = service.settings): Promise<void> {
   const old = service.current!;
   const t0 = performance.now();
   let next: InstanceHandle;
   try {
-    next = await service.spawnInstance(false);
+    next = await service.spawnInstance(false, settings);
   } catch (e) {
     const f = LaunchFailure.from(e);
     service.recordSpawnFailure(f);

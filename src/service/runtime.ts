@@ -26,6 +26,8 @@ export interface InstanceHandle {
   kill(signal: NodeJS.Signals): boolean;
   /** stop.signal, then SIGKILL after the timeout; resolves with whether it had to be killed, once released. Never rejects. */
   stop(): Promise<boolean>;
+  /** Takes the in-place keys of a new definition: the cgroup's limits from prev's to next's, stop and ready settings. */
+  retune(prev: ServiceConfig, next: ServiceConfig): Promise<void>;
 }
 
 /** The sockets of `listen` a service holds across its instances. */

@@ -73,7 +73,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   /** The sockets of `listen`, held from the first start until the service is stopped for good. */
   private listen: ListenHold | null = null;
   private wanted = false;
-  private readonly backoff: Backoff;
+  private backoff: Backoff;
   private retryTimer: unknown;
   private stopping?: Promise<void>;
   private replacing?: Promise<void>;
@@ -81,7 +81,8 @@ export class Service extends EventEmitter<ServiceEvents> {
   private spawning: Promise<InstanceHandle | null> = Promise.resolve(null);
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  constructor(readonly name: string, readonly settings: ServiceConfig, private readonly runtime: ServiceRuntime) {
+  /** The definition the service runs with; a reload changes it (in place, or by replacing the instances). */
+  constructor(readonly name: string, public settings: ServiceConfig, private readonly runtime: ServiceRuntime) {
     super();
     this.backoff = new Backoff(settings.restart);
   }
@@ -164,6 +165,47 @@ export class Service extends EventEmitter<ServiceEvents> {
     return 'stop-start';
   }
 
+  /**
+   * Takes a new definition that differs only in keys a running instance can take (resources, restart, stop,
+   * ready.timeout, dependsOn): new limits are written to the cgroup of every instance alive. A limit the kernel
+   * refuses rejects with a LaunchFailure, the instances' limits put back as they were and the definition unchanged.
+   */
+  async reconfigure(next: ServiceConfig): Promise<void> {
+    const prev = this.settings;
+    const touched: InstanceHandle[] = [];
+    try {
+      for (const inst of this.alive) {
+        touched.push(inst);
+        await inst.retune(prev, next);
+      }
+    } catch (e) {
+      // Back as they were, the one that failed halfway included (writing a value it still has is harmless).
+      for (const inst of touched) await inst.retune(next, prev).catch(() => undefined);
+      throw LaunchFailure.from(e);
+    }
+    this.settings = next;
+    this.backoff = new Backoff(next.restart);
+  }
+
+  /**
+   * Replaces the running instance with one of a new definition: without downtime when `zeroDowntime` and possible
+   * (the old one stops once the new one is ready; if it is not, the old one keeps serving with the old definition
+   * and this rejects with a RestartError), else stop, then (when `start`) start with the new definition, resolving at
+   * its first outcome.
+   */
+  async redefine(next: ServiceConfig, opts: { zeroDowntime: boolean; start: boolean }): Promise<void> {
+    if (opts.zeroDowntime && this.replaceable) {
+      await (this.replacing ??= replaceInstance(this, next).finally(() => (this.replacing = undefined)));
+    } else {
+      await this.stop();
+    }
+    this.settings = next;
+    this.backoff = new Backoff(next.restart);
+    if (this.state !== 'stopped' || !opts.start) return;
+    this.start().catch(() => undefined); // the caller reads the outcome from settled()
+    await this.settled();
+  }
+
   /** Sends a signal to the running instance (through nsvisor-init); false when none runs. */
   kill(signal: NodeJS.Signals): boolean {
     return this.current?.kill(signal) ?? false;
@@ -196,18 +238,18 @@ export class Service extends EventEmitter<ServiceEvents> {
    * Spawns an instance on the service's sockets (a second one alive beside another gets a cgroup and notify socket
    * of its own, NAME.N) and watches its end; rejects with a LaunchFailure only. A stop arriving meanwhile waits for it.
    */
-  spawnInstance(automatic: boolean): Promise<InstanceHandle> {
+  spawnInstance(automatic: boolean, settings = this.settings): Promise<InstanceHandle> {
     this.starts++;
     if (automatic) this.restarts++;
     this.emit('attempt', this.name, automatic);
-    const spawning = this.spawnOnce();
+    const spawning = this.spawnOnce(settings);
     this.spawning = spawning.catch(() => null);
     return spawning;
   }
 
-  private async spawnOnce(): Promise<InstanceHandle> {
-    if (this.settings.listen.length) this.listen ??= await this.runtime.openListen(this.name, this.settings.listen);
-    const inst = await this.runtime.spawn(this.settings, {
+  private async spawnOnce(settings: ServiceConfig): Promise<InstanceHandle> {
+    if (settings.listen.length) this.listen ??= await this.runtime.openListen(this.name, settings.listen);
+    const inst = await this.runtime.spawn(settings, {
       instanceName: this.alive.size === 0 ? this.name : `${this.name}.${this.starts}`,
       listen: this.listen,
       onStatusText: (text) => (this.statusText = text),

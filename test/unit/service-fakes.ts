@@ -102,6 +102,15 @@ export class FakeInstance implements InstanceHandle {
     return true;
   }
 
+  /** Limits the test wants refused (as the kernel refuses memory below usage on v1). */
+  refuse: RegExp | null = null;
+  readonly retuned: [ServiceConfig, ServiceConfig][] = [];
+
+  async retune(prev: ServiceConfig, next: ServiceConfig): Promise<void> {
+    if (this.refuse && this.refuse.test(JSON.stringify(next.resources))) throw new Error(`refused ${JSON.stringify(next.resources)}`);
+    this.retuned.push([prev, next]);
+  }
+
   stop(): Promise<boolean> {
     this.stopCalls++;
     this.kill('SIGTERM');

@@ -194,6 +194,48 @@ describe('service state machine (fakes)', () => {
     }
   });
 
+  it('reconfigure: new limits go to every instance alive; one the kernel refuses puts them all back and keeps the old definition', async () => {
+    const { s, runtime } = service({ listen: ['tcp://127.0.0.1:1'], ready: { notify: true }, resources: { memory: '64Mi' } });
+    const first = s.start();
+    await settle();
+    runtime.last.becomeReady();
+    await first;
+    const bigger = settingsOf({ listen: ['tcp://127.0.0.1:1'], ready: { notify: true }, resources: { memory: '128Mi' } });
+    await s.reconfigure(bigger);
+    assert.equal(s.settings, bigger);
+    assert.deepEqual(runtime.last.retuned.map(([a, b]) => [a.resources.memory, b.resources.memory]), [[64 * 2 ** 20, 128 * 2 ** 20]]);
+    runtime.last.refuse = /"memory":1048576/;
+    const tiny = settingsOf({ listen: ['tcp://127.0.0.1:1'], ready: { notify: true }, resources: { memory: '1Mi' } });
+    await assert.rejects(s.reconfigure(tiny), /refused \{"memory":1048576\}/);
+    assert.equal(s.settings, bigger, 'the old definition stays');
+    assert.deepEqual(runtime.last.retuned.at(-1)!.map((c) => c.resources.memory), [2 ** 20, 128 * 2 ** 20], 'written back');
+    await s.stop();
+  });
+
+  it('redefine without downtime: the new instance has the new definition; if it is not ready the old one serves with the old', async () => {
+    const keys = { listen: ['tcp://127.0.0.1:1'], ready: { notify: true } };
+    const { s, runtime } = service(keys);
+    const first = s.start();
+    await settle();
+    runtime.last.becomeReady();
+    await first;
+    const old = s.settings;
+    const broken = settingsOf({ ...keys, env: { MODE: 'broken' } });
+    const failing = s.redefine(broken, { zeroDowntime: true, start: true });
+    await settle();
+    runtime.last.failReadiness('not ready within 30000 ms');
+    await assert.rejects(failing, /was not ready/);
+    assert.equal(s.settings, old);
+    const fixed = settingsOf({ ...keys, env: { MODE: 'fixed' } });
+    const working = s.redefine(fixed, { zeroDowntime: true, start: true });
+    await settle();
+    runtime.last.becomeReady();
+    await working;
+    assert.equal(s.settings, fixed);
+    assert.equal(s.current, runtime.last);
+    await s.stop();
+  });
+
   it('fail() marks a stopped service failed without trying it', async () => {
     const { s, runtime } = service();
     s.fail('command: /nope does not exist');
