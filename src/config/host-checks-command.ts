@@ -20,6 +20,7 @@ function notFound(file: string, r: Resolved & { found: false }, where: string): 
   if (r.why === 'virtual') return `${file} is not known`;
   if (r.why === 'loop') return `${file} cannot be reached ${where}: too many levels of symbolic links at ${r.missing}`;
   if (r.why === 'notdir') return `${file} does not exist ${where}: ${r.missing} is not a directory`;
+  if (r.tmpfs) return `${file} does not exist ${where}: mounts[${r.tmpfs.index}] puts an empty tmpfs on ${r.tmpfs.target}`;
   return `${file} does not exist ${where}${r.missing !== file ? ` (${r.missing} is missing)` : ''}`;
 }
 

@@ -1,4 +1,6 @@
 // Host checks through the spawn planner itself, so check and spawn agree on every mount rule: each SpecError is a problem.
+import * as path from 'path';
+
 import { hostContext } from '../process/host-context';
 import { buildSpawnPlan, PathKind, SpawnPlan, SpecError } from '../spec/spawn-spec';
 import type { FileFacts, HostFacts, HostProblem } from './host-checks-facts';
@@ -66,14 +68,28 @@ export function planService(name: string, svc: ServiceConfig, host: HostFacts): 
   }
 }
 
-/** What the kernel refuses that the planner does not look at: a target of the wrong type for its mount. */
+/** The deepest existing ancestor of `target` (inside `rootfs`) when it is not a directory, as the rootfs shows it. */
+function nonDirectoryAbove(rootfs: string, target: string, host: HostFacts): string | null {
+  for (let dir = path.posix.dirname(target); dir !== '/'; dir = path.posix.dirname(dir)) {
+    const facts = host.stat(`${rootfs}${dir}`);
+    if (facts !== null) return facts.kind === 'dir' ? null : dir;
+  }
+  return null;
+}
+
+/** What the kernel refuses that the planner does not look at: a target of the wrong type, or one that cannot be made. */
 export function mountTypeProblems(name: string, svc: ServiceConfig, kept: KeptMount[], host: HostFacts): HostProblem[] {
   const problems: HostProblem[] = [];
   for (const { mount, index } of kept) {
     const target = host.stat(`${svc.rootfs ?? ''}${mount.target}`);
-    if (target === null) continue; // made by nsvisor inside the rootfs
     const at = `services.${name}.mounts[${index}].target`;
     const add = (message: string) => problems.push({ service: name, path: at, message, permanent: true });
+    if (target === null) {
+      // Made by nsvisor inside the rootfs, as directories down from the deepest one there.
+      const blocker = svc.rootfs === undefined ? null : nonDirectoryAbove(svc.rootfs, mount.target, host);
+      if (blocker) add(`${mount.target} cannot be created in the rootfs: ${blocker} is not a directory; choose another target`);
+      continue;
+    }
     if (mount.type !== 'bind') {
       if (target.kind !== 'dir') add(`${mount.target} is not a directory, and a ${mount.type} can only be mounted on one; choose a directory as target`);
       continue;

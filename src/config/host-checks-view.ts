@@ -17,13 +17,13 @@ export interface InsideView {
   layers: Layer[];
 }
 
-/** Where an inside path lives: a host path (`top`: it is a bind's own source), a tmpfs directory, nothing, or beyond knowing. */
-export type Location = { host: string; top: boolean; layer: Layer | null } | { tmpfsRoot: true } | 'absent' | 'virtual';
+/** Where an inside path lives: a host path (`top`: it is a bind's own source), a tmpfs directory, nothing (in a fresh tmpfs), or beyond knowing. */
+export type Location = { host: string; top: boolean; layer: Layer | null } | { tmpfsRoot: true } | { emptyTmpfs: Layer } | 'virtual';
 
 /** What resolving an inside path found. */
 export type Resolved =
   | { found: true; inside: string; host: string | null; facts: FileFacts }
-  | { found: false; missing: string; why: 'missing' | 'notdir' | 'loop' }
+  | { found: false; missing: string; why: 'missing' | 'notdir' | 'loop'; tmpfs?: Layer }
   | { found: false; why: 'virtual' };
 
 const MAX_LINKS = 40;
@@ -57,7 +57,7 @@ export function locate(view: InsideView, p: string): Location {
   if (layer === null) return { host: view.rootfs === null ? p : `${view.rootfs}${p === '/' ? '' : p}`, top: false, layer };
   const rest = layer.target === '/' ? p : p.slice(layer.target.length);
   if (layer.type === 'virtual') return 'virtual';
-  if (layer.type === 'tmpfs') return rest === '' || rest === '/' ? { tmpfsRoot: true } : 'absent';
+  if (layer.type === 'tmpfs') return rest === '' || rest === '/' ? { tmpfsRoot: true } : { emptyTmpfs: layer };
   return { host: `${layer.source}${rest}`, top: rest === '' || rest === '/', layer };
 }
 
@@ -81,7 +81,7 @@ export function resolveInside(view: InsideView, host: HostFacts, p: string, cwd:
     const next = path.posix.join(current, part);
     const where = locate(view, next);
     if (where === 'virtual') return { found: false, why: 'virtual' };
-    if (where === 'absent') return { found: false, missing: next, why: 'missing' };
+    if ('emptyTmpfs' in where) return { found: false, missing: next, why: 'missing', tmpfs: where.emptyTmpfs };
     const seen = 'tmpfsRoot' in where ? TMPFS_DIR : where.top ? host.stat(where.host) : host.lstat(where.host);
     if (seen === null) return { found: false, missing: next, why: 'missing' };
     if (seen.kind === 'symlink') {
