@@ -27,6 +27,8 @@ export interface CgroupFacts {
   listedIn: string;
   /** v2: the cgroup.subtree_control where "+CONTROLLER" offers a controller to them; null on v1 and hybrid. */
   enableIn: string | null;
+  /** v2: the parent of the root when it does not exist (the parents mkdir makes enable nothing); else null. */
+  missingParent: string | null;
 }
 
 /** A listening TCP socket of this network namespace (/proc/net/tcp, tcp6). */

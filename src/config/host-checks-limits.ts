@@ -14,6 +14,13 @@ function missingController(cg: CgroupFacts, controller: string, key: string, roo
       `mount one (mount -t cgroup -o ${controller} cgroup /sys/fs/cgroup/${controller}) or remove ${key}`
     );
   }
+  if (cg.missingParent !== null) {
+    return (
+      `the ${controller} controller is not offered to the services' cgroups under ${root}: ${cg.missingParent} does not exist, and the ` +
+      `parents nsvisor makes enable no controllers; create it and run "echo +${controller} > ${cg.enableIn}", or choose a cgroupRoot ` +
+      'whose parent exists'
+    );
+  }
   const listed = cg.controllers?.length ? `lists ${cg.controllers.join(' ')}` : 'lists none';
   return (
     `the ${controller} controller is not offered to the services' cgroups under ${root} (${cg.listedIn} ${listed}); ` +

@@ -77,9 +77,9 @@ export function v2Offer(unified: string, rootPath: string, read: (file: string) 
   const parent = path.posix.dirname(rootDir);
   const enableIn = `${parent}/cgroup.subtree_control`;
   const own = read(`${rootDir}/cgroup.controllers`);
-  if (own !== null) return { kind: 'v2', controllers: words(own), listedIn: `${rootDir}/cgroup.controllers`, enableIn };
+  if (own !== null) return { kind: 'v2', controllers: words(own), listedIn: `${rootDir}/cgroup.controllers`, enableIn, missingParent: null };
   const fromParent = read(enableIn);
-  return { kind: 'v2', controllers: words(fromParent), listedIn: fromParent === null ? `${enableIn} (there is no ${parent})` : enableIn, enableIn };
+  return { kind: 'v2', controllers: words(fromParent), listedIn: enableIn, enableIn, missingParent: fromParent === null ? parent : null };
 }
 
 /**
@@ -87,8 +87,9 @@ export function v2Offer(unified: string, rootPath: string, read: (file: string) 
  * root "self" on v2 only the supervisor itself can tell (its own cgroup decides): elsewhere the answer is null.
  */
 export function cgroupFacts(root: string, layout: Layout, read: (file: string) => string | null, isSupervisor: boolean): CgroupFacts {
-  if (layout.kind !== 'v2') return { kind: layout.kind, controllers: Object.keys(layout.v1), listedIn: '/proc/self/mountinfo', enableIn: null };
-  if (root === 'self' && !isSupervisor) return { kind: 'v2', controllers: null, listedIn: '', enableIn: null };
+  const v1 = { listedIn: '/proc/self/mountinfo', enableIn: null, missingParent: null };
+  if (layout.kind !== 'v2') return { kind: layout.kind, controllers: Object.keys(layout.v1), ...v1 };
+  if (root === 'self' && !isSupervisor) return { kind: 'v2', controllers: null, listedIn: '', enableIn: null, missingParent: null };
   return v2Offer(layout.unified!, root === 'self' ? layout.self[''] ?? '/' : root, read);
 }
 

@@ -6,8 +6,10 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
+import { CgroupError, openCgroups } from '../../src/cgroup';
 import { detectLayout } from '../../src/cgroup/detect';
 import { netnsKey } from '../../src/net/leases';
+import { isV2, removeTestRoot, testRoot } from './cgroup-helpers';
 import { cli, requireRoot } from './helpers';
 
 /** The program interpreter readelf(1) names for an ELF file: an oracle independent of the code under test. */
@@ -86,6 +88,30 @@ describe('check: against this host (root, real kernel)', function () {
       });
     }
     assert.deepEqual(check(file, '--schema-only'), { code: 0, stdout: `${file}: ok (1 service)\n`, stderr: '' });
+  });
+
+  it('limits where the services\' cgroups go: on v2 a root whose parent does not exist is offered nothing, and the driver agrees', async () => {
+    const top = testRoot();
+    const deep = `${top}/deep`;
+    const file = configFile({ web: { command: ['/bin/true'], resources: { memory: '64Mi', pids: 16 } } }, { supervisor: { cgroupRoot: deep } });
+    try {
+      const r = check(file);
+      const create = () => openCgroups({ root: deep }).create('web', { memory: 64 * 1024 * 1024, pids: 16 });
+      if (isV2()) {
+        const parent = path.join(detectLayout().unified!, top);
+        const problem = (controller: string, key: string) =>
+          `services.web.resources.${key}: the ${controller} controller is not offered to the services' cgroups under ${deep}: ${parent} does not exist, ` +
+          `and the parents nsvisor makes enable no controllers; create it and run "echo +${controller} > ${parent}/cgroup.subtree_control", or ` +
+          'choose a cgroupRoot whose parent exists';
+        assert.deepEqual(r, { code: 2, stdout: report(file, problem('memory', 'memory'), problem('pids', 'pids')), stderr: '' });
+        assert.throws(create, (e: Error) => e instanceof CgroupError && /the memory controller is not enabled for /.test(e.message));
+      } else {
+        assert.deepEqual(r, { code: 0, stdout: `${file}: ok (1 service)\n`, stderr: '' });
+        await create().destroy();
+      }
+    } finally {
+      await removeTestRoot(top);
+    }
   });
 
   it('mount sources and targets, with and without rootfs, and a target of the wrong type', () => {

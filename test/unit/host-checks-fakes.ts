@@ -6,7 +6,7 @@ import type { CgroupFacts, FileFacts, HostFacts, LeaseHolder, ProcessFacts, TcpL
 /** A file with content (mode 0755 unless given), a directory, a symlink, or a device node. */
 export type Entry = { file: string | Buffer; mode?: number } | { dir: true; mode?: number } | { link: string } | { device: true };
 
-export const HYBRID: CgroupFacts = { kind: 'hybrid', controllers: ['memory', 'cpu', 'cpuacct', 'pids', 'freezer'], listedIn: '/proc/self/mountinfo', enableIn: null };
+export const HYBRID: CgroupFacts = { kind: 'hybrid', controllers: ['memory', 'cpu', 'cpuacct', 'pids', 'freezer'], listedIn: '/proc/self/mountinfo', enableIn: null, missingParent: null };
 
 /** A small Debian-like host: /bin a symlink to usr/bin, a shell, an ELF-less program, device nodes, /proc, /run, /tmp. */
 export const BASE_FILES: Record<string, Entry> = {

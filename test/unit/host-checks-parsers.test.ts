@@ -7,21 +7,24 @@ import { elfHead } from './host-checks-fakes';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 
+/** One line of /proc/net/tcp(6) as the kernel prints it: slot, local and remote address, state, queues, timers, uid, inode. */
+const row = (slot: number, local: string, state: string, inode: number) => {
+  const remote = `${'0'.repeat(local.indexOf(':'))}:0000`;
+  return `   ${slot}: ${local} ${remote} ${state} 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 000000004edce22e 100 0 0 10 0\n`;
+};
+
 describe('host checks: /proc/net/tcp and tcp6', () => {
   it('keeps only listening sockets, with address, port and inode (little-endian words)', () => {
-    const v4 = HEADER +
-      '   0: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 123 1 000000004edce22e 100 0 0 10 0\n' +
-      '   1: 020200C0:CCB2 507100CB:01BB 06 00000000:00000000 03:00000350 00000000     0        0 0 3 00000000017a51cb\n' +
-      '   2: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4567 1 0000000000000000 100 0 0 10 0\n';
+    const v4 = HEADER + row(0, '00000000:07E8', '0A', 123) + row(1, '020200C0:CCB2', '06', 0) + row(2, '0100007F:1F90', '0A', 4567);
     assert.deepEqual(parseProcNetTcp(v4), [
       { family: 4, address: '0.0.0.0', port: 2024, inode: 123 },
       { family: 4, address: '127.0.0.1', port: 8080, inode: 4567 },
     ]);
     const v6 = HEADER +
-      '   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 11 1 0 100 0 0 10 0\n' +
-      '   1: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 12 1 0 100 0 0 10 0\n' +
-      '   2: 0000000000000000FFFF00000100007F:0051 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 13 1 0 100 0 0 10 0\n' +
-      '   3: B80D0120000000000000000001000000:0052 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 14 1 0 100 0 0 10 0\n';
+      row(0, '00000000000000000000000000000000:1F90', '0A', 11) +
+      row(1, '00000000000000000000000001000000:0050', '0A', 12) +
+      row(2, '0000000000000000FFFF00000100007F:0051', '0A', 13) +
+      row(3, 'B80D0120000000000000000001000000:0052', '0A', 14);
     assert.deepEqual(parseProcNetTcp(v6), [
       { family: 6, address: '::', port: 8080, inode: 11 },
       { family: 6, address: '::1', port: 80, inode: 12 },
@@ -31,7 +34,7 @@ describe('host checks: /proc/net/tcp and tcp6', () => {
   });
 
   it('reads the words in big-endian order on a big-endian host', () => {
-    assert.deepEqual(parseProcNetTcp(`${HEADER}   0: 7F000001:1F90 00000000:0000 0A 0 0 0 0 0 9 1\n`, false), [
+    assert.deepEqual(parseProcNetTcp(HEADER + row(0, '7F000001:1F90', '0A', 9), false), [
       { family: 4, address: '127.0.0.1', port: 8080, inode: 9 },
     ]);
   });

@@ -20,22 +20,23 @@ describe('host checks: what the services\' cgroups can be limited with', () => {
       controllers: ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'],
       listedIn: `${tree}/nsvisor/cgroup.controllers`,
       enableIn: `${tree}/cgroup.subtree_control`,
+      missingParent: null,
     });
   });
 
   it('v2, root not made yet: what its parent enables; deeper, nothing (the parents mkdir makes enable nothing for it)', () => {
     assert.deepEqual(v2Offer(tree, '/other', read), {
-      kind: 'v2', controllers: ['cpu', 'memory', 'pids'], listedIn: `${tree}/cgroup.subtree_control`, enableIn: `${tree}/cgroup.subtree_control`,
+      kind: 'v2', controllers: ['cpu', 'memory', 'pids'], listedIn: `${tree}/cgroup.subtree_control`, enableIn: `${tree}/cgroup.subtree_control`, missingParent: null,
     });
     assert.deepEqual(v2Offer(tree, '/a/b', read), {
-      kind: 'v2', controllers: [], listedIn: `${tree}/a/cgroup.subtree_control (there is no ${tree}/a)`, enableIn: `${tree}/a/cgroup.subtree_control`,
+      kind: 'v2', controllers: [], listedIn: `${tree}/a/cgroup.subtree_control`, enableIn: `${tree}/a/cgroup.subtree_control`, missingParent: `${tree}/a`,
     });
   });
 
   it('hybrid and v1: the mounted v1 controllers; "self" on v2 is known only to the supervisor itself', () => {
     const hybrid = layoutFrom(fs.readFileSync(path.join(fixtures, 'mountinfo-hybrid'), 'utf8'), '0::/\n');
     assert.deepEqual(cgroupFacts('/nsvisor', hybrid, read, false), {
-      kind: 'hybrid', controllers: Object.keys(hybrid.v1), listedIn: '/proc/self/mountinfo', enableIn: null,
+      kind: 'hybrid', controllers: Object.keys(hybrid.v1), listedIn: '/proc/self/mountinfo', enableIn: null, missingParent: null,
     });
     assert.ok(Object.keys(hybrid.v1).includes('memory'));
     const v2 = { kind: 'v2' as const, unified: tree, v1: {}, self: { '': '/nsvisor' } };

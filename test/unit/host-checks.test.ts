@@ -8,10 +8,11 @@ import { elfHead, Entry, FakeHost, FakeHostOptions } from './host-checks-fakes';
 type Services = ConfigInput['services'];
 
 /** `services` (command [/usr/bin/app] unless given) checked against a fake host: "path: message" and whether permanent. */
-function check(services: Record<string, Record<string, unknown>>, host: FakeHostOptions = {}, supervisor: Record<string, unknown> = {}) {
+function check(services: Record<string, Record<string, unknown>>, host: FakeHostOptions = {}, extra: Pick<ConfigInput, 'supervisor' | 'networks'> = {}) {
   const withCommand = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, { command: ['/usr/bin/app'], ...s }]));
   const config = validateConfig({
-    supervisor: { control: '/run/nsvisor/nsvisor.sock', metrics: 'off', ...supervisor },
+    supervisor: { control: '/run/nsvisor/nsvisor.sock', metrics: 'off', ...extra.supervisor },
+    networks: extra.networks,
     services: withCommand as Services,
   });
   return hostProblems(config, new FakeHost(host)).map((p: HostProblem) => [`${p.path}: ${p.message}`, p.permanent] as const);
@@ -23,7 +24,7 @@ function table(cases: Case[]): void {
   for (const [what, services, host, expected] of cases) it(what, () => assert.deepEqual(check(services, host), expected));
 }
 
-const V1_MOUNTINFO = { kind: 'v1' as const, listedIn: '/proc/self/mountinfo', enableIn: null };
+const V1_MOUNTINFO = { kind: 'v1' as const, listedIn: '/proc/self/mountinfo', enableIn: null, missingParent: null };
 
 describe('host checks: limits', () => {
   table([
@@ -36,16 +37,23 @@ describe('host checks: limits', () => {
     ]],
     ['a v2 controller not offered where the services go, for each key that needs it',
       { web: { resources: { cpus: 0.5, cpuWeight: 200, memoryHigh: '1Gi' } } },
-      { cgroups: { kind: 'v2', controllers: ['memory', 'pids'], listedIn: '/sys/fs/cgroup/nsvisor/cgroup.controllers', enableIn: '/sys/fs/cgroup/cgroup.subtree_control' } }, [
+      { cgroups: { kind: 'v2', controllers: ['memory', 'pids'], listedIn: '/sys/fs/cgroup/nsvisor/cgroup.controllers', enableIn: '/sys/fs/cgroup/cgroup.subtree_control', missingParent: null } }, [
         ["services.web.resources.cpus: the cpu controller is not offered to the services' cgroups under /nsvisor (/sys/fs/cgroup/nsvisor/cgroup.controllers " +
           'lists memory pids); offer it with "echo +cpu > /sys/fs/cgroup/cgroup.subtree_control" (under systemd: Delegate=yes), or remove cpus', true],
         ["services.web.resources.cpuWeight: the cpu controller is not offered to the services' cgroups under /nsvisor (/sys/fs/cgroup/nsvisor/cgroup.controllers " +
           'lists memory pids); offer it with "echo +cpu > /sys/fs/cgroup/cgroup.subtree_control" (under systemd: Delegate=yes), or remove cpuWeight', true],
       ]],
     ['memoryHigh on v2 is fine', { web: { resources: { memoryHigh: '1Gi', memory: '2Gi', pids: 10, cpus: 1 } } },
-      { cgroups: { kind: 'v2', controllers: ['cpu', 'memory', 'pids'], listedIn: 'x', enableIn: 'y' } }, []],
+      { cgroups: { kind: 'v2', controllers: ['cpu', 'memory', 'pids'], listedIn: 'x', enableIn: 'y', missingParent: null } }, []],
     ['v2 with controllers this process cannot know (cgroupRoot "self" seen from outside the supervisor): nothing said',
-      { web: { resources: { memory: '1Gi' } } }, { cgroups: { kind: 'v2', controllers: null, listedIn: '', enableIn: null } }, []],
+      { web: { resources: { memory: '1Gi' } } }, { cgroups: { kind: 'v2', controllers: null, listedIn: '', enableIn: null, missingParent: null } }, []],
+    ['v2 with a root whose parent does not exist yet', { web: { resources: { pids: 8 } } }, {
+      cgroups: { kind: 'v2', controllers: [], listedIn: '/sys/fs/cgroup/a/cgroup.subtree_control', enableIn: '/sys/fs/cgroup/a/cgroup.subtree_control', missingParent: '/sys/fs/cgroup/a' },
+    }, [
+      ["services.web.resources.pids: the pids controller is not offered to the services' cgroups under /nsvisor: /sys/fs/cgroup/a does not exist, and the " +
+        'parents nsvisor makes enable no controllers; create it and run "echo +pids > /sys/fs/cgroup/a/cgroup.subtree_control", or choose a cgroupRoot ' +
+        'whose parent exists', true],
+    ]],
     ['no cgroup file system at all', { web: {} }, { cgroups: null }, [
       ['supervisor.cgroupRoot: this host has no cgroup file system mounted (/proc/self/mountinfo lists none); mount cgroup2 on /sys/fs/cgroup', true],
     ]],
@@ -229,11 +237,8 @@ describe('host checks: sockets a declared mount hides', () => {
 
 describe('host checks: network', () => {
   const attached = { isolate: ['pid', 'mount', 'net'], network: { attach: 'nsv0', address: '10.88.0.10' } };
-  const checkNet = (services: Record<string, Record<string, unknown>>, host: FakeHostOptions) => {
-    const withCommand = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, { command: ['/usr/bin/app'], ...s }]));
-    const config = validateConfig({ supervisor: { metrics: '127.0.0.1:9753' }, networks: { nsv0: { subnet: '10.88.0.0/24' } }, services: withCommand as Services });
-    return hostProblems(config, new FakeHost(host)).map((p) => [`${p.path}: ${p.message}`, p.permanent] as const);
-  };
+  const checkNet = (services: Record<string, Record<string, unknown>>, host: FakeHostOptions) =>
+    check(services, host, { supervisor: { metrics: '127.0.0.1:9753' }, networks: { nsv0: { subnet: '10.88.0.0/24' } } });
   const listener = (address: string, port: number, inode: number, owner?: { pid: number; command: string }) =>
     ({ family: address.includes(':') ? 6 : 4, address, port, inode, owner }) as const;
 
