@@ -21,7 +21,7 @@ export interface PlanOutcome {
   problems: HostProblem[];
 }
 
-export function pathKind(facts: FileFacts | null): PathKind {
+function pathKind(facts: FileFacts | null): PathKind {
   if (facts === null) return null;
   return facts.kind === 'dir' || facts.kind === 'file' ? facts.kind : 'other';
 }

@@ -22,7 +22,7 @@ function mountText(layer: DeclaredLayer): string {
 }
 
 /** The notify socket's path for `name`: <dirname(control)>/notify/NAME.sock, as the service layer makes it. */
-export function notifySocketOf(config: Config, name: string): string {
+function notifySocketOf(config: Config, name: string): string {
   return path.join(notifyDirOf(config.supervisor.control), `${name}.sock`);
 }
 

@@ -22,7 +22,7 @@ export type Location = { host: string; top: boolean; layer: Layer | null } | { t
 
 /** What resolving an inside path found. */
 export type Resolved =
-  | { found: true; inside: string; host: string | null; facts: FileFacts }
+  | { found: true; host: string | null; facts: FileFacts }
   | { found: false; missing: string; why: 'missing' | 'notdir' | 'loop'; tmpfs?: Layer }
   | { found: false; why: 'virtual' };
 
@@ -96,7 +96,7 @@ export function resolveInside(view: InsideView, host: HostFacts, p: string, cwd:
     facts = seen;
     hostPath = 'tmpfsRoot' in where ? null : where.host;
   }
-  return { found: true, inside: current, host: hostPath, facts };
+  return { found: true, host: hostPath, facts };
 }
 
 /** "on this host" or "in the rootfs /srv/web": where a path of the service is looked for, for messages. */
