@@ -1,12 +1,13 @@
-// Unit tests of where limits can go (cgroup facts from fixture trees and mountinfo) and of what `check` prints with a fake host.
+// Unit tests of where limits can go (cgroup facts from fixtures), of the real host facts, and of what `check` prints with a fake host.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
 import { layoutFrom } from '../../src/cgroup/detect';
 import { checkSource } from '../../src/cli/check';
-import { cgroupFacts, v2Offer } from '../../src/process/host-context';
+import { cgroupFacts, realHostFacts, v2Offer } from '../../src/process/host-context';
 import { FakeHost } from './host-checks-fakes';
 
 const fixtures = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
@@ -42,6 +43,33 @@ describe('host checks: what the services\' cgroups can be limited with', () => {
     const v2 = { kind: 'v2' as const, unified: tree, v1: {}, self: { '': '/nsvisor' } };
     assert.equal(cgroupFacts('self', v2, read, false).controllers, null);
     assert.deepEqual(cgroupFacts('self', v2, read, true).listedIn, `${tree}/nsvisor/cgroup.controllers`);
+  });
+});
+
+describe('host checks: the real host facts (no root needed)', () => {
+  it('see a socket this process listens on, with its owner, and files as lstat and stat do', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsvisor-facts-'));
+    try {
+      const host = realHostFacts();
+      const { port } = server.address() as net.AddressInfo;
+      const mine = host.tcpListeners().filter((l) => l.port === port);
+      assert.deepEqual(mine.map(({ family, address }) => ({ family, address })), [{ family: 4, address: '127.0.0.1' }]);
+      assert.equal(host.socketOwner(mine[0].inode)?.pid, process.pid);
+      fs.writeFileSync(path.join(dir, 'f'), '#!/bin/sh\n', { mode: 0o640 });
+      fs.symlinkSync('f', path.join(dir, 'l'));
+      assert.deepEqual(host.lstat(path.join(dir, 'l')), { kind: 'symlink', mode: 0o777 });
+      assert.deepEqual(host.stat(path.join(dir, 'l')), { kind: 'file', mode: 0o640 & ~process.umask() });
+      assert.equal(host.readlink(path.join(dir, 'l')), 'f');
+      assert.equal(host.readHead(path.join(dir, 'l'), 4)?.toString(), '#!/b');
+      assert.equal(host.stat(path.join(dir, 'nope')), null);
+      assert.equal(host.deviceExists('lo'), true);
+      assert.equal(host.deviceExists('nsvt-nodev0'), false);
+    } finally {
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
