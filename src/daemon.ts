@@ -3,12 +3,14 @@ import type * as http from 'http';
 
 import { closeCgroupPool } from './cgroup';
 import type { HostPort } from './config/addresses';
+import { hostProblems, problemLine } from './config/host-checks';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { EventLog } from './events/event-log';
 import { ServiceLog } from './logs';
 import { MetricsServer, startMetricsServer, SupervisorMetrics } from './metrics';
 import { closeNetlinkPool } from './net/pool';
+import { realHostFacts } from './process/host-context';
 import { startOrphanReaper } from './process/orphan-reaper';
 import { Reloader } from './reload/reloader';
 import { Supervisor } from './supervisor';
@@ -92,7 +94,10 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const endpoint = new MetricsEndpoint(registry);
   const reloader = new Reloader(supervisor, opts.file ?? null, events, {
     rebindMetrics: (at) => endpoint.bind(at),
-    hostProblems: () => [],
+    hostProblems: (next, touched) =>
+      hostProblems(next, realHostFacts({ isSupervisor: true }))
+        .filter((p) => p.permanent && (p.service === null || touched.has(p.service)))
+        .map(problemLine),
     count: (result) => registry.countReload(result),
   });
   const server: http.Server = await startControlServer(supervisor, config.supervisor.control, {

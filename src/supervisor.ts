@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { openCgroups } from './cgroup';
 import { destroyAll } from './cgroup/driver';
 import type { CgroupDriver } from './cgroup';
+import { HostFacts, HostProblem, hostProblems, problemLine } from './config/host-checks';
 import type { Config, NetworkConfig, ServiceConfig } from './config/schema';
 import * as fs from 'fs';
 
@@ -11,6 +12,7 @@ import { Masquerade } from './net/masquerade';
 import { Network } from './net/network';
 import { describeWithStats, ServiceStatus } from './control/status';
 import { LaunchFailure } from './launch/failure';
+import { realHostFacts } from './process/host-context';
 import { Instance, InstanceRuntime } from './service/instance';
 import { ListenSockets } from './service/listen-sockets';
 import { realClock, ServiceRuntime } from './service/runtime';
@@ -31,6 +33,8 @@ export interface SupervisorEvents extends ServiceEvents {
   added: (name: string) => void;
   /** A service's definition changed (by a reload). */
   redefined: (name: string) => void;
+  /** Something this host cannot do of the configuration (found at start); a permanent one makes its service failed. */
+  hostProblem: (problem: HostProblem) => void;
 }
 
 export class UnknownServiceError extends Error {
@@ -70,6 +74,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       notifyDir: notifyDirOf(settings.supervisor.control),
       cgroups: openCgroups({ root: settings.supervisor.cgroupRoot }),
     },
+    /** What the host checks at start look at: this machine, seen by its supervisor. */
+    private readonly hostFacts: () => HostFacts = () => realHostFacts({ isSupervisor: true }),
   ) {
     super();
     this.devNull = fs.openSync('/dev/null', 'r+');
@@ -183,6 +189,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Cgroups of our root left by a supervisor that died (SIGKILL, power loss): nothing may run in them now.
     await this.cgroups?.cleanupStale();
     await this.setupNetworks();
+    this.checkHost();
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       return Promise.all(s.settings.dependsOn.map(self)).then(
@@ -200,6 +207,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     for (const name of this.services.keys()) running(name).catch(() => undefined);
     await Promise.all([...this.services.keys()].map(firstOutcome));
+  }
+
+  /**
+   * The checks of `nsvisor check` against this host: each problem is said; a service with one that can never clear
+   * is failed at once (no attempt, no retries), with the reasons in its status. The others start.
+   */
+  private checkHost(): void {
+    const problems = hostProblems(this.settings as Config, this.hostFacts());
+    for (const p of problems) this.emit('hostProblem', p);
+    for (const [name, s] of this.services) {
+      const fatal = problems.filter((p) => p.service === name && p.permanent);
+      if (fatal.length && s.state === 'stopped') s.fail(fatal.map(problemLine).join('; '));
+    }
   }
 
   /** Stops every service after the services that depend on it; kills what is left after shutdownTimeout. */

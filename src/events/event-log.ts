@@ -78,6 +78,9 @@ export class EventLog {
         reason: exit.reason, code: exit.code, signal: exit.signal,
       });
     });
+    sup.on('hostProblem', (p) =>
+      this.write({ service: p.service, event: 'host_problem', message: `${p.path}: ${p.message}${p.permanent ? '' : ' (it may clear: the service is tried anyway)'}`, fields: { path: p.path, permanent: p.permanent } }),
+    );
     sup.on('shutdownTimeout', (names) => this.note('shutdown_timeout', `shutdownTimeout reached: killing ${names.join(', ')}`, { services: names }));
   }
 }

@@ -21,8 +21,11 @@ export class ReloadBusyError extends Error {}
 
 export interface ReloaderHooks {
   rebindMetrics(next: HostPort | null): Promise<void>;
-  /** Problems of this host with the new configuration that make a service impossible (the checks of `nsvisor check`). */
-  hostProblems(config: Config): string[];
+  /**
+   * Problems of this host with the new configuration that make a service it changes or adds impossible (the checks
+   * of `nsvisor check` that are permanent), one line each.
+   */
+  hostProblems(config: Config, touched: Set<string>): string[];
   /** Counts a reload by its outcome (nsvisor_reloads_total). */
   count(result: 'applied' | 'invalid' | 'failed'): void;
 }
@@ -58,7 +61,8 @@ export class Reloader {
       return this.invalid(file, e.problems, dryRun);
     }
     const plan = planReload(this.sup.settings as Config, next);
-    const problems = [...plan.refused, ...this.hooks.hostProblems(next)];
+    const touched = new Set(plan.services.filter((s) => s.kind !== 'unchanged' && s.kind !== 'remove').map((s) => s.service));
+    const problems = [...plan.refused, ...this.hooks.hostProblems(next, touched)];
     if (problems.length) return this.invalid(file, problems, dryRun);
     if (dryRun) return { status: 'planned', file, plan };
     if (!planChanges(plan)) {
