@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import { z } from 'zod';
 
-import { capabilityName } from '../config/capabilities';
+import { CAPABILITIES, capabilityName } from '../config/capabilities';
 import { ConfigError, describeIssues, suggest } from '../config/issues';
 import { ACTION_NAMES, ACTIONS_WITH_RET } from './actions';
 import { KNOWN_SYSCALL_NAMES, OCI_ARCHES, PROFILE_ARCH_NAMES } from './arch';
@@ -15,14 +15,16 @@ const FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_
 
 /** A message for a value of the wrong type, or "required" when it is missing. */
 const expecting = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : `expected ${what}`);
+const list = <T extends z.ZodType>(of: T, what: string) => z.array(of, { error: expecting(`a list of ${what}`) });
+const object = <S extends z.core.$ZodLooseShape>(shape: S, what: string) => z.strictObject(shape, { error: expecting(what) });
 
-/** A string out of `known`; anything else is `unknown KIND "x"`, with the close name when there is one. */
-function oneOf<T extends string>(kind: string, known: readonly T[], unsupported: Record<string, string> = {}) {
-  return z.string({ error: expecting(`a ${kind} name`) }).transform((s, ctx): T => {
+/** A string out of `known`; `refused` names values that are understood but not supported, with why; anything else
+    is `unknown KIND "x"`, with the close name when there is one. */
+function oneOf<T extends string>(kind: string, known: readonly T[], refused: Record<string, string> = {}) {
+  return z.string({ error: expecting(`${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} name`) }).transform((s, ctx): T => {
     if ((known as readonly string[]).includes(s)) return s as T;
-    const hint = suggest(s, [...known]);
-    const message = unsupported[s] ?? `unknown ${kind} "${s}"${hint ? `; did you mean "${hint}"?` : ''}`;
-    ctx.addIssue({ code: 'custom', message });
+    const hint = suggest(s, [...known, ...Object.keys(refused)]);
+    ctx.addIssue({ code: 'custom', message: refused[s] ?? `unknown ${kind} "${s}"${hint ? `; did you mean "${hint}"?` : ''}` });
     return z.NEVER;
   });
 }
@@ -33,6 +35,8 @@ const unsigned = (what: string, max: bigint) =>
 const errnoRet = unsigned('an errno from 0 to 4095', 4095n).transform(Number);
 const action = oneOf('action', Object.keys(ACTION_NAMES), { [NOTIFY]: `${NOTIFY} ${NO_AGENT}` });
 const ociArch = oneOf('architecture', OCI_ARCHES);
+const flag = oneOf('flag', [], Object.fromEntries(FLAGS.map((f) => [f, `${f} is not supported: nsvisor-init installs the filter with no flags`])));
+const noListener = z.never({ error: `a listener for ${NOTIFY} ${NO_AGENT}` }).optional();
 
 const syscallName = z.string({ error: expecting('a system call name') }).superRefine((name, ctx) => {
   if (KNOWN_SYSCALL_NAMES.has(name)) return;
@@ -43,7 +47,8 @@ const syscallName = z.string({ error: expecting('a system call name') }).superRe
 const capability = z.string({ error: expecting('a capability name') }).transform((s, ctx) => {
   const name = capabilityName(s);
   if (name) return name;
-  ctx.addIssue({ code: 'custom', message: `unknown capability "${s}"` });
+  const hint = suggest(s.toUpperCase().replace(/^CAP_/, ''), [...CAPABILITIES]);
+  ctx.addIssue({ code: 'custom', message: `unknown capability "${s}"${hint ? `; did you mean "CAP_${hint}"?` : ''}` });
   return z.NEVER;
 });
 
@@ -54,48 +59,58 @@ const kernelVersion = z.string({ error: expecting('a kernel version such as "5.1
   return z.NEVER;
 });
 
-const filter = z.strictObject({
-  caps: z.array(capability).optional(),
-  arches: z.array(oneOf('architecture', PROFILE_ARCH_NAMES)).optional(),
-  minKernel: kernelVersion.optional(),
-});
+const filter = object(
+  { caps: list(capability, 'capabilities').optional(), arches: list(oneOf('architecture', PROFILE_ARCH_NAMES), 'architectures').optional(), minKernel: kernelVersion.optional() },
+  'an object with caps, arches or minKernel',
+);
 
-const arg = z.strictObject({
-  index: unsigned('an argument index from 0 to 5', 5n).transform(Number),
-  value: unsigned('an unsigned 64-bit integer', 0xffffffffffffffffn),
-  valueTwo: unsigned('an unsigned 64-bit integer', 0xffffffffffffffffn).default(0n),
-  op: oneOf('operator', COMPARE_OPS),
-});
+const arg = object(
+  {
+    index: unsigned('an argument index from 0 to 5', 5n).transform(Number),
+    value: unsigned('an unsigned 64-bit integer', 0xffffffffffffffffn),
+    valueTwo: unsigned('an unsigned 64-bit integer', 0xffffffffffffffffn).default(0n),
+    op: oneOf('operator', COMPARE_OPS),
+  },
+  'an object with index, value and op',
+);
 
-const rule = z
-  .strictObject({
-    names: z.array(syscallName).optional(),
+const rule = object(
+  {
+    names: list(syscallName, 'system call names').optional(),
     name: syscallName.optional(),
     action,
     errnoRet: errnoRet.optional(),
-    args: z.array(arg).nullable().optional(),
-    comment: z.string().optional(),
+    args: list(arg, 'argument conditions').nullable().optional(),
+    comment: z.string({ error: expecting('a string') }).optional(),
     includes: filter.optional(),
     excludes: filter.optional(),
-  })
-  .superRefine((r, ctx) => {
+  },
+  'an object with names and action',
+).superRefine(
+  // Run even when other parts of the rule are wrong: a missing name is worth saying at once.
+  (r, ctx) => {
     if (r.names === undefined && r.name === undefined) ctx.addIssue({ code: 'custom', path: ['names'], message: 'required' });
     if (r.names !== undefined && r.name !== undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'give names or name, not both' });
-    if (r.errnoRet !== undefined && !ACTIONS_WITH_RET.includes(r.action)) {
-      ctx.addIssue({ code: 'custom', path: ['errnoRet'], message: `only ${ACTIONS_WITH_RET.join(' and ')} take errnoRet, not ${r.action}` });
-    }
-  });
+  },
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+).superRefine((r, ctx) => {
+  if (r.errnoRet !== undefined && !ACTIONS_WITH_RET.includes(r.action)) {
+    ctx.addIssue({ code: 'custom', path: ['errnoRet'], message: `only ${ACTIONS_WITH_RET.join(' and ')} take errnoRet, not ${r.action}` });
+  }
+});
 
 const profileSchema = z
   .strictObject({
     defaultAction: action,
     defaultErrnoRet: errnoRet.optional(),
-    architectures: z.array(ociArch).nullable().optional(),
-    archMap: z.array(z.strictObject({ architecture: ociArch, subArchitectures: z.array(ociArch).nullable().optional() })).nullable().optional(),
-    flags: z.array(oneOf('flag', FLAGS, Object.fromEntries(FLAGS.map((f) => [f, `${f} is not supported: nsvisor-init installs the filter with no flags`])))).nullable().optional(),
-    listenerPath: z.string().optional().refine((v) => v === undefined, `a listener ${NO_AGENT}`),
-    listenerMetadata: z.string().optional().refine((v) => v === undefined, `a listener ${NO_AGENT}`),
-    syscalls: z.array(rule).nullable().optional(),
+    architectures: list(ociArch, 'architectures').nullable().optional(),
+    archMap: list(object({ architecture: ociArch, subArchitectures: list(ociArch, 'architectures').nullable().optional() }, 'an object with architecture and subArchitectures'), 'architectures')
+      .nullable()
+      .optional(),
+    flags: list(flag, 'flags').nullable().optional(),
+    listenerPath: noListener,
+    listenerMetadata: noListener,
+    syscalls: list(rule, 'rules').nullable().optional(),
   })
   .superRefine((p, ctx) => {
     if (p.architectures?.length && p.archMap?.length) ctx.addIssue({ code: 'custom', path: ['archMap'], message: 'give architectures or archMap, not both' });
