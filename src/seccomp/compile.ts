@@ -19,61 +19,62 @@ const ARCH = 4;
 const argLow = (i: number) => 16 + 8 * i;
 const argHigh = (i: number) => 20 + 8 * i;
 
-/** Numbers first..last decided alike: one return value, or the alternatives of one call. */
-type Segment = { first: number; last: number; ret: number } | { first: number; last: number; alternatives: Alternative[]; otherwise: number };
+/** The numbers from `first` up to the next segment's first, decided alike: one return value, or the alternatives of one call. */
+type Segment = { first: number; ret: number } | { first: number; alternatives: Alternative[]; otherwise: number };
 
-/** The whole 32-bit range of seccomp_data.nr in segments: each call with rules, runs of calls alike merged. */
+/** The whole 32-bit range of seccomp_data.nr in segments: each call with conditions alone, runs of calls alike merged. */
 function segmentsOf(byNr: Map<number, Alternative[]>, highest: number, fallback: number, unknown: number): Segment[] {
   const out: Segment[] = [];
-  const add = (nr: number, last: number, value: number) => {
+  const add = (first: number, value: number) => {
     const prev = out[out.length - 1];
-    if (prev && 'ret' in prev && prev.ret === value) prev.last = last;
-    else out.push({ first: nr, last, ret: value });
+    if (!prev || !('ret' in prev) || prev.ret !== value) out.push({ first, ret: value });
   };
   for (let nr = 0; nr <= highest; nr++) {
     const alternatives = byNr.get(nr);
-    if (!alternatives) add(nr, nr, fallback);
-    else if (alternatives[0].conditions.length === 0) add(nr, nr, actionValue(alternatives[0].action));
-    else out.push({ first: nr, last: nr, alternatives, otherwise: fallback });
+    if (!alternatives) add(nr, fallback);
+    else if (alternatives[0].conditions.length === 0) add(nr, actionValue(alternatives[0].action));
+    else out.push({ first: nr, alternatives, otherwise: fallback });
   }
-  add(highest + 1, 0xffffffff, unknown);
+  add(highest + 1, unknown);
   return out;
 }
 
 const hi = (v: bigint) => Number(v >> 32n);
 const lo = (v: bigint) => Number(v & 0xffffffffn);
 
-/** Code that falls through when `c` holds and jumps to `fail` when not, comparing the high halves first. */
+/** args[i] (& mask) == value, on the two halves: to `yes` when it holds, else to `no`. */
+function equal(c: ArgCondition, value: bigint, mask: bigint | null, yes: Label, no: Label): Item[] {
+  const low = new Label();
+  const masked = (half: (v: bigint) => number) => (mask === null ? [] : [and(half(mask))]);
+  return [
+    load(argHigh(c.index)), ...masked(hi), jump('JEQ_K', hi(value), low, no), mark(low),
+    load(argLow(c.index)), ...masked(lo), jump('JEQ_K', lo(value), yes, no),
+  ];
+}
+
+/** args[i] > c.value (>= with orEqual), unsigned: the high halves decide unless equal, then the low ones. */
+function greater(c: ArgCondition, orEqual: boolean, yes: Label, no: Label): Item[] {
+  const notAbove = new Label();
+  const low = new Label();
+  return [
+    load(argHigh(c.index)), jump('JGT_K', hi(c.value), yes, notAbove), mark(notAbove), jump('JEQ_K', hi(c.value), low, no), mark(low),
+    load(argLow(c.index)), jump(orEqual ? 'JGE_K' : 'JGT_K', lo(c.value), yes, no),
+  ];
+}
+
+/** Code that falls through when `c` holds and jumps to `fail` when not. */
 function condition(c: ArgCondition, fail: Label): Item[] {
   const pass = new Label();
-  const low = new Label();
-  const H = load(argHigh(c.index));
-  const L = load(argLow(c.index));
-  switch (c.op) {
-    case 'SCMP_CMP_EQ':
-      return [H, jump('JEQ_K', hi(c.value), low, fail), mark(low), L, jump('JEQ_K', lo(c.value), pass, fail), mark(pass)];
-    case 'SCMP_CMP_NE':
-      return [H, jump('JEQ_K', hi(c.value), low, pass), mark(low), L, jump('JEQ_K', lo(c.value), fail, pass), mark(pass)];
-    case 'SCMP_CMP_MASKED_EQ':
-      return [
-        H, and(hi(c.value)), jump('JEQ_K', hi(c.valueTwo), low, fail), mark(low),
-        L, and(lo(c.value)), jump('JEQ_K', lo(c.valueTwo), pass, fail), mark(pass),
-      ];
-    case 'SCMP_CMP_GT':
-    case 'SCMP_CMP_GE': {
-      const equal = new Label();
-      const last = c.op === 'SCMP_CMP_GT' ? 'JGT_K' : 'JGE_K';
-      return [H, jump('JGT_K', hi(c.value), pass, equal), mark(equal), jump('JEQ_K', hi(c.value), low, fail), mark(low),
-        L, jump(last, lo(c.value), pass, fail), mark(pass)];
-    }
-    case 'SCMP_CMP_LT':
-    case 'SCMP_CMP_LE': {
-      const notAbove = new Label();
-      const last = c.op === 'SCMP_CMP_LT' ? 'JGE_K' : 'JGT_K';
-      return [H, jump('JGT_K', hi(c.value), fail, notAbove), mark(notAbove), jump('JEQ_K', hi(c.value), low, pass), mark(low),
-        L, jump(last, lo(c.value), fail, pass), mark(pass)];
-    }
-  }
+  const test: Record<ArgCondition['op'], () => Item[]> = {
+    SCMP_CMP_EQ: () => equal(c, c.value, null, pass, fail),
+    SCMP_CMP_NE: () => equal(c, c.value, null, fail, pass),
+    SCMP_CMP_MASKED_EQ: () => equal(c, c.valueTwo, c.value, pass, fail),
+    SCMP_CMP_GT: () => greater(c, false, pass, fail),
+    SCMP_CMP_GE: () => greater(c, true, pass, fail),
+    SCMP_CMP_LT: () => greater(c, true, fail, pass),
+    SCMP_CMP_LE: () => greater(c, false, fail, pass),
+  };
+  return [...test[c.op](), mark(pass)];
 }
 
 /** A segment's code: its return, or each alternative's conditions then its action, and `otherwise` last. */

@@ -56,15 +56,27 @@ class Reader {
     return m[2] === undefined && m[3] === undefined ? BigInt(m[0]) : Number(m[0]);
   }
 
-  object(): { [key: string]: JsonValue } {
-    const out: { [key: string]: JsonValue } = {};
+  /** The items of an object or array, read by `item`, separated by commas, up to `close`. */
+  items(close: string, where: string, item: () => void): void {
     this.pos++;
     this.space();
-    if (this.text[this.pos] === '}') {
+    if (this.text[this.pos] === close) {
       this.pos++;
-      return out;
+      return;
     }
     for (;;) {
+      item();
+      this.space();
+      if (this.text[this.pos] === close) break;
+      if (this.text[this.pos] !== ',') this.fail(`expected "," or "${close}" after a value in ${where}, got ${this.seen()}`);
+      this.pos++;
+    }
+    this.pos++;
+  }
+
+  object(): { [key: string]: JsonValue } {
+    const out: { [key: string]: JsonValue } = {};
+    this.items('}', 'an object', () => {
       this.space();
       const at = this.pos;
       if (this.text[this.pos] !== '"') this.fail(`expected a key in double quotes, got ${this.seen()}`);
@@ -73,31 +85,13 @@ class Reader {
       this.expect(':', '":" after the key');
       // defineProperty: a key "__proto__" is data like any other.
       Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
-      this.space();
-      if (this.text[this.pos] === '}') break;
-      if (this.text[this.pos] !== ',') this.fail(`expected "," or "}" after a value in an object, got ${this.seen()}`);
-      this.pos++;
-    }
-    this.pos++;
+    });
     return out;
   }
 
   array(): JsonValue[] {
     const out: JsonValue[] = [];
-    this.pos++;
-    this.space();
-    if (this.text[this.pos] === ']') {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
-      out.push(this.value());
-      this.space();
-      if (this.text[this.pos] === ']') break;
-      if (this.text[this.pos] !== ',') this.fail(`expected "," or "]" after a value in an array, got ${this.seen()}`);
-      this.pos++;
-    }
-    this.pos++;
+    this.items(']', 'an array', () => out.push(this.value()));
     return out;
   }
 
