@@ -136,7 +136,7 @@ function toModel(p: Parsed): SeccompProfile {
 }
 
 /** Checks profile text (`file` names it in messages) and returns the model; throws a ConfigError with one line per problem,
-    `seccomp (FILE): syscalls[3].names[1]: unknown syscall "fooat"; did you mean "faccessat"?`. A name that is a call on
+    `seccomp (FILE): syscalls[3].names[1]: unknown syscall "mkdirat2"; did you mean "mkdirat"?`. A name that is a call on
     some Linux architecture is accepted even where this one lacks it (it is then skipped, as libseccomp does); a name
     that is a call on none is a typo and an error. */
 export function parseProfileJson(text: string, file: string): SeccompProfile {

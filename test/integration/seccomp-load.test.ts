@@ -5,15 +5,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { capabilityMask } from '../../src/config/capabilities';
 import { initPath } from '../../src/native';
 import { decodeRecords, StatusRecord } from '../../src/process/status-records';
 import { archInfo, compileSeccomp, defaultProfile, hostArch, SeccompProfile } from '../../src/seccomp';
+import { DOCKER_CAPS } from '../unit/seccomp-docker-caps';
 import { requireRoot, SLOWDOWN } from './helpers';
 
-/** Docker's default capability set (nsvisor's `capabilities: default`): no CAP_SYS_ADMIN. */
-const DOCKER_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
-/** The same set as nsvisor-init's --caps mask. */
-const DOCKER_CAPS_MASK = 'a80425fb';
+/** Docker's default set (no CAP_SYS_ADMIN) as nsvisor-init's --caps mask. */
+const DOCKER_CAPS_MASK = capabilityMask(DOCKER_CAPS);
 const PYTHON = '/usr/bin/python3';
 
 /** Runs each probe [label, nr, ...args] in a child of its own (so an unshare or a kill affects only it) and prints
@@ -200,11 +200,15 @@ describe('seccomp: nsvisor-init installs the compiled filter (root, real kernel)
       ['refused by the kernel', Buffer.from('2000000000000000', 'hex'), {}, 'seccomp(SECCOMP_SET_MODE_FILTER)', os.constants.errno.EINVAL, /^$/],
       ['not root, no no_new_privs', filter([]), { uid: 65534, gid: 65534 }, 'seccomp(SECCOMP_SET_MODE_FILTER)', os.constants.errno.EACCES, /^$/],
     ];
-    for (const [what, program, opts, step, errno, stderr] of cases) {
-      const r = await runInit([], cmd, program, opts);
-      assert.deepEqual([r.code, stepOf(r)?.step, stepOf(r)?.errno], [125, step, errno], `${what}: ${r.stderr}`);
-      assert.match(r.stderr, stderr, what);
-      assert.ok(!fs.existsSync(touched), `${what}: the command ran`);
+    try {
+      for (const [what, program, opts, step, errno, stderr] of cases) {
+        const r = await runInit([], cmd, program, opts);
+        assert.deepEqual([r.code, stepOf(r)?.step, stepOf(r)?.errno], [125, step, errno], `${what}: ${r.stderr}`);
+        assert.match(r.stderr, stderr, what);
+        assert.ok(!fs.existsSync(touched), `${what}: the command ran`);
+      }
+    } finally {
+      fs.rmSync(touched, { force: true });
     }
   });
 

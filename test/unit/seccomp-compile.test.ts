@@ -7,10 +7,9 @@ import { compileSeccomp } from '../../src/seccomp/compile';
 import { ALLOWED_FOR_ALL } from '../../src/seccomp/default-allow-list';
 import { defaultProfile } from '../../src/seccomp/default-profile';
 import type { ArgCondition, SeccompProfile, SeccompRule } from '../../src/seccomp/profile';
+import { DOCKER_CAPS } from './seccomp-docker-caps';
 import { AUDIT_ARCH, checkProgram, runFilter, verdict } from './seccomp-vm';
 
-/** Docker's default capability set, the one nsvisor's `capabilities: default` keeps. */
-const DOCKER_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
 const KERNEL: [number, number] = [6, 18];
 const EPERM = 'ERRNO(1)';
 const ENOSYS = 'ERRNO(38)';
