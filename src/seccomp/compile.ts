@@ -11,7 +11,7 @@ export interface CompileOptions extends Omit<Target, 'kernel'> {
 }
 
 /** What a call from another ABI gets (i386 or x32 on x86_64, arm on aarch64): its numbers mean other calls. */
-export const FOREIGN_ACTION = actionValue({ kind: 'killProcess' });
+const FOREIGN_ACTION = actionValue({ kind: 'killProcess' });
 
 /** struct seccomp_data: nr, arch, then args[i] as two 32-bit halves, low first (both targets are little endian). */
 const NR = 0;
