@@ -40,7 +40,9 @@
   X(STEP_CAPSET, "capset")                    \
   X(STEP_CAP_AMBIENT, "prctl(PR_CAP_AMBIENT_RAISE)") \
   X(STEP_NO_NEW_PRIVS, "prctl(PR_SET_NO_NEW_PRIVS)") \
-  X(STEP_EXEC, "execve")
+  X(STEP_EXEC, "execve")                      \
+  X(STEP_SECCOMP_READ, "read the seccomp filter (--seccomp-fd)") \
+  X(STEP_SECCOMP, "seccomp(SECCOMP_SET_MODE_FILTER)")
 
 enum nsv_step {
 #define NSV_STEP_ENUM(id, name) id,
