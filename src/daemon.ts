@@ -4,6 +4,7 @@ import type * as http from 'http';
 import { closeCgroupPool } from './cgroup';
 import type { HostPort } from './config/addresses';
 import { hostProblems, problemLine } from './config/host-checks';
+import { closeConfigPool } from './config/load-off-loop';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { EventLog } from './events/event-log';
@@ -50,6 +51,14 @@ function logOptions(supervisor: Supervisor, name: string, events: EventLog) {
   };
 }
 
+/** The permanent host problems of the services a reload changes or adds (only those are checked: a reload of one of a thousand stays cheap). */
+export function reloadHostProblems(next: Config, touched: Set<string>): string[] {
+  const services = Object.fromEntries(Object.entries(next.services).filter(([name]) => touched.has(name)));
+  return hostProblems({ ...next, services }, realHostFacts({ isSupervisor: true }))
+    .filter((p) => p.permanent)
+    .map(problemLine);
+}
+
 /** The metrics endpoint, which a reload may move: the new address is bound before the old one is let go. */
 class MetricsEndpoint {
   server: MetricsServer | null = null;
@@ -94,10 +103,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const endpoint = new MetricsEndpoint(registry);
   const reloader = new Reloader(supervisor, opts.file ?? null, events, {
     rebindMetrics: (at) => endpoint.bind(at),
-    hostProblems: (next, touched) =>
-      hostProblems(next, realHostFacts({ isSupervisor: true }))
-        .filter((p) => p.permanent && (p.service === null || touched.has(p.service)))
-        .map(problemLine),
+    hostProblems: (next, touched) => reloadHostProblems(next, touched),
     count: (result) => registry.countReload(result),
   });
   const server: http.Server = await startControlServer(supervisor, config.supervisor.control, {
@@ -130,6 +136,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
       await Promise.all([...logs.values()].map((l) => l.close()));
       await closeCgroupPool();
       await closeNetlinkPool();
+      await closeConfigPool();
       if (failure) throw failure;
     },
   };

@@ -24,6 +24,33 @@ function normal(value: unknown, key = ''): Json {
 
 const isMap = (v: Json): v is { [k: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Whether `a` and `b` are the same definition, as changedKeys() would find no key changed, without building copies (the common case of a reload). */
+export function sameValue(a: unknown, b: unknown, key = ''): boolean {
+  if (a === b) return true;
+  // Validated configurations come out of one schema with their keys in one order: equal ones serialize alike
+  // (natively, and fast); written differently (a map's keys, a set's order), the walk below decides.
+  if (key === '' && JSON.stringify(a) === JSON.stringify(b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    if (SET_KEYS.has(key)) return changedKeys(a, b).length === 0;
+    return a.every((x, i) => sameValue(x, b[i]));
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    // Every defined key of a equal in b, and b with no more defined keys than that.
+    let defined = 0;
+    for (const k in a) {
+      if (a[k] === undefined) continue;
+      defined++;
+      if (!sameValue(a[k], b[k] ?? null, k)) return false;
+    }
+    for (const k in b) if (b[k] !== undefined) defined--;
+    return defined === 0;
+  }
+  return (a ?? null) === (b ?? null);
+}
+
 /**
  * The dotted paths at which `a` and `b` differ ("resources.memory", "env.PORT", "command"): maps are walked key by
  * key, anything else (lists, numbers, strings) is compared whole.

@@ -1,7 +1,7 @@
 // `nsvisor reload`'s plan (SPEC 4.9): the running configuration against the new one, service by service, in the order to apply it. Pure.
 import { dependencyOrder } from '../config/order';
 import type { Config, ServiceConfig } from '../config/schema';
-import { changedKeys } from './diff';
+import { changedKeys, sameValue } from './diff';
 
 /** Keys a running service takes in place: its instances go on (new limits written to their cgroups). */
 const IN_PLACE = ['resources', 'restart', 'stop', 'ready.timeout', 'health', 'dependsOn'];
@@ -38,7 +38,8 @@ function replaceMode(before: ServiceConfig, after: ServiceConfig): 'zero-downtim
   return sameSockets && !single(before) && !single(after) ? 'zero-downtime' : 'stop-start';
 }
 
-function serviceChange(name: string, before: ServiceConfig, after: ServiceConfig, networkKeys: string[]): ServiceChange {
+function serviceChange(name: string, before: ServiceConfig, after: ServiceConfig, networkKeys: string[], same: boolean): ServiceChange {
+  if (networkKeys.length === 0 && same) return { service: name, kind: 'unchanged' };
   const keys = [...changedKeys(before, after), ...networkKeys];
   if (keys.length === 0) return { service: name, kind: 'unchanged' };
   if (keys.every((k) => under(k, IN_PLACE))) return { service: name, kind: 'update', keys };
@@ -48,7 +49,22 @@ function serviceChange(name: string, before: ServiceConfig, after: ServiceConfig
 /** Names in reverse dependency order of `config`: dependents first. */
 const reverseOrder = (config: Pick<Config, 'services'>) => dependencyOrder(config).flat().reverse();
 
-export function planReload(running: Config, next: Config): ReloadPlan {
+/**
+ * The services whose definitions are the same in both, found a slice at a time with the event loop free between
+ * slices (a thousand services take the comparison tens of milliseconds); planReload takes the answer.
+ */
+export async function sameServices(running: Config, next: Config, slice = 100): Promise<Set<string>> {
+  const same = new Set<string>();
+  const names = Object.keys(next.services).filter((n) => n in running.services);
+  for (let i = 0; i < names.length; i += slice) {
+    for (const n of names.slice(i, i + slice)) if (sameValue(running.services[n], next.services[n])) same.add(n);
+    await new Promise((r) => setImmediate(r));
+  }
+  return same;
+}
+
+/** `same`: the services known to be the same in both (sameServices); without it each is compared here. */
+export function planReload(running: Config, next: Config, same?: Set<string>): ReloadPlan {
   const refused = FIXED_SUPERVISOR_KEYS.flatMap((k) =>
     changedKeys(running.supervisor[k as keyof Config['supervisor']], next.supervisor[k as keyof Config['supervisor']]).length
       ? [`supervisor.${k}: cannot change while the supervisor runs (restart nsvisor run to change it)`]
@@ -75,7 +91,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     if (!before) return { service: name, kind: 'add' };
     const attach = next.services[name].network?.attach;
     const moved = attach && movedNetworks.has(attach) ? [`networks.${attach}.subnet`] : [];
-    return serviceChange(name, before, next.services[name], moved);
+    return serviceChange(name, before, next.services[name], moved, same ? same.has(name) : sameValue(before, next.services[name]));
   });
   return { services: [...removed, ...rest], networks, supervisor, refused };
 }

@@ -1,12 +1,12 @@
 // One reload at a time: read and validate the file as a whole, plan it against what runs, print the plan, apply it (or not, for --dry-run).
 import type { HostPort } from '../config/addresses';
 import { ConfigError } from '../config/issues';
-import { loadConfig } from '../config/load';
+import { loadConfigOffLoop } from '../config/load-off-loop';
 import type { Config } from '../config/schema';
 import type { EventLog } from '../events/event-log';
 import type { Supervisor } from '../supervisor';
 import { applyReload, ReloadStep } from './apply';
-import { planChanges, planReload, ReloadPlan } from './plan';
+import { planChanges, planReload, ReloadPlan, sameServices } from './plan';
 import { planLines } from './show';
 
 export type ReloadResult =
@@ -55,12 +55,13 @@ export class Reloader {
   private async run(file: string, dryRun: boolean): Promise<ReloadResult> {
     let next: Config;
     try {
-      next = await loadConfig(file);
+      next = await loadConfigOffLoop(file);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       return this.invalid(file, e.problems, dryRun);
     }
-    const plan = planReload(this.sup.settings as Config, next);
+    const running = this.sup.settings as Config;
+    const plan = planReload(running, next, await sameServices(running, next));
     const touched = new Set(plan.services.filter((s) => s.kind !== 'unchanged' && s.kind !== 'remove').map((s) => s.service));
     const problems = [...plan.refused, ...this.hooks.hostProblems(next, touched)];
     if (problems.length) return this.invalid(file, problems, dryRun);

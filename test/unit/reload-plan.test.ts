@@ -2,7 +2,7 @@
 import { strict as assert } from 'assert';
 
 import { validateConfig } from '../../src/config/schema';
-import { planChanges, planReload } from '../../src/reload/plan';
+import { planChanges, planReload, sameServices } from '../../src/reload/plan';
 
 const base = {
   supervisor: { control: '/run/t/c.sock', metrics: '127.0.0.1:9753', logDir: '/var/log/t', cgroupRoot: '/t' },
@@ -67,6 +67,16 @@ describe('reload plan', () => {
       for (const other of p.services.filter((s) => s.service !== service)) assert.equal(other.kind, 'unchanged', `${other.service} is untouched`);
     });
   }
+
+  it('the same plan when the unchanged services are found a slice at a time beforehand', async () => {
+    const next = clone();
+    next.services.web.env.MODE = 'debug';
+    next.services.db.resources.memory = '512Mi';
+    const [a, b] = [validateConfig(base), validateConfig(next)];
+    const same = await sameServices(a, b, 1);
+    assert.deepEqual([...same], ['net']);
+    assert.deepEqual(planReload(a, b, same), planReload(a, b));
+  });
 
   it('adds and removes services in dependency order: removals first, dependents before their dependencies', () => {
     const p = plan((c) => {
