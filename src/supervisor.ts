@@ -43,7 +43,9 @@ export class UnknownServiceError extends Error {
   }
 }
 
-const FORWARDED: (keyof ServiceEvents)[] = ['state', 'attempt', 'exit', 'startFailed', 'notReady', 'backoff', 'trouble', 'spawned', 'ready', 'stopped', 'reaped', 'output'];
+const FORWARDED: (keyof ServiceEvents)[] = [
+  'state', 'attempt', 'exit', 'startFailed', 'notReady', 'backoff', 'health', 'unhealthy', 'trouble', 'spawned', 'ready', 'stopped', 'reaped', 'output',
+];
 
 /** What restartAll did for one service. */
 export interface RestartResult {

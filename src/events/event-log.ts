@@ -60,6 +60,7 @@ export class EventLog {
     sup.on('startFailed', (name, f) => say(name, 'start_failed', `start failed: ${f.message}${f.permanent ? ' (it cannot work as configured: not retried)' : ''}`, failureFields(f)));
     sup.on('notReady', (name, why) => say(name, 'not_ready', `not ready: ${why}; killed`, { why }));
     sup.on('backoff', (name, delay) => say(name, 'backoff', `next start in ${formatDelay(delay)}`, { delayMs: delay }));
+    sup.on('unhealthy', (name, why) => say(name, 'unhealthy', `unhealthy: ${why}; replacing it`, { why }));
     sup.on('trouble', (name, f) => say(name, 'trouble', f.message, failureFields(f)));
     sup.on('ready', (name, seconds) => {
       const pid = sup.services.get(name)?.pid;

@@ -1,7 +1,7 @@
 // Turns how nsvisor-init ended into the exit record of SPEC 4.2 (code, signal, reason), for services and sandboxes alike.
 import * as os from 'os';
 
-export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed';
+export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed' | 'unhealthy';
 
 export interface ExitRecord {
   code: number | null;

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExitReason } from '../launch/exit-reason';
 import { STATES } from '../service/states';
 
-export const EXIT_REASONS: readonly ExitReason[] = ['completed', 'error', 'signaled', 'oom_killed', 'spawn_failed'];
+export const EXIT_REASONS: readonly ExitReason[] = ['completed', 'error', 'signaled', 'oom_killed', 'spawn_failed', 'unhealthy'];
 export const RELOAD_RESULTS = ['applied', 'invalid', 'failed'] as const;
 export { STATES };
 
@@ -39,6 +39,7 @@ export function defineMetrics(registers: Registry[]) {
     shutdownDuration: histogram('service_shutdown_duration_seconds', 'From the stop signal until nothing of the instance runs.', SHUTDOWN_BUCKETS),
     shutdownKills: counter('service_shutdown_kills_total', 'Stops that ran out of time and ended in SIGKILL.'),
     reaped: counter('service_reaped_total', 'Orphan processes reaped by the service\'s nsvisor-init.'),
+    healthChecks: counter('service_health_checks_total', 'Health checks of the serving instance, by outcome (a watchdog ping counts as ok).', ['name', 'result'] as const),
   };
 
   const resources = {

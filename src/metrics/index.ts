@@ -67,6 +67,7 @@ export class SupervisorMetrics {
       ready: (name, seconds) => m.readyDuration.observe({ name }, seconds),
       stopped: (name, seconds, killed) => lifecycle.onStopped(m, name, seconds, killed),
       reaped: (name, count) => m.reaped.inc({ name }, count),
+      health: (name, ok) => m.healthChecks.inc({ name, result: ok ? 'ok' : 'failed' }),
       removed: (name) => this.forget(name),
       added: (name) => lifecycle.addService(m, supervisor.services.get(name)!),
       // The info series carries the restart policy and the namespaces: a new definition may change either.

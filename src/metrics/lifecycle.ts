@@ -11,6 +11,7 @@ export function addService(m: LifecycleMetrics, s: MeteredService): void {
   setState(m, s.name, s.state);
   for (const c of [m.starts, m.restarts, m.shutdownKills, m.reaped]) c.inc({ name: s.name }, 0);
   for (const reason of EXIT_REASONS) m.exits.inc({ name: s.name, reason }, 0);
+  if (s.settings.health) for (const result of ['ok', 'failed']) m.healthChecks.inc({ name: s.name, result }, 0);
 }
 
 export function setState(m: LifecycleMetrics, name: string, state: ServiceState): void {

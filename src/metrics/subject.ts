@@ -10,7 +10,7 @@ import type { SupervisorEvents } from '../supervisor';
 
 export interface MeteredService {
   readonly name: string;
-  readonly settings: { restart: { policy: string }; isolate?: readonly string[]; resources: Limits };
+  readonly settings: { restart: { policy: string }; isolate?: readonly string[]; resources: Limits; health?: object };
   readonly state: ServiceState;
   /** Host pid of the current instance (its nsvisor-init), while one runs; its network namespace has the interface counters. */
   readonly pid?: number | null;

@@ -13,6 +13,7 @@ import { hostContext } from '../process/host-context';
 import type { IsolatedProcess } from '../process/isolated-process';
 import { buildSpawnPlan, identityArgs, SpecError } from '../spec/spawn-spec';
 import { NotifyChannel, openNotify } from './notify';
+import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
 import type { InstanceEnd, InstanceHandle, InstanceOptions, ListenHold } from './runtime';
 
@@ -62,7 +63,8 @@ export class Instance implements InstanceHandle {
     let notify: NotifyChannel | null = null;
     let pipes: number[] = [];
     try {
-      notify = settings.ready?.type === 'notify' ? openNotify(runtime.notifyDir, opts.instanceName, opts.onStatusText) : null;
+      const needsNotify = settings.ready?.type === 'notify' || settings.health?.type === 'watchdog';
+      notify = needsNotify ? openNotify(runtime.notifyDir, opts.instanceName, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog }) : null;
       pipes = [...addon.pipe(), ...addon.pipe()];
     } catch (e) {
       notify?.close();
@@ -97,9 +99,18 @@ export class Instance implements InstanceHandle {
 
   /** Resolves when the ready check passes; rejects when it times out or the instance ends first. */
   waitReady(): Promise<void> {
-    const netIsolated = (this.settings.isolate ?? []).includes('net');
-    const probe = { pid: this.pid, notified: this.notify?.notified ?? Promise.resolve(), identity: identityArgs(this.settings) };
-    return waitReady(this.settings.ready, probe, netIsolated, this.abort.signal);
+    return waitReady(this.settings.ready, this.probeTarget(), this.notify?.notified ?? Promise.resolve(), this.abort.signal);
+  }
+
+  probeHealth(): Promise<boolean> {
+    const check = this.settings.health;
+    if (!check || check.type === 'watchdog') return Promise.resolve(true);
+    return probeOnce(check, this.probeTarget(), check.timeout, this.abort.signal);
+  }
+
+  /** Where probes of this instance run: its namespaces, as its user. */
+  probeTarget(): ProbeTarget {
+    return { pid: this.pid, netIsolated: (this.settings.isolate ?? []).includes('net'), identity: identityArgs(this.settings) };
   }
 
   async retune(prev: ServiceConfig, next: ServiceConfig): Promise<void> {
@@ -116,14 +127,14 @@ export class Instance implements InstanceHandle {
    * stop.signal through nsvisor-init; after stop.timeout plus the drain, SIGKILL of it (its pid namespace goes
    * with it) and of everything else in its cgroup. Resolves with whether it had to be killed, once it is released.
    */
-  stop(): Promise<boolean> {
-    return (this.stopping ??= this.stopOnce());
+  stop(signal?: NodeJS.Signals): Promise<boolean> {
+    return (this.stopping ??= this.stopOnce(signal ?? (this.settings.stop.signal as NodeJS.Signals)));
   }
 
-  private async stopOnce(): Promise<boolean> {
+  private async stopOnce(signal: NodeJS.Signals): Promise<boolean> {
     this.abort.abort();
-    const { signal, timeout, drain } = this.settings.stop;
-    this.proc.kill(signal as NodeJS.Signals);
+    const { timeout, drain } = this.settings.stop;
+    this.proc.kill(signal);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout + drain)));
     const killed = await Promise.race([this.proc.exited.then(() => false), late]);
@@ -147,9 +158,14 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, listen: 
       stdio: [runtime.devNull, outW, errW],
       passFds: listen?.fds ?? [],
       newSession: true,
-      baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...listen?.env() },
+      baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env() },
     }),
   );
+}
+
+/** WATCHDOG_USEC for health.watchdog, as systemd sets it (nsvisor-init adds WATCHDOG_PID once it knows the main process). */
+function watchdogEnv(s: ServiceConfig): Record<string, string> {
+  return s.health?.type === 'watchdog' ? { WATCHDOG_USEC: String(s.health.watchdog * 1000) } : {};
 }
 
 /** The network of `network.attach` and the configured address, or null without one. */

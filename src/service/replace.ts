@@ -9,15 +9,16 @@ export class RestartError extends Error {}
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
 /**
- * Replaces the service's current instance (with one of `settings`, the service's own by default). Rejects with a RestartError (the old instance still serving, unless it
+ * Replaces the service's current instance (with one of `settings`, the service's own by default; `automatic` when
+ * no one asked for it: a health check's doing). Rejects with a RestartError (the old instance still serving, unless it
  * died meanwhile) when the new one does not start or get ready, or when a stop or the old one's death interrupts.
  */
-export async function replaceInstance(service: Service, settings = service.settings): Promise<void> {
+export async function replaceInstance(service: Service, settings = service.settings, automatic = false): Promise<void> {
   const old = service.current!;
   const t0 = performance.now();
   let next: InstanceHandle;
   try {
-    next = await service.spawnInstance(false, settings);
+    next = await service.spawnInstance(automatic, settings);
   } catch (e) {
     const f = LaunchFailure.from(e);
     service.recordSpawnFailure(f);
@@ -46,6 +47,7 @@ export async function replaceInstance(service: Service, settings = service.setti
   service.startedAt = next.startedAt;
   service.failure = null;
   service.emit('ready', service.name, seconds(t0));
+  service.watch(next);
   const s0 = performance.now();
   const killed = await old.stop();
   service.emit('stopped', service.name, seconds(s0), killed);

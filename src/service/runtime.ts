@@ -22,10 +22,15 @@ export interface InstanceHandle {
   readonly ended: Promise<InstanceEnd>;
   /** Resolves when the ready check passes; rejects (with what it waited for) when it times out or the instance ends first. */
   waitReady(): Promise<void>;
+  /** Runs the health probe of its settings once (bounded by health.timeout); true when it passed. */
+  probeHealth(): Promise<boolean>;
   /** Sends a signal through nsvisor-init; false once it is gone. */
   kill(signal: NodeJS.Signals): boolean;
-  /** stop.signal, then SIGKILL after the timeout; resolves with whether it had to be killed, once released. Never rejects. */
-  stop(): Promise<boolean>;
+  /**
+   * `signal` (stop.signal by default), then SIGKILL after the timeout; resolves with whether it had to be killed,
+   * once released. Never rejects; a second call joins the first.
+   */
+  stop(signal?: NodeJS.Signals): Promise<boolean>;
   /** Takes the in-place keys of a new definition: the cgroup's limits from prev's to next's, stop and ready settings. */
   retune(prev: ServiceConfig, next: ServiceConfig): Promise<void>;
 }
@@ -47,6 +52,8 @@ export interface InstanceOptions {
   onOutput(stream: net.Socket, source: 'stdout' | 'stderr'): void;
   /** nsvisor-init reaped this many orphans (reported in batches). */
   onReaped(count: number): void;
+  /** WATCHDOG=1 from the instance (health.watchdog). */
+  onWatchdog(): void;
   /** Something went wrong that did not end the instance (a bad status record, a step of its teardown). */
   onTrouble(failure: LaunchFailure): void;
 }

@@ -8,6 +8,7 @@ import type { ServiceConfig } from '../config/schema';
 import { classifyEnd, ExitRecord } from '../launch/exit-reason';
 import { LaunchFailure } from '../launch/failure';
 import { Backoff, shouldRestart } from './backoff';
+import { HealthMonitor } from './health';
 import { replaceInstance } from './replace';
 import type { InstanceEnd, InstanceHandle, ListenHold, ServiceRuntime } from './runtime';
 import { assertTransition, ServiceState } from './states';
@@ -33,6 +34,10 @@ export interface ServiceEvents {
   notReady: (name: string, why: string) => void;
   /** Backing off: the next start in `delay` ms. */
   backoff: (name: string, delay: number) => void;
+  /** One health check's outcome (a watchdog ping counts as one that passed). */
+  health: (name: string, ok: boolean) => void;
+  /** The serving instance failed its health check: it is being replaced. */
+  unhealthy: (name: string, why: string) => void;
   /** Something went wrong that ended nothing: a step of an instance's teardown, a bad status record. */
   trouble: (name: string, failure: LaunchFailure) => void;
   spawned: (name: string, seconds: number) => void;
@@ -70,6 +75,10 @@ export class Service extends EventEmitter<ServiceEvents> {
   candidate: InstanceHandle | null = null;
   /** Every instance not yet ended: the current one, a candidate, old ones still draining. */
   private readonly alive = new Set<InstanceHandle>();
+  /** Watches the serving instance once it is ready (health). */
+  private monitor: HealthMonitor | null = null;
+  /** Instances ended because their health check failed: their exit reason is `unhealthy`. */
+  private readonly sick = new WeakSet<InstanceHandle>();
   /** The sockets of `listen`, held from the first start until the service is stopped for good. */
   private listen: ListenHold | null = null;
   private wanted = false;
@@ -138,6 +147,7 @@ export class Service extends EventEmitter<ServiceEvents> {
   stop(): Promise<void> {
     this.wanted = false;
     this.failure = null;
+    this.unwatch();
     this.runtime.clock.clearTimer(this.retryTimer);
     if (this.state === 'backoff' || this.state === 'failed') this.setState('stopped');
     if (this.state === 'stopped') return Promise.resolve();
@@ -183,8 +193,10 @@ export class Service extends EventEmitter<ServiceEvents> {
       for (const inst of touched) await inst.retune(next, prev).catch(() => undefined);
       throw LaunchFailure.from(e);
     }
+    const healthChanged = JSON.stringify(prev.health) !== JSON.stringify(next.health);
     this.settings = next;
     this.backoff = new Backoff(next.restart);
+    if (healthChanged && this.state === 'running' && this.current) this.watch(this.current);
   }
 
   /**
@@ -262,6 +274,9 @@ export class Service extends EventEmitter<ServiceEvents> {
         this.warning = f.message;
         this.emit('trouble', this.name, f);
       },
+      onWatchdog: () => {
+        if (this.current === inst) this.monitor?.ping();
+      },
     });
     this.alive.add(inst);
     void inst.ended.then((end) => {
@@ -302,6 +317,40 @@ export class Service extends EventEmitter<ServiceEvents> {
     this.warning = null;
     this.emit('ready', this.name, seconds(t0));
     this.setState('running');
+    this.watch(inst);
+  }
+
+  /** Starts watching the serving instance's health (replacing any watch of an earlier one). */
+  watch(inst: InstanceHandle): void {
+    this.unwatch();
+    const check = this.settings.health;
+    if (!check) return;
+    this.monitor = new HealthMonitor(check, this.runtime.clock, {
+      probe: () => inst.probeHealth(),
+      onResult: (ok) => this.emit('health', this.name, ok),
+      onUnhealthy: (why) => this.onUnhealthy(inst, why),
+    });
+  }
+
+  private unwatch(): void {
+    this.monitor?.stop();
+    this.monitor = null;
+  }
+
+  /**
+   * The serving instance failed its health check: replaced without downtime where the service can (the sick one
+   * stops once the new one is ready), else stopped, which the restart policy answers as it does a crash (with its
+   * backoff). A watchdog that was not reset gets SIGABRT first, as systemd's WatchdogSignal, then the stop sequence.
+   */
+  private onUnhealthy(inst: InstanceHandle, why: string): void {
+    if (this.current !== inst || this.state !== 'running') return;
+    this.monitor = null;
+    this.sick.add(inst);
+    this.failure = `unhealthy: ${why}`;
+    this.emit('unhealthy', this.name, why);
+    const end = () => void inst.stop(this.settings.health?.type === 'watchdog' ? 'SIGABRT' : undefined);
+    if (!this.replaceable) return end();
+    (this.replacing ??= replaceInstance(this, this.settings, true).finally(() => (this.replacing = undefined))).catch(end);
   }
 
   /** Records a start that did not reach the command as a spawn_failed exit. */
@@ -322,12 +371,14 @@ export class Service extends EventEmitter<ServiceEvents> {
   }
 
   private onExit(inst: InstanceHandle, end: InstanceEnd): void {
-    this.lastExit = classifyEnd(end);
+    const exit = classifyEnd(end);
+    this.lastExit = this.sick.has(inst) ? { ...exit, reason: 'unhealthy' } : exit;
     const final = inst.cgroup && end.final ? { cgroup: inst.cgroup, stats: end.final } : null;
     this.emit('exit', this.name, this.lastExit, inst !== this.current, final);
     if (inst === this.candidate) this.candidate = null; // replaceInstance learns it from the failed readiness wait
     if (inst !== this.current) return; // a candidate, or an old instance retired by a zero-downtime restart
     this.current = null;
+    this.unwatch();
     this.statusText = null;
     if (this.state === 'stopping') return; // stopInstances finishes the job
     // The serving instance died during a zero-downtime restart: the restart gives up, the usual retry follows.

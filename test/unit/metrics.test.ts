@@ -37,6 +37,7 @@ const SPEC: Record<string, [string, string[]]> = {
   nsvisor_service_pressure_cpu_waiting_seconds_total: ['counter', ['name']],
   nsvisor_service_pressure_memory_waiting_seconds_total: ['counter', ['name']],
   nsvisor_service_pressure_io_waiting_seconds_total: ['counter', ['name']],
+  nsvisor_service_health_checks_total: ['counter', ['name', 'result']],
   nsvisor_reloads_total: ['counter', ['result']],
   nsvisor_collect_duration_seconds: ['histogram', []],
 };

@@ -79,6 +79,16 @@ export class FakeInstance implements InstanceHandle {
     return this.readiness;
   }
 
+  /** What the next health probes answer, in order; once used up, they pass. */
+  readonly healthAnswers: (boolean | 'hang')[] = [];
+  probes = 0;
+
+  probeHealth(): Promise<boolean> {
+    this.probes++;
+    const a = this.healthAnswers.shift() ?? true;
+    return a === 'hang' ? new Promise(() => undefined) : Promise.resolve(a);
+  }
+
   becomeReady(): void {
     this.ready();
   }
@@ -111,9 +121,9 @@ export class FakeInstance implements InstanceHandle {
     this.retuned.push([prev, next]);
   }
 
-  stop(): Promise<boolean> {
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
     this.stopCalls++;
-    this.kill('SIGTERM');
+    this.kill(signal);
     this.exit(143);
     return this.ended.then(() => false);
   }
