@@ -124,6 +124,21 @@ export class Instance implements InstanceHandle {
   }
 
   /**
+   * A signal for the main process. nsvisor-init forwards every signal but the fault signals, which it keeps for
+   * itself (as tini does): SIGABRT (a watchdog's) goes to the main process directly.
+   */
+  private signalMain(signal: NodeJS.Signals): void {
+    const main = this.proc.mainPid;
+    // Only while it is still nsvisor-init's child: a pid that ended may have been given to another process.
+    if (signal !== 'SIGABRT' || main === null || parentOf(main) !== this.proc.pid) return void this.proc.kill(signal);
+    try {
+      process.kill(main, signal);
+    } catch {
+      this.proc.kill(signal); // it is gone already: the stop goes on through nsvisor-init
+    }
+  }
+
+  /**
    * stop.signal through nsvisor-init; after stop.timeout plus the drain, SIGKILL of it (its pid namespace goes
    * with it) and of everything else in its cgroup. Resolves with whether it had to be killed, once it is released.
    */
@@ -134,7 +149,7 @@ export class Instance implements InstanceHandle {
   private async stopOnce(signal: NodeJS.Signals): Promise<boolean> {
     this.abort.abort();
     const { timeout, drain } = this.settings.stop;
-    this.proc.kill(signal);
+    this.signalMain(signal);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout + drain)));
     const killed = await Promise.race([this.proc.exited.then(() => false), late]);
@@ -161,6 +176,15 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, listen: 
       baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env() },
     }),
   );
+}
+
+/** The parent pid of `pid` (field 4 of /proc/PID/stat), or null when it is gone. */
+function parentOf(pid: number): number | null {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  } catch {
+    return null;
+  }
 }
 
 /** WATCHDOG_USEC for health.watchdog, as systemd sets it (nsvisor-init adds WATCHDOG_PID once it knows the main process). */
