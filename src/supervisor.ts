@@ -16,7 +16,8 @@ import { realHostFacts } from './process/host-context';
 import { Instance, InstanceRuntime } from './service/instance';
 import { ListenSockets } from './service/listen-sockets';
 import { realClock, ServiceRuntime } from './service/runtime';
-import { notifyDirOf, RestartMode, Service, ServiceEvents } from './service/service';
+import { notifyDirOf } from './service/notify';
+import { RestartMode, Service, ServiceEvents } from './service/service';
 
 /** What the supervisor needs of a configuration. */
 export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'> & Partial<Pick<Config, 'networks'>>;
@@ -248,10 +249,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private async removeLeftoverCgroups(): Promise<void> {
     const cgroups = this.cgroups;
     if (!cgroups) return;
-    const serviceOf = (cgroup: string) => cgroup.replace(/\.\d+$/, '');
+    // NAME, NAME.K (instance K), NAME[.K].rN (a replacement beside another instance).
+    const serviceOf = (cgroup: string) => cgroup.replace(/(\.(\d+|r\d+))+$/, '');
     for (const name of cgroups.list().filter((n) => this.services.has(serviceOf(n)))) {
       await destroyAll(cgroups, (n) => n === name).catch((e: Error) => {
-        this.emit('trouble', serviceOf(name), LaunchFailure.ofStep('remove the cgroup', name, `remove the leftover cgroup ${name}: ${e.message}`, false));
+        this.emit('trouble', serviceOf(name), LaunchFailure.ofStep('remove the cgroup', name, `remove the leftover cgroup ${name}: ${e.message}`, false), name);
       });
     }
   }

@@ -1,7 +1,7 @@
 // Host checks of sockets a declared mount hides: the notify socket (under a bind of a host directory) and unix `listen` paths.
 import * as path from 'path';
 
-import { notifyDirOf } from '../service/service';
+import { notifyDirOf } from '../service/notify';
 import type { HostProblem } from './host-checks-facts';
 import { coveringLayer, InsideView, Layer, locate } from './host-checks-view';
 import type { Config, ServiceConfig } from './schema';

@@ -113,4 +113,11 @@ export const serviceSchema = z.strictObject({
   ready: ready.optional().describe('when the service counts as ready: exactly one of notify, tcp, http, exec'),
   health: health.optional().describe('liveness once ready: exactly one of tcp, http, exec, watchdog; after `failures` failures in a row the instance is replaced'),
   dependsOn: z.array(z.string()).default([]).describe('services to start (and be ready) before this one, and to stop after it'),
+  instances: z
+    .number()
+    .int('expected a whole number of instances, 1 or more')
+    .min(1, 'expected a whole number of instances, 1 or more')
+    .max(1000, 'expected at most 1000 instances')
+    .default(1)
+    .describe('copies of the service side by side, each with its own namespaces and cgroup (NAME, NAME.1, ...), sharing its listen sockets; NSVISOR_INSTANCE=K when more than one'),
 });

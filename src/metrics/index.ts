@@ -55,9 +55,9 @@ export class SupervisorMetrics {
     this.listeners = {
       state: (name, state) => lifecycle.setState(m, name, state),
       attempt: (name, automatic) => lifecycle.onAttempt(m, name, automatic),
-      exit: (name, exit, aside, final) => {
+      exit: (name, exit, aside, final, instance) => {
         lifecycle.onExit(m, name, exit);
-        const tracker = this.resources.tracker(name);
+        const tracker = this.resources.tracker(name, instance);
         const oomCounted = final ? tracker.settle(final.cgroup, final.stats) : false;
         // An instance aside (a zero-downtime restart's old or failed new one) adds its figures; the serving one's go on.
         if (!aside) tracker.exited(exit, oomCounted);

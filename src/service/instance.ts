@@ -15,7 +15,7 @@ import { buildSpawnPlan, identityArgs, SpecError } from '../spec/spawn-spec';
 import { NotifyChannel, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
-import type { InstanceEnd, InstanceHandle, InstanceOptions, ListenHold } from './runtime';
+import type { InstanceEnd, InstanceHandle, InstanceOptions } from './runtime';
 
 export interface InstanceRuntime {
   /** Directory for the services' notify sockets. */
@@ -76,7 +76,7 @@ export class Instance implements InstanceHandle {
       const launched = await launch({
         name: opts.instanceName,
         owner: name,
-        plan: () => plan(name, settings, runtime, opts.listen, notify, outW, errW),
+        plan: () => plan(name, settings, runtime, opts, notify, outW, errW),
         resources: settings.resources,
         cgroups: runtime.cgroups,
         network: networkOf(settings, runtime),
@@ -164,7 +164,8 @@ export class Instance implements InstanceHandle {
   }
 }
 
-function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, listen: ListenHold | null, notify: NotifyChannel | null, outW: number, errW: number) {
+function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, outW: number, errW: number) {
+  const listen = opts.listen;
   const extraMounts = notify && s.rootfs ? [{ type: 'bind' as const, source: notify.path, target: notify.path, readonly: false }] : [];
   return buildSpawnPlan(
     { ...s, mounts: [...s.mounts, ...extraMounts] },
@@ -173,7 +174,7 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, listen: 
       stdio: [runtime.devNull, outW, errW],
       passFds: listen?.fds ?? [],
       newSession: true,
-      baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env() },
+      baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env(), ...opts.env },
     }),
   );
 }

@@ -42,3 +42,6 @@ export function openNotify(dir: string, name: string, on: NotifyListeners): Noti
   });
   return { path: sockPath, notified, close: () => socket.close() };
 }
+
+/** Where the notify sockets of a supervisor's services live: beside its control socket. */
+export const notifyDirOf = (controlSocket: string) => path.join(path.dirname(controlSocket), 'notify');

@@ -1,7 +1,7 @@
 // Zero-downtime restart (SPEC 4.6): a new instance beside the serving one on the same sockets; the old one stops only once the new one is ready.
 import { LaunchFailure } from '../launch/failure';
 import type { InstanceHandle } from './runtime';
-import type { Service } from './service';
+import type { Slot } from './slot';
 
 /** A zero-downtime restart whose new instance did not get ready; the old instance keeps serving. */
 export class RestartError extends Error {}
@@ -13,7 +13,7 @@ const seconds = (since: number) => (performance.now() - since) / 1000;
  * no one asked for it: a health check's doing). Rejects with a RestartError (the old instance still serving, unless it
  * died meanwhile) when the new one does not start or get ready, or when a stop or the old one's death interrupts.
  */
-export async function replaceInstance(service: Service, settings = service.settings, automatic = false): Promise<void> {
+export async function replaceInstance(service: Slot, settings = service.settings, automatic = false): Promise<void> {
   const old = service.current!;
   const t0 = performance.now();
   let next: InstanceHandle;

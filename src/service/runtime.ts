@@ -48,6 +48,8 @@ export interface InstanceOptions {
   instanceName: string;
   /** Sockets held by the supervisor, passed as fds 3.. */
   listen: ListenHold | null;
+  /** Variables laid over the service's environment (NSVISOR_INSTANCE). */
+  env: Record<string, string>;
   onStatusText(text: string): void;
   onOutput(stream: net.Socket, source: 'stdout' | 'stderr'): void;
   /** nsvisor-init reaped this many orphans (reported in batches). */

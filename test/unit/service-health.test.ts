@@ -83,7 +83,7 @@ describe('service: an unhealthy instance (fakes)', () => {
     next.becomeReady();
     await settle();
     assert.equal(sick.stopCalls, 1);
-    assert.equal(s.current, next);
+    assert.equal(s.slots[0].current, next);
     assert.equal(s.lastExit?.reason, 'unhealthy');
     assert.deepEqual([s.starts, s.restarts], [2, 1]);
     assert.equal(next.probes, 0);

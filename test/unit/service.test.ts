@@ -121,9 +121,9 @@ describe('service state machine (fakes)', () => {
     next.becomeReady();
     assert.equal(await restarting, 'zero-downtime');
     assert.equal(old.stopCalls, 1);
-    assert.equal(s.current, next);
+    assert.equal(s.slots[0].current, next);
     assert.equal(s.pid, next.mainPid);
-    assert.equal(next.opts.instanceName, 'svc.2', 'beside another instance, the new one has a cgroup of its own');
+    assert.equal(next.opts.instanceName, 'svc.r2', 'beside another instance, the new one has a cgroup of its own');
     await s.stop();
     assert.equal(runtime.listens[0].closed, true, 'stop closes the held sockets');
   });
@@ -139,7 +139,7 @@ describe('service state machine (fakes)', () => {
     await settle();
     runtime.last.exit(1);
     await assert.rejects(restarting, new RegExp(`the new instance was not ready: ended before it was ready; pid ${old.mainPid} keeps serving`));
-    assert.equal(s.current, old);
+    assert.equal(s.slots[0].current, old);
     assert.equal(s.state, 'running');
     assert.equal(runtime.listens[0].closed, false, 'the held sockets stay');
     await s.stop();
@@ -232,7 +232,7 @@ describe('service state machine (fakes)', () => {
     runtime.last.becomeReady();
     await working;
     assert.equal(s.settings, fixed);
-    assert.equal(s.current, runtime.last);
+    assert.equal(s.slots[0].current, runtime.last);
     await s.stop();
   });
 
