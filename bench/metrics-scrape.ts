@@ -62,7 +62,7 @@ export async function measureMetricsScrape(opts: { services?: number; scrapes?: 
       const name = `svc-${i}`;
       const resources = { memory: 256 << 20, pids: 100, cpus: 0.5 };
       const cgroup = driver.create(name, resources);
-      sup.services.set(name, { name, settings: { restart: { policy: 'on-failure' }, resources }, state: 'running', units: [{ key: name, cgroup, pid: null }] });
+      sup.services.set(name, { name, settings: { restart: { policy: 'on-failure' }, resources }, state: 'running', units: [{ key: name, cgroup, pid: null }], running: 1 });
     }
     const fresh = new SupervisorMetrics(sup, { stats: (t) => pool.collect(t), maxAgeMs: 0 });
     for (const name of sup.services.keys()) restart(sup, name);

@@ -38,6 +38,9 @@ export interface SupervisorEvents extends ServiceEvents {
   hostProblem: (problem: HostProblem) => void;
 }
 
+/** A number of instances that cannot be. */
+export class ScaleError extends Error {}
+
 export class UnknownServiceError extends Error {
   constructor(readonly service: string) {
     super(`unknown service "${service}"`);
@@ -274,6 +277,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
     }
     return results;
+  }
+
+  /**
+   * Sets a service's number of instances at run time (SPEC 4.11): the new ones start, the highest ones stop; the
+   * others are not touched. The configuration in force says `instances: n` afterwards.
+   */
+  async scale(name: string, n: number): Promise<void> {
+    const s = this.service(name);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ScaleError(`${name}: expected a number of instances from 1 to 1000, got ${n}`);
+    await s.scale(n);
+    this.redefined(name);
   }
 
   /** Stops a service and takes it out of the set; its metrics series go with it. */

@@ -6,7 +6,7 @@ import * as path from 'path';
 
 import { ConfigError } from '../config/issues';
 import { ReloadBusyError, ReloadResult } from '../reload/reloader';
-import { Supervisor, UnknownServiceError } from '../supervisor';
+import { ScaleError, Supervisor, UnknownServiceError } from '../supervisor';
 import { describeService, describeWithStats } from './status';
 
 /** What `logs` needs from the supervisor's log pipeline. */
@@ -50,7 +50,16 @@ export async function startControlServer(sup: Supervisor, socketPath: string, { 
     send(res, 200, describeService(sup.service(name)));
   };
   const routes: Record<string, Handler> = {
-    'GET status': async (_req, res, name) => send(res, 200, name ? (await describeWithStats([sup.service(name)]))[0] : await sup.describe()),
+    'GET status': async (_req, res, name) => {
+      if (!name) return send(res, 200, await sup.describe());
+      // NAME, or NAME.K: one instance of a service of several.
+      const instance = /^(.+)\.(\d+)$/.exec(name);
+      const service = sup.services.get(name) ?? (instance ? sup.services.get(instance[1]) : undefined) ?? sup.service(name);
+      const status = (await describeWithStats([service]))[0];
+      const row = service.name === name ? status : status.instances?.find((i) => i.name === name);
+      if (!row) throw new UnknownServiceError(name);
+      send(res, 200, row);
+    },
     'POST start': verb((n) => sup.service(n).start()),
     'POST stop': verb((n) => sup.service(n).stop()),
     'POST restart': async (_req, res, name) => {
@@ -58,6 +67,11 @@ export async function startControlServer(sup: Supervisor, socketPath: string, { 
       send(res, 200, { ...describeService(sup.service(name)), restart });
     },
     'POST restart-all': async (_req, res) => send(res, 200, await sup.restartAll()),
+    'POST scale': async (_req, res, name, query) => {
+      const n = Number(query.get('instances'));
+      await sup.scale(name, n);
+      send(res, 200, describeService(sup.service(name)));
+    },
     'POST reload': async (_req, res, _name, query) => {
       try {
         send(res, 200, await reload(query.get('file'), query.get('dryRun') === '1'));
@@ -84,7 +98,7 @@ export async function startControlServer(sup: Supervisor, socketPath: string, { 
     if (!handler) return send(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
     handler(req, res, name, url.searchParams).catch((e: Error) => {
       if (res.headersSent) return void res.end();
-      send(res, e instanceof UnknownServiceError ? 404 : 500, { error: e.message });
+      send(res, e instanceof UnknownServiceError ? 404 : e instanceof ScaleError ? 400 : 500, { error: e.message });
     });
   });
   await claimSocket(socketPath);

@@ -3,7 +3,9 @@ import { cgroupPool } from '../cgroup';
 import type { ExitRecord } from '../launch/exit-reason';
 import type { LinkCounters } from '../net/links';
 import { countersOnPool } from '../net/pool';
+import type { ServiceConfig } from '../config/schema';
 import type { Service } from '../service/service';
+import type { Slot } from '../service/slot';
 import type { ServiceState } from '../service/states';
 
 export interface ServiceStatus {
@@ -38,12 +40,18 @@ export interface ServiceStatus {
   noNewPrivileges: boolean;
   /** Byte counters of each interface but lo in the service's own network namespace, while it runs; null otherwise. */
   network: LinkCounters[] | null;
+  /** Instances asked for, and running now. */
+  desiredInstances: number;
+  runningInstances: number;
+  /** Each instance (NAME.0, NAME.1, ...) when there are more than one: the same facts, cpu and memory of its own; the service's sum them. */
+  instances: ServiceStatus[] | null;
 }
 
-export function describeService(s: Service): ServiceStatus {
+/** The status of one slot (an instance position), named `name`. */
+function describeSlot(s: Slot, settings: ServiceConfig, name: string): ServiceStatus {
   const running = s.state === 'running' || s.state === 'starting' || s.state === 'stopping';
   return {
-    name: s.name,
+    name,
     state: s.state,
     pid: s.pid,
     initPid: s.initPid,
@@ -62,27 +70,66 @@ export function describeService(s: Service): ServiceStatus {
     memoryLimitBytes: null,
     network: null,
     cgroupProcs: s.cgroup ? [...(s.cgroup.placement.cloneInto ? [`${s.cgroup.placement.cloneInto}/cgroup.procs`] : []), ...s.cgroup.placement.procsFiles] : [],
-    user: s.settings.user ?? null,
-    capabilities: s.settings.capabilities ?? null,
-    noNewPrivileges: s.settings.noNewPrivileges,
+    user: settings.user ?? null,
+    capabilities: settings.capabilities ?? null,
+    noNewPrivileges: settings.noNewPrivileges,
+    desiredInstances: 1,
+    runningInstances: s.state === 'running' ? 1 : 0,
+    instances: null,
   };
 }
 
-/** describeService() plus the cpu and memory figures of each running service, read on the stats pool. */
+/** A service's status: one instance's facts, or with several, their sum and each one under `instances` (NAME.0, NAME.1, ...). */
+export function describeService(s: Service): ServiceStatus {
+  const slots = s.slots.map((slot) => describeSlot(slot, s.settings, s.slots.length > 1 ? `${s.name}.${slot.index}` : s.name));
+  if (slots.length === 1) return { ...slots[0], desiredInstances: s.settings.instances, runningInstances: s.running };
+  const first = slots.find((x) => x.pid !== null) ?? slots[0];
+  const lastExit = slots.map((x) => x.lastExit).reduce((a, b) => (b && (!a || b.at >= a.at) ? b : a), null);
+  return {
+    ...first,
+    name: s.name,
+    state: s.state,
+    starts: s.starts,
+    restarts: s.restarts,
+    reaped: s.reaped,
+    lastExit,
+    failure: s.failure,
+    warning: s.warning,
+    nextStartAt: s.nextStartAt?.toISOString() ?? null,
+    desiredInstances: s.settings.instances,
+    runningInstances: s.running,
+    instances: slots,
+  };
+}
+
+/** Sums what each instance's cgroup says into its service's figures (null when none was read). */
+function sumInto(total: ServiceStatus, parts: ServiceStatus[]): void {
+  const sum = (k: 'cpuSeconds' | 'memoryBytes' | 'memoryLimitBytes') => {
+    const v = parts.map((p) => p[k]).filter((x): x is number => x !== null);
+    return v.length ? (k === 'memoryLimitBytes' && v.includes(0) ? 0 : v.reduce((a, b) => a + b, 0)) : null;
+  };
+  total.cpuSeconds = sum('cpuSeconds');
+  total.memoryBytes = sum('memoryBytes');
+  total.memoryLimitBytes = sum('memoryLimitBytes');
+}
+
+/** describeService() plus the cpu, memory and network figures of each running instance, read on the pools. */
 export async function describeWithStats(services: Service[]): Promise<ServiceStatus[]> {
   const out = services.map(describeService);
-  await Promise.all(
-    services.map(async (s, i) => {
-      if (s.initPid !== null && (s.settings.isolate ?? []).includes('net')) out[i].network = await countersOnPool(s.initPid);
-    }),
-  );
-  const measured = services.map((s, i) => ({ i, cgroup: s.cgroup })).filter((m) => m.cgroup !== null);
-  if (measured.length === 0) return out;
-  const stats = await cgroupPool().collect(measured.map((m) => m.cgroup!.statsTarget));
-  measured.forEach((m, k) => {
-    out[m.i].cpuSeconds = stats[k].cpuUsageSeconds;
-    out[m.i].memoryBytes = stats[k].memoryUsageBytes;
-    out[m.i].memoryLimitBytes = stats[k].memoryLimitBytes;
-  });
+  // Every instance position with its row (the service's own when it has one instance).
+  const rows = services.flatMap((s, i) => s.slots.map((slot, k) => ({ slot, row: out[i].instances?.[k] ?? out[i], netIsolated: (s.settings.isolate ?? []).includes('net') })));
+  await Promise.all(rows.map(async (r) => {
+    if (r.slot.initPid !== null && r.netIsolated) r.row.network = await countersOnPool(r.slot.initPid);
+  }));
+  const measured = rows.filter((r) => r.slot.cgroup !== null);
+  if (measured.length) {
+    const stats = await cgroupPool().collect(measured.map((m) => m.slot.cgroup!.statsTarget));
+    measured.forEach((m, k) => {
+      m.row.cpuSeconds = stats[k].cpuUsageSeconds;
+      m.row.memoryBytes = stats[k].memoryUsageBytes;
+      m.row.memoryLimitBytes = stats[k].memoryLimitBytes;
+    });
+  }
+  for (const o of out) if (o.instances) sumInto(o, o.instances);
   return out;
 }

@@ -39,6 +39,8 @@ export function defineMetrics(registers: Registry[]) {
     shutdownDuration: histogram('service_shutdown_duration_seconds', 'From the stop signal until nothing of the instance runs.', SHUTDOWN_BUCKETS),
     shutdownKills: counter('service_shutdown_kills_total', 'Stops that ran out of time and ended in SIGKILL.'),
     reaped: counter('service_reaped_total', 'Orphan processes reaped by the service\'s nsvisor-init.'),
+    instances: gauge('service_instances', 'Instances of the service running and ready now.'),
+    desiredInstances: gauge('service_desired_instances', 'Instances of the service asked for (instances, or nsvisor scale).'),
     healthChecks: counter('service_health_checks_total', 'Health checks of the serving instance, by outcome (a watchdog ping counts as ok).', ['name', 'result'] as const),
   };
 

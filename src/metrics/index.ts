@@ -53,7 +53,10 @@ export class SupervisorMetrics {
 
     const m = this.metrics.lifecycle;
     this.listeners = {
-      state: (name, state) => lifecycle.setState(m, name, state),
+      state: (name, state) => {
+        lifecycle.setState(m, name, state);
+        this.instancesOf(name);
+      },
       attempt: (name, automatic) => lifecycle.onAttempt(m, name, automatic),
       exit: (name, exit, aside, final, instance) => {
         lifecycle.onExit(m, name, exit);
@@ -62,9 +65,13 @@ export class SupervisorMetrics {
         // An instance aside (a zero-downtime restart's old or failed new one) adds its figures; the serving one's go on.
         if (!aside) tracker.exited(exit, oomCounted);
         this.resources.changed(name);
+        this.instancesOf(name);
       },
       spawned: (name, seconds) => lifecycle.onSpawned(m, name, seconds),
-      ready: (name, seconds) => m.readyDuration.observe({ name }, seconds),
+      ready: (name, seconds) => {
+        m.readyDuration.observe({ name }, seconds);
+        this.instancesOf(name);
+      },
       stopped: (name, seconds, killed) => lifecycle.onStopped(m, name, seconds, killed),
       reaped: (name, count) => m.reaped.inc({ name }, count),
       health: (name, ok) => m.healthChecks.inc({ name, result: ok ? 'ok' : 'failed' }),
@@ -97,6 +104,12 @@ export class SupervisorMetrics {
     this.resources.pinned++;
     // write(): a cached collection, brought up to date with the exits since.
     return this.exposition.render(openMetrics, collected, () => this.resources.write()).finally(() => this.resources.pinned--);
+  }
+
+  /** The instance gauges of a service anew (one got ready, one ended, it was scaled). */
+  private instancesOf(name: string): void {
+    const s = this.supervisor.services.get(name);
+    if (s) lifecycle.countInstances(this.metrics.lifecycle, s);
   }
 
   /** Counts a reload by its outcome. */

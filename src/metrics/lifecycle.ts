@@ -9,9 +9,16 @@ import type { MeteredService } from './subject';
 export function addService(m: LifecycleMetrics, s: MeteredService): void {
   m.info.set({ name: s.name, restart_policy: s.settings.restart.policy, isolation: isolationLabel(s.settings.isolate) }, 1);
   setState(m, s.name, s.state);
+  countInstances(m, s);
   for (const c of [m.starts, m.restarts, m.shutdownKills, m.reaped]) c.inc({ name: s.name }, 0);
   for (const reason of EXIT_REASONS) m.exits.inc({ name: s.name, reason }, 0);
   if (s.settings.health) for (const result of ['ok', 'failed']) m.healthChecks.inc({ name: s.name, result }, 0);
+}
+
+/** Instances running, and asked for. */
+export function countInstances(m: LifecycleMetrics, s: MeteredService): void {
+  m.instances.set({ name: s.name }, s.running);
+  m.desiredInstances.set({ name: s.name }, s.settings.instances ?? 1);
 }
 
 export function setState(m: LifecycleMetrics, name: string, state: ServiceState): void {

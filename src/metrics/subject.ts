@@ -24,6 +24,8 @@ export interface MeteredService {
   readonly state: ServiceState;
   /** Its instance positions: the series of the service sum theirs. */
   readonly units: readonly MeteredUnit[];
+  /** How many of its instances run and are ready now. */
+  readonly running: number;
 }
 
 export interface MeteredSupervisor extends Pick<EventEmitter<SupervisorEvents>, 'on' | 'off'> {

@@ -4,7 +4,7 @@ import type { Config, ServiceConfig } from '../config/schema';
 import { changedKeys, sameValue } from './diff';
 
 /** Keys a running service takes in place: its instances go on (new limits written to their cgroups). */
-const IN_PLACE = ['resources', 'restart', 'stop', 'ready.timeout', 'health', 'dependsOn'];
+const IN_PLACE = ['resources', 'restart', 'stop', 'ready.timeout', 'health', 'dependsOn', 'instances'];
 
 /** Supervisor keys that a reload cannot change: the plan refuses them, and nothing is applied. */
 const FIXED_SUPERVISOR_KEYS = ['control', 'cgroupRoot', 'logDir'];

@@ -30,6 +30,9 @@ export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements Me
       get units() {
         return [{ key: name, cgroup: s.cgroup, pid: s.pid }];
       },
+      get running() {
+        return s.state === 'running' ? 1 : 0;
+      },
     };
     this.services.set(name, s);
     return s;

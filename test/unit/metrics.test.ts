@@ -38,6 +38,8 @@ const SPEC: Record<string, [string, string[]]> = {
   nsvisor_service_pressure_memory_waiting_seconds_total: ['counter', ['name']],
   nsvisor_service_pressure_io_waiting_seconds_total: ['counter', ['name']],
   nsvisor_service_health_checks_total: ['counter', ['name', 'result']],
+  nsvisor_service_instances: ['gauge', ['name']],
+  nsvisor_service_desired_instances: ['gauge', ['name']],
   nsvisor_reloads_total: ['counter', ['result']],
   nsvisor_collect_duration_seconds: ['histogram', []],
 };
