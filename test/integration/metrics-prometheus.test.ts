@@ -23,9 +23,9 @@ while True:
     s.sendto(b'nsvisor' * 20, (sys.argv[1], 9)); time.sleep(0.2)
 `;
 
-/** The fixtures: idle, a CPU burner under a quota, a memory hog the OOM killer ends, a crash-looper (with orphans), one on a bridge. */
+/** The fixtures: idle (with a health check), a CPU burner under a quota, a memory hog the OOM killer ends, a crash-looper (with orphans), one on a bridge. */
 const SERVICES = {
-  idle: { command: ['sleep', '3600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 }, stop: { timeout: '2s' } },
+  idle: { command: ['sleep', '3600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 }, stop: { timeout: '2s' }, health: { exec: ['true'], interval: '2s' } },
   burner: { command: ['sh', '-c', 'while :; do :; done'], resources: { cpus: 0.2 } },
   hog: {
     command: [process.execPath, '-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));'],
