@@ -171,15 +171,15 @@ export class Instance {
 }
 
 function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, listen: ListenSockets | null, notify: NotifyChannel | null, outW: number, errW: number) {
-  const extraMounts = notify && s.rootfs ? [{ type: 'bind' as const, source: notify.path, target: notify.path, readonly: false }] : [];
   return buildSpawnPlan(
-    { ...s, mounts: [...s.mounts, ...extraMounts] },
+    s,
     hostContext({
       name,
       stdio: [runtime.devNull, outW, errW],
       passFds: listen?.fds ?? [],
       newSession: true,
       baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...listen?.env() },
+      notifySocket: notify?.path,
     }),
   );
 }
