@@ -180,8 +180,8 @@ interface Addon {
 }
 
 /**
- * The steps of native/steps.h that TypeScript names, in their order there (STEP_ left off). The addon may know
- * more (a unit test checks these against it); a step is added here when code needs to name it.
+ * The steps of native/steps.h that TypeScript may name (STEP_ left off). The addon may know more; a unit test
+ * checks that it knows each of these.
  */
 export const STEP_IDS = [
   'SIGNALS', 'PDEATHSIG', 'SYNC', 'FDS', 'SETSID', 'BECOME_ROOT', 'CLEAR_GROUPS', 'UNSHARE_TIME', 'CLOCK',

@@ -99,11 +99,11 @@ describe('native arguments: the other bindings', () => {
 });
 
 describe('native constants: steps and enums come from the C headers', () => {
-  it('every step TypeScript names has its id, in the order of native/steps.h, each with its message', () => {
+  it('every step TypeScript names has its id, each id its message', () => {
     const ids = Object.entries(addon.steps);
     assert.deepEqual(ids.map(([, v]) => v), ids.map((_, i) => i), 'ids are 0, 1, 2, ... in order');
     assert.equal(ids.length, addon.stepNames.length);
-    assert.deepEqual(STEP_IDS.map((id) => addon.steps[id]), STEP_IDS.map((_, i) => i), 'STEP_IDS follows native/steps.h from its start');
+    assert.deepEqual(STEP_IDS.filter((id) => !(id in addon.steps)), [], 'every id TypeScript names is one of native/steps.h');
     assert.equal(addon.stepNames[addon.steps.SIGMASK], 'rt_sigprocmask');
     assert.equal(addon.stepNames[addon.steps.PIVOT_ROOT], 'pivot_root');
   });
