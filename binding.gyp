@@ -36,7 +36,7 @@
     {
       "target_name": "nsvisor-init",
       "type": "executable",
-      "sources": ["native/init.c"],
+      "sources": ["native/init.c", "native/seccomp_load.c"],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"],
       "ldflags": ["-static-pie"]
     }

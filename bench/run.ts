@@ -7,6 +7,7 @@ import { measureInitMemory } from './init-memory';
 import { measureMetricsScrape, metricsScrapeMarkdown } from './metrics-scrape';
 import { measureNetSetup, netSetupMarkdown } from './net-setup';
 import { machineInfo } from './machine';
+import { measureReload, reloadMarkdown } from './reload';
 import { measureRestartLoad, restartLoadMarkdown } from './restart-load';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
@@ -57,6 +58,13 @@ const PARTS: Record<string, { file: string; run: () => Promise<PartResult> }> = 
     run: async () => {
       const r = await measureNetSetup({ netlink: Number(process.env.BENCH_NET_ROUNDS ?? 300), ip: Number(process.env.BENCH_NET_IP_ROUNDS ?? 60) });
       return { json: r, markdown: netSetupMarkdown(r) };
+    },
+  },
+  reload: {
+    file: inVm('reload'),
+    run: async () => {
+      const r = await measureReload({ services: Number(process.env.BENCH_SERVICES ?? 1000) });
+      return { json: { machine: machineInfo(), ...r }, markdown: reloadMarkdown(r) };
     },
   },
   'restart-load': {

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seccomp_load.h"
 #include "steps.h"
 
 #ifndef SYS_pidfd_open
@@ -49,6 +50,8 @@ struct options {
   int limit_caps;             /* --caps MASK given: the main process keeps only caps */
   uint64_t caps;              /* bit N = capability N */
   int no_new_privs;           /* --no-new-privs */
+  int seccomp_fd;             /* --seccomp-fd N: read the filter from N at startup, or -1 */
+  struct nsv_seccomp seccomp; /* what was read: installed in the main process before execve */
   char **command;
 };
 
@@ -57,7 +60,7 @@ static const char *prog = "nsvisor-init";
 static void usage(void) {
   fprintf(stderr,
           "usage: %s [-g] [-e CODE]... [--drain MS] [--stop-signal N] [--uid U] [--gid G] [--caps HEX] [--no-new-privs]\n"
-          "       [--join PID] -- CMD [ARG...]\n"
+          "       [--seccomp-fd N] [--join PID] -- CMD [ARG...]\n"
           "  -g              forward signals to CMD's process group, not just CMD\n"
           "  -e CODE         report exit code CODE as 0 (repeatable)\n"
           "  --drain MS      after CMD exits, signal what is left and wait up to MS (default 5000)\n"
@@ -65,6 +68,7 @@ static void usage(void) {
           "  --uid U --gid G run CMD with these ids\n"
           "  --caps HEX      CMD keeps only these capabilities (bit N = capability N; 0 = none), as root or not\n"
           "  --no-new-privs  set no_new_privs for CMD: setuid bits and file capabilities raise nothing\n"
+          "  --seccomp-fd N  read a seccomp BPF program (struct sock_filter[]) from fd N; CMD runs under it\n"
           "  --join PID      first enter the namespaces of PID (as nsenter -a -t PID)\n",
           prog);
   exit(2);
@@ -99,6 +103,7 @@ static void parse_options(int argc, char **argv, struct options *o) {
   o->stop_signal = SIGTERM;
   o->drain_ms = 5000;
   o->uid = o->gid = -1;
+  o->seccomp_fd = -1;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -119,6 +124,7 @@ static void parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(a, "--uid") == 0) o->uid = parse_long(next, a);
     else if (strcmp(a, "--gid") == 0) o->gid = parse_long(next, a);
     else if (strcmp(a, "--join") == 0) o->join_pid = parse_long(next, a);
+    else if (strcmp(a, "--seccomp-fd") == 0) o->seccomp_fd = (int)parse_long(next, a);
     else if (strcmp(a, "--caps") == 0) { o->caps = parse_mask(next, a); o->limit_caps = 1; }
     else usage();
     i++;
@@ -163,6 +169,13 @@ static int set_capabilities(const struct options *o) {
   return 0;
 }
 
+/* The filter goes on last before execve when no_new_privs is set; without it the kernel requires CAP_SYS_ADMIN, so
+   it goes on before the ids and capabilities change (as runc does), and they and execve must pass it. */
+static void install_seccomp(const struct options *o, int exec_fd) {
+  int err = nsv_seccomp_install(&o->seccomp);
+  if (err) fail_main(o->status_fd, exec_fd, STEP_SECCOMP, err, 125);
+}
+
 /* The main process: ids, a clean signal state, its own process group (foreground of our terminal), exec.
    exec_fd is close-on-exec: init reads EOF from its pipe once the command runs. */
 static void exec_main(const struct options *o, const sigset_t *saved, int exec_fd) {
@@ -184,6 +197,7 @@ static void exec_main(const struct options *o, const sigset_t *saved, int exec_f
     /* Keep the permitted set through setuid to a user that is not root; set_capabilities trims it. */
     if (o->uid > 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_main(fd, exec_fd, STEP_KEEPCAPS, errno, 125);
   }
+  if (o->seccomp.len && !o->no_new_privs) install_seccomp(o, exec_fd);
   if (o->gid >= 0) {
     gid_t g = (gid_t)o->gid;
     if (setgroups(1, &g) < 0) fail_main(fd, exec_fd, STEP_SETGROUPS, errno, 125);
@@ -195,6 +209,7 @@ static void exec_main(const struct options *o, const sigset_t *saved, int exec_f
     if (step) fail_main(fd, exec_fd, step, errno, 125);
   }
   if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail_main(fd, exec_fd, STEP_NO_NEW_PRIVS, errno, 125);
+  if (o->seccomp.len && o->no_new_privs) install_seccomp(o, exec_fd);
   if (o->listen_fds > 0) {
     char pid[16];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
@@ -337,7 +352,7 @@ int main(int argc, char **argv) {
   struct state st = {0, 0, 0, -1, 0};
   int exec_pipe[2] = {-1, -1};
   sigset_t all, saved;
-  int sfd, none_left = 0;
+  int sfd, none_left = 0, err;
   long drain_deadline = -1;
 
   parse_options(argc, argv, &o);
@@ -346,6 +361,11 @@ int main(int argc, char **argv) {
     struct nsv_record rec = {NSV_REC_INIT_STARTED, 0, 0, -1};
     fcntl(o.status_fd, F_SETFD, FD_CLOEXEC);
     if (write(o.status_fd, &rec, sizeof rec) < 0) return 125;
+  }
+  if (o.seccomp_fd >= 0 && (err = nsv_seccomp_read(o.seccomp_fd, &o.seccomp))) {
+    report(o.status_fd, STEP_SECCOMP_READ, err);
+    fprintf(stderr, "%s: --seccomp-fd %d: %s\n", prog, o.seccomp_fd, strerror(err));
+    return 125;
   }
   if (o.supervised) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) perror("nsvisor-init: PR_SET_CHILD_SUBREAPER");

@@ -42,6 +42,8 @@
   X(STEP_CAP_AMBIENT, "prctl(PR_CAP_AMBIENT_RAISE)") \
   X(STEP_NO_NEW_PRIVS, "prctl(PR_SET_NO_NEW_PRIVS)") \
   X(STEP_EXEC, "execve")                      \
+  X(STEP_SECCOMP_READ, "read the seccomp filter (--seccomp-fd)") \
+  X(STEP_SECCOMP, "seccomp(SECCOMP_SET_MODE_FILTER)") \
   /* spawn child: one step for each system call that had none of its own */ \
   X(STEP_SIGMASK, "rt_sigprocmask")           \
   X(STEP_CLOSE_PIPE_ENDS, "close(the supervisor's pipe ends)") \

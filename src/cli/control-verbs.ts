@@ -3,7 +3,8 @@ import { Command } from 'commander';
 
 import { call } from '../control/client';
 import type { RestartMode } from '../service/service';
-import type { RestartResult, ServiceStatus } from '../supervisor';
+import type { ServiceStatus } from '../control/status';
+import type { RestartResult } from '../supervisor';
 import { CliError } from './errors';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
 
@@ -32,7 +33,7 @@ export function register(program: Command): void {
       'restart a service: one with listen sockets that is running gets a new instance on the same sockets, and the old one stops ' +
         'only once the new one is ready (zero-downtime; if the new one fails, the old one keeps serving and the command fails); ' +
         'any other is stopped, then started. --all restarts every running service, dependencies first, one at a time ' +
-        '(SIGHUP to the supervisor does the same for just the zero-downtime ones)',
+        '(SIGHUP to the supervisor reloads its configuration instead: see reload)',
     )
     .argument('[name]', 'the service')
     .option('--all', 'every service that is running or trying to start, in dependency order');

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 
 import { call } from '../control/client';
-import type { ServiceStatus } from '../supervisor';
+import type { ServiceStatus } from '../control/status';
 import { bytes, duration, table } from './format';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
 
@@ -23,7 +23,7 @@ export function statusTable(services: ServiceStatus[], now = Date.now()): string
     lastExit(s, now),
     s.cpuSeconds === null ? '-' : `${s.cpuSeconds.toFixed(1)}s`,
     s.memoryBytes === null ? '-' : `${bytes(s.memoryBytes)} / ${s.memoryLimitBytes ? bytes(s.memoryLimitBytes) : 'max'}`,
-    s.failure ?? s.statusText ?? '',
+    s.failure ?? s.warning ?? s.statusText ?? '',
   ]);
   return table(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'CPU', 'MEMORY', 'NOTE'], rows);
 }

@@ -1,15 +1,25 @@
-// The control API: HTTP/JSON over a unix socket (mode 0600) that `status`, `start`, `stop`, `restart`, `logs` and `exec` talk to.
+// The control API: HTTP/JSON over a unix socket (mode 0600) that `status`, `start`, `stop`, `restart`, `reload`, `logs` and `exec` talk to.
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 
-import { describeService, describeWithStats, Supervisor, UnknownServiceError } from '../supervisor';
+import { ConfigError } from '../config/issues';
+import { ReloadBusyError, ReloadResult } from '../reload/reloader';
+import { Supervisor, UnknownServiceError } from '../supervisor';
+import { describeService, describeWithStats } from './status';
 
 /** What `logs` needs from the supervisor's log pipeline. */
 export interface LogReader {
   tail(name: string, lines: number): Promise<string[]>;
   follow(name: string, onLine: (line: string) => void): () => void;
+}
+
+/** What the control API offers beyond the supervisor itself. */
+export interface ControlExtras {
+  logs: LogReader;
+  /** Reloads `file` (null: the file the supervisor started with), or only plans it. */
+  reload(file: string | null, dryRun: boolean): Promise<ReloadResult>;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, name: string, query: URLSearchParams) => Promise<void>;
@@ -33,7 +43,7 @@ async function claimSocket(socketPath: string): Promise<void> {
   fs.rmSync(socketPath, { force: true });
 }
 
-export async function startControlServer(sup: Supervisor, socketPath: string, logs: LogReader): Promise<http.Server> {
+export async function startControlServer(sup: Supervisor, socketPath: string, { logs, reload }: ControlExtras): Promise<http.Server> {
   const verb = (fn: (name: string) => Promise<void>): Handler => async (_req, res, name) => {
     sup.service(name);
     await fn(name);
@@ -47,7 +57,16 @@ export async function startControlServer(sup: Supervisor, socketPath: string, lo
       const restart = await sup.service(name).restart();
       send(res, 200, { ...describeService(sup.service(name)), restart });
     },
-    'POST restart-all': async (_req, res, _name, query) => send(res, 200, await sup.restartAll(query.get('zeroDowntimeOnly') === '1')),
+    'POST restart-all': async (_req, res) => send(res, 200, await sup.restartAll()),
+    'POST reload': async (_req, res, _name, query) => {
+      try {
+        send(res, 200, await reload(query.get('file'), query.get('dryRun') === '1'));
+      } catch (e) {
+        if (e instanceof ReloadBusyError) return send(res, 409, { error: e.message });
+        if (e instanceof ConfigError) return send(res, 200, { status: 'invalid', file: null, problems: e.problems });
+        throw e;
+      }
+    },
     'GET logs': async (req, res, name, query) => {
       sup.service(name);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });

@@ -93,7 +93,7 @@ describe('spawn child (real kernel)', () => {
     fs.closeSync(child.syncFd);
     assert.deepEqual(await ended, { code: 125, signal: null });
     const { records, rest } = decodeRecords(drain(child.statusFd));
-    assert.deepEqual(records, [{ kind: 'error', step: addon.stepNames[addon.steps.FDS_DUP], errno: os.constants.errno.EINVAL, index: -1 }]);
+    assert.deepEqual(records, [{ kind: 'error', stepId: addon.steps.FDS_DUP, step: addon.stepNames[addon.steps.FDS_DUP], errno: os.constants.errno.EINVAL, index: -1 }]);
     assert.equal(rest.length, 0);
     assert.equal(drain(outR).length, 0, 'nothing was written to stdout');
   });
