@@ -166,15 +166,15 @@ export class Instance implements InstanceHandle {
 
 function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, outW: number, errW: number) {
   const listen = opts.listen;
-  const extraMounts = notify && s.rootfs ? [{ type: 'bind' as const, source: notify.path, target: notify.path, readonly: false }] : [];
   return buildSpawnPlan(
-    { ...s, mounts: [...s.mounts, ...extraMounts] },
+    s,
     hostContext({
       name,
       stdio: [runtime.devNull, outW, errW],
       passFds: listen?.fds ?? [],
       newSession: true,
       baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env(), ...opts.env },
+      notifySocket: notify?.path,
     }),
   );
 }
