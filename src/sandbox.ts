@@ -9,7 +9,7 @@ import { launch } from './launch/launch';
 import { Network } from './net/network';
 import { hostContext } from './process/host-context';
 import type { IsolatedProcess } from './process/isolated-process';
-import { buildSpawnPlan } from './spec/spawn-spec';
+import { buildSpawnPlan } from './spawn-plan/plan';
 
 export type { ExitReason } from './launch/exit-reason';
 

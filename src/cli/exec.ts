@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import { USER_IDS } from '../config/isolation';
 import { call } from '../control/client';
 import { addon, initPath } from '../native';
-import { identityArgs } from '../spec/spawn-spec';
+import { identityArgs } from '../spawn-plan/plan';
 import type { ServiceStatus } from '../control/status';
 import { CliError, UsageError } from './errors';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';

@@ -1,5 +1,5 @@
 // Host checks of `command` and `cwd`: command[0] found as nsvisor-init's execvp will find it, inside the service's view, runnable.
-import type { SpawnPlan } from '../spec/spawn-spec';
+import type { SpawnPlan } from '../spawn-plan/plan';
 import { elfInterpreter, HEAD_BYTES, shebangInterpreter } from './host-checks-exec';
 import type { HostFacts, HostProblem } from './host-checks-facts';
 import { InsideView, Resolved, resolveInside, whereOf } from './host-checks-view';

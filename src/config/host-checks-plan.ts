@@ -2,7 +2,7 @@
 import * as path from 'path';
 
 import { hostContext } from '../process/host-context';
-import { buildSpawnPlan, PathKind, SpawnPlan, SpecError } from '../spec/spawn-spec';
+import { buildSpawnPlan, PathKind, SpawnPlan, SpecError } from '../spawn-plan/plan';
 import type { FileFacts, HostFacts, HostProblem } from './host-checks-facts';
 import type { ServiceConfig } from './schema';
 

@@ -1,5 +1,5 @@
 // Host checks of `user` in a user namespace: the uid and gid must be inside the mapped ranges, or setuid/setgid fail with EINVAL.
-import type { IdMaps } from '../spec/spawn-spec';
+import type { IdMaps } from '../spawn-plan/plan';
 import type { HostProblem } from './host-checks-facts';
 import type { ServiceConfig } from './schema';
 

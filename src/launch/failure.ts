@@ -5,7 +5,7 @@ import { AddressError } from '../net/ipam';
 import { CgroupError } from '../cgroup/files';
 import { LimitError } from '../cgroup/limits';
 import { addon } from '../native';
-import { SpecError } from '../spec/spawn-spec';
+import { SpecError } from '../spawn-plan/plan';
 import { ListenError } from '../service/listen-sockets';
 
 /** Errno number -> name; where two names share a number (EAGAIN and EWOULDBLOCK), the first, usual one. */

@@ -4,7 +4,7 @@ import { LentDevice } from '../net/device';
 import type { Network } from '../net/network';
 import { IsolatedProcess, startIsolated } from '../process/isolated-process';
 import type { ExitStatus } from '../process/isolated-process';
-import type { SpawnPlan } from '../spec/spawn-spec';
+import type { SpawnPlan } from '../spawn-plan/plan';
 import { statsOf } from '../workers/cgroup-stats';
 import { LaunchFailure } from './failure';
 

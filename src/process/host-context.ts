@@ -9,7 +9,7 @@ import type { CgroupFacts, FileFacts, HostFacts, ProcessFacts } from '../config/
 import { parseProcNetTcp } from '../config/host-checks-tcp';
 import { initPath } from '../native';
 import { LeaseDir } from '../net/leases';
-import type { PathKind, SpecContext } from '../spec/spawn-spec';
+import type { PathKind, SpecContext } from '../spawn-plan/plan';
 
 export function probePath(p: string): PathKind {
   try {

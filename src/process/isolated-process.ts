@@ -5,8 +5,8 @@ import * as os from 'os';
 import type { Placement } from '../cgroup/driver';
 import { faultPoint } from '../fault/seam';
 import { errnoOf, LaunchFailure } from '../launch/failure';
-import { addon, SpawnedChild } from '../native';
-import type { SpawnPlan } from '../spec/spawn-spec';
+import { addon, SpawnedChild, STEP_IDS, StepId } from '../native';
+import type { SpawnPlan } from '../spawn-plan/plan';
 import { disown, own } from './owned-pids';
 import { readStatus, StatusListeners } from './status-pipe';
 import type { StatusRecord } from './status-records';
@@ -93,31 +93,27 @@ function writeCgroupProcs(pid: number, placement: Placement | undefined): void {
   }
 }
 
-/** What a failed step was working on, in the user's words. */
+/** What the steps that are not about one mount work on, by step id: the user's words for the failure's subject. */
+const SUBJECTS: Partial<Record<StepId, (r: SpawnPlan['request']) => string | null>> = {
+  ROOTFS_BIND: (r) => r.rootfs,
+  CHDIR_ROOTFS: (r) => r.rootfs,
+  PIVOT_ROOT: (r) => r.rootfs,
+  CWD: (r) => r.cwd,
+  HOSTNAME: (r) => r.hostname,
+  DOMAINNAME: (r) => r.domainname,
+  EXEC: (r) => r.argv[r.argv.indexOf('--') + 1],
+};
+
+/** What a failed step was working on, in the user's words: the mount it names, or the subject of its step. */
 function subjectOf(plan: SpawnPlan, rec: Extract<StatusRecord, { kind: 'error' }>): string | null {
-  const r = plan.request;
   if (rec.index >= 0) return plan.mountTargets[rec.index] ?? null;
-  switch (rec.step) {
-    case 'mount(rootfs, MS_BIND)':
-    case 'chdir(rootfs)':
-    case 'pivot_root':
-      return r.rootfs;
-    case 'chdir':
-      return r.cwd;
-    case 'sethostname':
-      return r.hostname;
-    case 'setdomainname':
-      return r.domainname;
-    case 'execve':
-      return r.argv[r.argv.indexOf('--') + 1];
-    default:
-      return null;
-  }
+  const id = STEP_IDS.find((s) => addon.steps[s] === rec.stepId);
+  return id ? SUBJECTS[id]?.(plan.request) ?? null : null;
 }
 
 /** The failure a status record reports, with its subject and exit code. */
 function failureOf(plan: SpawnPlan, rec: Extract<StatusRecord, { kind: 'error' }>): LaunchFailure {
-  return LaunchFailure.ofSyscall(rec.step, subjectOf(plan, rec), rec.errno, { exec: rec.step === 'execve' });
+  return LaunchFailure.ofSyscall(rec.step, subjectOf(plan, rec), rec.errno, { exec: rec.stepId === addon.steps.EXEC });
 }
 
 /** The only child nsvisor-init has when it says the command runs: the service's main process. */

@@ -11,7 +11,7 @@ import { addon } from '../native';
 import type { Network } from '../net/network';
 import { hostContext } from '../process/host-context';
 import type { IsolatedProcess } from '../process/isolated-process';
-import { buildSpawnPlan, identityArgs, SpecError } from '../spec/spawn-spec';
+import { buildSpawnPlan, identityArgs, SpecError } from '../spawn-plan/plan';
 import { NotifyChannel, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';

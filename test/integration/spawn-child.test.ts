@@ -9,7 +9,7 @@ import { isolationSchema, IsolationInput } from '../../src/config/isolation';
 import { addon, SpawnedChild } from '../../src/native';
 import { hostContext } from '../../src/process/host-context';
 import { decodeRecords } from '../../src/process/status-records';
-import { buildSpawnPlan, SpawnPlan } from '../../src/spec/spawn-spec';
+import { buildSpawnPlan, SpawnPlan } from '../../src/spawn-plan/plan';
 import { requireRoot, waitFor } from './helpers';
 
 /** A plan for `true` with these settings, stdout to `stdout`. */

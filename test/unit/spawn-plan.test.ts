@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 
 import { isolationSchema, IsolationInput } from '../../src/config/isolation';
 import { CLONE, createKinds, mountKinds, MS, timeModes } from '../../src/native';
-import { buildSpawnPlan, kernelIdMap, mapsRoot, PathKind, SpecContext, SpecError } from '../../src/spec/spawn-spec';
+import { buildSpawnPlan, kernelIdMap, mapsRoot, PathKind, SpecContext, SpecError } from '../../src/spawn-plan/plan';
 
 const files: Record<string, PathKind> = {
   '/srv/root': 'dir',
