@@ -80,16 +80,29 @@ static Napi::Value SendSignal(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, true);
 }
 
-// execve(path, argv, envp, keepFds?): replaces this process (the `nsvisor init` command); returns only by throwing.
+// execve(path, argv, envp, keepFds?, passFds?): replaces this process (`nsvisor init`, `nsvisor exec`); returns only by
+// throwing. The new program gets 0-2, the keepFds descriptors from 3 (LISTEN_FDS it was given), then passFds moved
+// in after them, in order; nothing else.
 static Napi::Value Execve(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Args args(info, "execve");
   std::string path = args(0, "path").String();
   std::vector<std::string> argv_store = args(1, "argv").Strings(), envp_store = args(2, "envp").Strings();
   Checked keep_fds = args(3, "keepFds");
-  // Node marks its stdio close-on-exec and holds descriptors of its own: the new program gets 0-2 and the
-  // LISTEN_FDS the caller was given (3..), nothing else.
+  Checked pass = args(4, "passFds");
+  std::vector<int> pass_fds;
+  if (!pass.Absent()) for (const Checked &fd : pass.Items()) pass_fds.push_back(fd.Fd());
   int keep = 3 + (keep_fds.Absent() ? 0 : (int)keep_fds.Uint32());
+  // Out of the way first (above every target), then into place: a source may sit where another is going.
+  std::vector<int> high;
+  for (int fd : pass_fds) {
+    int h = fcntl(fd, F_DUPFD_CLOEXEC, keep + (int)pass_fds.size());
+    if (h < 0) throw SystemError(env, "fcntl(F_DUPFD_CLOEXEC)", errno);
+    high.push_back(h);
+  }
+  for (size_t i = 0; i < high.size(); i++)
+    if (dup2(high[i], keep + (int)i) < 0) throw SystemError(env, "dup2", errno);
+  keep += (int)pass_fds.size();
   std::vector<char *> argv, envp;
   for (std::string &s : argv_store) argv.push_back(&s[0]);
   for (std::string &s : envp_store) envp.push_back(&s[0]);

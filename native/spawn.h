@@ -14,7 +14,10 @@ extern "C" {
    DEVPTS: a new devpts instance at target with options `data`, and `source` made a symlink to pts/ptmx.
    CARRY: the host's mount at `source` (e.g. a socket file), cloned with open_tree before any other mount and
    moved onto `target`, a path inside the final root, after all of them (and after pivot_root): nothing mounted
-   over its parents can hide it. */
+   over its parents can hide it.
+   FS: a fresh file system of type `source` with options `data` (cgroup2, or cgroup with its controllers: inside the
+   service's cgroup namespace they show its own cgroup only).
+   SYMLINK: no mount: a symbolic link at `target` to `source` (/dev/fd -> /proc/self/fd in a /dev of its own). */
 #define NSV_MOUNT_KINDS(X)      \
   X(NSV_MOUNT_BIND, 1, "bind")  \
   X(NSV_MOUNT_TMPFS, 2, "tmpfs") \
@@ -22,7 +25,9 @@ extern "C" {
   X(NSV_MOUNT_MQUEUE, 4, "mqueue") \
   X(NSV_MOUNT_SYSFS, 5, "sysfs") \
   X(NSV_MOUNT_DEVPTS, 6, "devpts") \
-  X(NSV_MOUNT_CARRY, 7, "carry")
+  X(NSV_MOUNT_CARRY, 7, "carry") \
+  X(NSV_MOUNT_FS, 8, "fs") \
+  X(NSV_MOUNT_SYMLINK, 9, "symlink")
 
 /* X(id, value, name): what to create at a missing mount target (addon.createKinds). */
 #define NSV_CREATE_KINDS(X)            \
@@ -44,7 +49,7 @@ enum nsv_time_mode { NSV_TIME_MODES(NSV_ENUM_VALUE) };
 
 /* Limits the addon checks, so the child can size its arrays on its stack. */
 #define NSV_MAX_PASS_FDS 64
-#define NSV_MAX_CARRIED 4
+#define NSV_MAX_CARRIED 32
 
 struct nsv_mount {
   int kind;             /* enum nsv_mount_kind */
@@ -53,6 +58,7 @@ struct nsv_mount {
   const char *data;     /* mount options string (tmpfs size/mode), or NULL */
   int readonly;
   int create;           /* enum nsv_create_kind: what to create at the target when it is missing */
+  int keep_writable;    /* with readonly_root: made writable again after the whole tree became read-only */
 };
 
 struct nsv_time_offset {

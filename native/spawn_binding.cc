@@ -67,10 +67,13 @@ static nsv_mount Mount(SpawnJob &job, const Checked &m) {
   out.create = EnumProp(m, "create", IsCreateKind, "a create kind (addon.createKinds)");
   out.target = job.Keep(m.Prop("target").String());
   out.readonly = m.Prop("readonly").Bool();
+  out.keep_writable = m.Prop("keepWritable").Bool();
+  if (out.readonly && out.keep_writable) m.Prop("keepWritable").Fail("false for a read-only mount");
   bool needs_source = out.kind != NSV_MOUNT_TMPFS && out.kind != NSV_MOUNT_PROC && out.kind != NSV_MOUNT_MQUEUE;
   Checked source = m.Prop("source"), data = m.Prop("data");
   out.source = needs_source ? job.Keep(source.String()) : job.Keep(source.OptionalString());
   out.data = out.kind == NSV_MOUNT_SYSFS ? job.Keep(data.String()) : job.Keep(data.OptionalString());
+  if (out.kind == NSV_MOUNT_SYSFS && !out.source[0]) out.source = nullptr;  // "" = nothing to carry over
   return out;
 }
 

@@ -60,6 +60,27 @@ static long make_readonly(int dirfd, const char *path, unsigned int flags) {
   return nsv_sys5(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr);
 }
 
+/* The read-only flag taken off one mount (not its submounts). */
+static long make_writable(const char *path) {
+  struct nsv_mount_attr attr = {0, MOUNT_ATTR_RDONLY, 0, 0};
+  return nsv_sys5(SYS_mount_setattr, AT_FDCWD, path, 0, &attr, sizeof attr);
+}
+
+/* readonlyRoot: every mount of the tree read-only, then the service's own writable mounts writable again. A
+   mount's path inside the final root is its target without the rootfs prefix. */
+static long readonly_tree(const struct nsv_spawn_req *req, struct nsv_where *w) {
+  unsigned long cut = req->rootfs ? nsv_str_len(req->rootfs) : 0;
+  NSV_CHECK(w, STEP_READONLY_ROOT, make_readonly(AT_FDCWD, "/", AT_RECURSIVE));
+  for (int i = 0; i < req->n_mounts; i++) {
+    const struct nsv_mount *m = &req->mounts[i];
+    if (!m->keep_writable) continue;
+    w->index = i;
+    NSV_CHECK(w, STEP_KEEP_WRITABLE, make_writable(m->kind == NSV_MOUNT_CARRY ? m->target : m->target + cut));
+  }
+  w->index = -1;
+  return 0;
+}
+
 /* Attaches a tree from open_tree at target and closes its fd. */
 static long move_tree(long tree, const char *target, int move_step, struct nsv_where *w) {
   NSV_CHECK(w, move_step, nsv_sys5(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
@@ -70,10 +91,13 @@ static long move_tree(long tree, const char *target, int move_step, struct nsv_w
 /* sysfs shows the devices of the network namespace that mounts it; the cgroup mounts below the old /sys are
    cloned first and put back under the new one, so the service still finds its cgroup files. */
 static long mount_sysfs(const struct nsv_mount *m, struct nsv_where *w) {
-  long tree = nsv_sys3(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
-  NSV_CHECK(w, STEP_CGROUP_CLONE, tree);
+  long tree = -1;
+  if (m->source) { /* NULL: the cgroup file systems are mounted anew under it, by mounts of kind FS */
+    tree = nsv_sys3(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+    NSV_CHECK(w, STEP_CGROUP_CLONE, tree);
+  }
   NSV_CHECK(w, STEP_MOUNT, nsv_sys5(SYS_mount, "sysfs", m->target, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0));
-  return move_tree(tree, m->data, STEP_CGROUP_MOVE, w);
+  return tree < 0 ? 0 : move_tree(tree, m->data, STEP_CGROUP_MOVE, w);
 }
 
 static long mount_kind(const struct nsv_mount *m, struct nsv_where *w) {
@@ -92,6 +116,12 @@ static long mount_kind(const struct nsv_mount *m, struct nsv_where *w) {
       return 0;
     case NSV_MOUNT_SYSFS:
       return mount_sysfs(m, w);
+    case NSV_MOUNT_FS:
+      NSV_CHECK(w, STEP_MOUNT, nsv_sys5(SYS_mount, m->source, m->target, m->source, MS_NOSUID | MS_NODEV | MS_NOEXEC, m->data));
+      return 0;
+    case NSV_MOUNT_SYMLINK:
+      NSV_CHECK(w, STEP_SYMLINK, nsv_sys3(SYS_symlinkat, m->source, AT_FDCWD, m->target));
+      return 0;
     case NSV_MOUNT_DEVPTS:
       /* Its own pseudo-terminals: the ptys of the host's instance stay out of reach. */
       NSV_CHECK(w, STEP_MOUNT, nsv_sys5(SYS_mount, "devpts", m->target, "devpts", MS_NOSUID | MS_NOEXEC, m->data));
@@ -107,7 +137,7 @@ static long mount_one(const struct nsv_mount *m, struct nsv_where *w) {
   long r;
   if (m->create != NSV_CREATE_NEVER && (r = create_target(m->target, m->create, w)) < 0) return r;
   if ((r = mount_kind(m, w)) < 0) return r;
-  if (m->readonly) NSV_CHECK(w, STEP_MOUNT_READONLY, make_readonly(AT_FDCWD, m->target, AT_RECURSIVE));
+  if (m->readonly && m->kind != NSV_MOUNT_SYMLINK) NSV_CHECK(w, STEP_MOUNT_READONLY, make_readonly(AT_FDCWD, m->target, AT_RECURSIVE));
   return 0;
 }
 
@@ -167,6 +197,6 @@ long nsv_child_mounts(const struct nsv_spawn_req *req, struct nsv_where *w) {
   w->index = -1;
   if (req->rootfs && (r = enter_rootfs(req, w)) < 0) return r;
   if ((r = place_carried(req, trees, w)) < 0) return r;
-  if (req->readonly_root) NSV_CHECK(w, STEP_READONLY_ROOT, make_readonly(AT_FDCWD, "/", 0));
+  if (req->readonly_root && (r = readonly_tree(req, w)) < 0) return r;
   return 0;
 }

@@ -66,7 +66,9 @@
   X(STEP_CHDIR_NEW_ROOT, "chdir(/) in the new root") \
   X(STEP_CARRY_CLONE, "open_tree(OPEN_TREE_CLONE)") \
   X(STEP_CARRY_READONLY, "mount_setattr(carried mount, MOUNT_ATTR_RDONLY)") \
-  X(STEP_CARRY_MOVE, "move_mount")
+  X(STEP_CARRY_MOVE, "move_mount")           \
+  X(STEP_KEEP_WRITABLE, "mount_setattr(read-only cleared)") \
+  X(STEP_SYMLINK, "symlink")
 
 enum nsv_step {
 #define NSV_STEP_ENUM(id, name) id,

@@ -30,6 +30,10 @@ export interface MountKinds {
    * root, not prefixed) after all of them and after pivot_root: how NOTIFY_SOCKET gets past a tmpfs or a rootfs.
    */
   carry: MountKind;
+  /** A fresh file system of type `source` with options `data` (cgroup2, or cgroup with its controllers). */
+  fs: MountKind;
+  /** No mount: a symbolic link at `target` pointing to `source`. */
+  symlink: MountKind;
 }
 
 export interface CreateKinds {
@@ -62,6 +66,8 @@ export interface MountRequest {
   readonly: boolean;
   /** What to create at the target when it is missing. */
   create: CreateKind;
+  /** With readonlyRoot: the service's own writable mount, made writable again once the whole tree is read-only. */
+  keepWritable?: boolean;
 }
 
 /** Everything the clone child needs, decided in advance (see native/spawn.h). */
@@ -144,8 +150,8 @@ interface Addon {
   spawn(req: SpawnRequest): SpawnedChild;
   PidfdWatch: new (pidfd: number, onExit: (code: number | null, signal: number | null) => void) => PidfdWatch;
   sendSignal(pidfd: number, signal: number): boolean;
-  /** Replaces this process; fds 0-2 and `keepFds` more from 3 are passed on, all others closed. */
-  execve(file: string, argv: string[], envp: string[], keepFds?: number): never;
+  /** Replaces this process; fds 0-2 and `keepFds` more from 3 are passed on, then `passFds` moved in after them, all others closed. */
+  execve(file: string, argv: string[], envp: string[], keepFds?: number, passFds?: number[]): never;
   strerror(errno: number): string;
   /** Throws an Error with .syscall ("open(PATH)", "ioctl(PATH, NS_GET_...)") and .errno (positive). */
   nsInfo(path: string): NsInfo;
@@ -191,7 +197,7 @@ export const STEP_IDS = [
   'EXEC', 'SECCOMP_READ', 'SECCOMP', 'SIGMASK', 'CLOSE_PIPE_ENDS', 'PDEATHSIG_REARM', 'SUPERVISOR_CHECK', 'BECOME_ROOT_GID', 'FDS_DUP',
   'CLOSE_RANGE', 'OPEN_TIME_OFFSETS', 'CLOSE_TIME_OFFSETS', 'LOOPBACK_SOCKET', 'LOOPBACK_FLAGS', 'LOOPBACK_CLOSE',
   'ROOT_PRIVATE', 'CREATE_FILE', 'CGROUP_CLONE', 'CGROUP_MOVE', 'CLOSE_TREE', 'PTMX_LINK', 'CHDIR_NEW_ROOT',
-  'CARRY_CLONE', 'CARRY_READONLY', 'CARRY_MOVE',
+  'CARRY_CLONE', 'CARRY_READONLY', 'CARRY_MOVE', 'KEEP_WRITABLE', 'SYMLINK',
 ] as const;
 export type StepId = (typeof STEP_IDS)[number];
 

@@ -9,7 +9,9 @@ import { launch } from './launch/launch';
 import { Network } from './net/network';
 import { hostContext } from './process/host-context';
 import type { IsolatedProcess } from './process/isolated-process';
-import { buildSpawnPlan } from './spawn-plan/plan';
+import { protectionsOf } from './security/protections';
+import { seccompProgram } from './security/seccomp-program';
+import { buildSpawnPlan, namespacesOf } from './spawn-plan/plan';
 
 export type { ExitReason } from './launch/exit-reason';
 
@@ -82,14 +84,17 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
   const teardown: string[] = [];
   let network: Network | null = null;
   try {
-    const plan = buildSpawnPlan(iso, ctx);
+    const guard = protectionsOf(iso);
+    const plan = (seccompFd: number | undefined) => buildSpawnPlan(iso, { ...ctx, seccompFd });
+    const namespaces = namespacesOf(iso, !!mapRoot);
     const cgroups: CgroupDriver | null = wantsCgroup(iso.resources, cgroupRoot) ? openCgroups({ root: cgroupRoot }) : null;
-    const attach = net ? bridgeOf(net, plan.namespaces) : null;
+    const attach = net ? bridgeOf(net, namespaces) : null;
     network = attach?.network ?? null;
     const launched = await launch({
       name: `sandbox-${process.pid}-${++sandboxes}`,
       owner: name ?? 'sandbox',
-      plan: () => plan,
+      plan,
+      seccomp: () => seccompProgram(guard.seccomp, guard.capabilities),
       resources: iso.resources ?? {},
       cgroups,
       network: attach,

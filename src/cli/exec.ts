@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import { USER_IDS } from '../config/isolation';
 import { call } from '../control/client';
 import { addon, initPath } from '../native';
+import { programFd, seccompProgram } from '../security/seccomp-program';
 import { identityArgs } from '../spawn-plan/plan';
 import type { ServiceStatus } from '../control/status';
 import { CliError, UsageError } from './errors';
@@ -23,7 +24,7 @@ export function register(program: Command): void {
       .usage('NAME [--] CMD [ARG...]')
       .argument('<name>', 'the service')
       .argument('[command...]', 'the command and its arguments')
-      .option('-u, --user <uid:gid>', "run CMD with these ids instead of the service's user (its capabilities and no_new_privs still apply)"),
+      .option('-u, --user <uid:gid>', "run CMD with these ids instead of the service's user (its capabilities, no_new_privs and seccomp filter still apply)"),
   ).action(async (name: string, command: string[], flags: SocketFlags & { user?: string }) => {
     if (flags.user !== undefined && !USER_IDS.test(flags.user)) throw new UsageError(`--user ${flags.user}: expected uid or uid:gid, e.g. 0:0`);
     if (command.length === 0) throw new UsageError('exec: missing the command to run (nsvisor exec NAME -- CMD)');
@@ -32,7 +33,12 @@ export function register(program: Command): void {
     // Into the service's cgroup first (its limits apply to CMD too), then nsvisor-init enters every namespace of
     // the service's init through a pidfd and runs CMD as its child, as the service's user, with its capabilities.
     for (const file of s.cgroupProcs) fs.writeFileSync(file, String(process.pid));
-    const identity = identityArgs({ user: flags.user ?? s.user ?? undefined, capabilities: s.capabilities ?? undefined, noNewPrivileges: s.noNewPrivileges });
-    addon.execve(initPath, ['nsvisor-init', '--join', String(s.initPid), '--drain', '0', ...identity, '--', ...command], environOf(s.initPid));
+    const identity = identityArgs({ user: flags.user ?? s.user, capabilities: s.capabilities, ambient: s.ambient, noNewPrivileges: s.noNewPrivileges });
+    // Its seccomp filter too, as fd 3 of nsvisor-init.
+    const choice = s.seccomp === null ? null : s.seccomp === 'default' ? { kind: 'default' as const } : { kind: 'file' as const, path: s.seccomp };
+    const program = seccompProgram(choice, s.capabilities);
+    const filter = program ? ['--seccomp-fd', '3'] : [];
+    const argv = ['nsvisor-init', '--join', String(s.initPid), '--drain', '0', ...filter, ...identity, '--', ...command];
+    addon.execve(initPath, argv, environOf(s.initPid), 0, program ? [programFd(program)] : []);
   });
 }

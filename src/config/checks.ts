@@ -102,6 +102,16 @@ function checkReadyOnListen(svc: Raw, path: Path, ctx: Ctx): void {
   });
 }
 
+/** `privileged: true` turns every protection off: a key that sets one of them too says two things at once. */
+function checkPrivileged(svc: Raw, path: Path, ctx: Ctx): void {
+  if (svc.privileged !== true) return;
+  // The values given (the defaults are filled in by now): any but the default says something privileged undoes.
+  const set = { capabilities: svc.capabilities !== 'default', seccomp: svc.seccomp !== 'default', devices: strings(svc.devices).length > 0 };
+  for (const [key, given] of Object.entries(set)) {
+    if (given) ctx.addIssue({ code: 'custom', path: [...path, key], message: `has no effect with privileged: true (it keeps every capability, no filter and the host's /dev); remove one of the two` });
+  }
+}
+
 /** Two services cannot have the same address on a network, nor hold the same listening socket. */
 function checkClashes(services: Raw, ctx: Ctx): void {
   const owners = new Map<string, string>();
@@ -153,6 +163,7 @@ export function checkConfig(config: unknown, ctx: Ctx): void {
     checkNetwork(svc, path, subnets, ctx);
     checkLimits(svc, path, ctx);
     checkReadyOnListen(svc, path, ctx);
+    checkPrivileged(svc, path, ctx);
   }
   checkClashes(services, ctx);
   for (const cycle of findCycles(deps)) {

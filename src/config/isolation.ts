@@ -2,7 +2,7 @@
 import * as os from 'os';
 import { z } from 'zod';
 
-import { capabilitySchema } from './capabilities';
+import { Capability, capabilitySchema } from './capabilities';
 import { parseDuration, parseSize } from './units';
 
 export const NAMESPACES = ['pid', 'mount', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time'] as const;
@@ -80,6 +80,22 @@ export const resourcesSchema = z.strictObject({
   pids: z.number().int('expected a positive number of tasks').positive('expected a positive number of tasks').optional(),
 });
 
+/** "all", "default", or a list of capability names each checked where it stands (capabilities[1]: unknown ...). */
+const capabilitiesSetting = z.custom<unknown>().transform((v, ctx): 'all' | 'default' | `CAP_${Capability}`[] => {
+  if (v === 'all' || v === 'default') return v;
+  if (!Array.isArray(v)) {
+    ctx.addIssue({ code: 'custom', message: `expected "default", "all" or a list of capabilities like [CAP_NET_BIND_SERVICE], got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  const names: `CAP_${Capability}`[] = [];
+  v.forEach((c, i) => {
+    const r = capabilitySchema.safeParse(c);
+    if (r.success) names.push(r.data);
+    else ctx.addIssue({ code: 'custom', path: [i], message: r.error.issues[0].message });
+  });
+  return names;
+}).meta({ description: '"default", "all", or a list of capability names' });
+
 export const isolationShape = {
   command: z.array(z.string()).min(1, 'expected the command and its arguments, e.g. [/usr/bin/python3, -m, http.server]'),
   env: z.record(z.string(), z.string()).default({}),
@@ -97,10 +113,26 @@ export const isolationShape = {
   propagation: z.enum(['private', 'slave', 'shared']).default('private'),
   time: z.strictObject({ boottime: timeOffset.optional(), monotonic: timeOffset.optional() }).optional(),
   resources: resourcesSchema.optional(),
-  /** The capabilities the main process keeps (bounding, permitted, effective, and ambient when not root); absent = all. */
-  capabilities: z.array(capabilitySchema).optional(),
+  /**
+   * The capabilities the main process keeps: "default" (the 14 of Docker's default set), "all", or a list (kept in
+   * the bounding, permitted and effective sets, and raised as ambient for a user that is not root).
+   */
+  capabilities: capabilitiesSetting
+    .default('default')
+    .describe('"default" (the 14 of Docker\'s default set), "all", or the list kept ([] = none)'),
   /** PR_SET_NO_NEW_PRIVS for the main process: setuid and file capabilities no longer raise privileges. */
   noNewPrivileges: z.boolean().default(false),
+  seccomp: z
+    .string()
+    .refine((s) => s === 'default' || s === 'unconfined' || s.startsWith('/'), { message: 'expected "default", "unconfined" or the absolute path of an OCI/Docker seccomp profile (JSON)' })
+    .default('default')
+    .describe('"default" (modelled on Docker\'s default profile), "unconfined", or /path/profile.json (OCI/Docker seccomp JSON)'),
+  /** Every protection off: all capabilities, no seccomp filter, the host's /dev, /proc unmasked, /sys and the cgroup file systems writable. */
+  privileged: z.boolean().default(false).describe('true = all capabilities, no seccomp, the host\'s /dev, /proc unmasked, writable /sys and cgroup file systems'),
+  devices: z
+    .array(z.string().regex(/^\/dev\/[^\0]+$/, 'expected a device under /dev, e.g. /dev/fuse'))
+    .default([])
+    .describe('host devices to pass into the service\'s own /dev, e.g. [/dev/fuse, /dev/net/tun]'),
   stop: z
     .strictObject({ signal: signal.default('SIGTERM'), timeout: duration().default(10_000), drain: duration().default(5_000) })
     .default({ signal: 'SIGTERM', timeout: 10_000, drain: 5_000 }),

@@ -4,6 +4,7 @@ import type { ExitRecord } from '../launch/exit-reason';
 import type { LinkCounters } from '../net/links';
 import { countersOnPool } from '../net/pool';
 import type { ServiceConfig } from '../config/schema';
+import { protectionsOf } from '../security/protections';
 import type { Service } from '../service/service';
 import type { Slot } from '../service/slot';
 import type { ServiceState } from '../service/states';
@@ -34,10 +35,15 @@ export interface ServiceStatus {
   memoryLimitBytes: number | null;
   /** The cgroup.procs files of the running instance: `exec` joins them. */
   cgroupProcs: string[];
-  /** Whom the service runs as ("uid:gid", or null for root), the capabilities it keeps (null: all), no_new_privs: `exec` runs so too. */
+  /**
+   * Whom the service runs as ("uid:gid", or null for root), the capabilities it keeps (null: all; ambient too),
+   * no_new_privs and its seccomp profile ("default", a file, or null): `exec` runs so too.
+   */
   user: string | null;
   capabilities: string[] | null;
+  ambient: boolean;
   noNewPrivileges: boolean;
+  seccomp: string | null;
   /** Byte counters of each interface but lo in the service's own network namespace, while it runs; null otherwise. */
   network: LinkCounters[] | null;
   /** Instances asked for, and running now. */
@@ -45,6 +51,13 @@ export interface ServiceStatus {
   runningInstances: number;
   /** Each instance (NAME.0, NAME.1, ...) when there are more than one: the same facts, cpu and memory of its own; the service's sum them. */
   instances: ServiceStatus[] | null;
+}
+
+/** Who the service's processes are and what they may do, as `exec` needs it. */
+function identityFields(settings: ServiceConfig) {
+  const p = protectionsOf(settings);
+  const seccomp = p.seccomp === null ? null : p.seccomp.kind === 'default' ? 'default' : p.seccomp.path;
+  return { user: settings.user ?? null, capabilities: p.capabilities, ambient: p.ambient, noNewPrivileges: p.noNewPrivileges, seccomp };
 }
 
 /** The status of one slot (an instance position), named `name`. */
@@ -70,9 +83,7 @@ function describeSlot(s: Slot, settings: ServiceConfig, name: string): ServiceSt
     memoryLimitBytes: null,
     network: null,
     cgroupProcs: s.cgroup ? [...(s.cgroup.placement.cloneInto ? [`${s.cgroup.placement.cloneInto}/cgroup.procs`] : []), ...s.cgroup.placement.procsFiles] : [],
-    user: settings.user ?? null,
-    capabilities: settings.capabilities ?? null,
-    noNewPrivileges: settings.noNewPrivileges,
+    ...identityFields(settings),
     desiredInstances: 1,
     runningInstances: s.state === 'running' ? 1 : 0,
     instances: null,

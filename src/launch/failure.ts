@@ -1,6 +1,7 @@
 // The one error of the launch path: what failed (step, subject, errno) and whether retrying can ever help; built only here.
 import * as os from 'os';
 
+import { ConfigError } from '../config/issues';
 import { AddressError } from '../net/ipam';
 import { CgroupError } from '../cgroup/files';
 import { LimitError } from '../cgroup/limits';
@@ -80,6 +81,7 @@ export class LaunchFailure extends Error {
   static from(e: unknown): LaunchFailure {
     if (e instanceof LaunchFailure) return e;
     if (e instanceof SpecError) return LaunchFailure.ofStep('config', e.key, e.message, true);
+    if (e instanceof ConfigError) return LaunchFailure.ofStep('config', null, e.problems.join('; '), true);
     if (e instanceof LimitError) return LaunchFailure.ofStep('cgroup limits', null, e.message, true);
     if (e instanceof CgroupError) {
       const errno = errnoOf(e.code);

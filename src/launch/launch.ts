@@ -1,10 +1,13 @@
 // The one launch path of a service instance and of a sandbox: plan, cgroup, address lease, spawn, network, and the teardown of all of it.
+import * as fs from 'fs';
+
 import type { CgroupDriver, CgroupHandle, CgroupStats, Limits } from '../cgroup';
 import { LentDevice } from '../net/device';
 import type { Network } from '../net/network';
 import { IsolatedProcess, startIsolated } from '../process/isolated-process';
 import type { ExitStatus } from '../process/isolated-process';
 import type { SpawnPlan } from '../spawn-plan/plan';
+import { programFd } from '../security/seccomp-program';
 import { statsOf } from '../workers/cgroup-stats';
 import { LaunchFailure } from './failure';
 
@@ -13,8 +16,13 @@ export interface LaunchSpec {
   name: string;
   /** Who holds the address lease and names the veth: the service (or the sandbox's hostname). */
   owner: string;
-  /** Builds the spawn plan (pure; a setting that cannot work throws a SpecError, which fails the launch). */
-  plan: () => SpawnPlan;
+  /**
+   * Builds the spawn plan (pure; a setting that cannot work throws a SpecError, which fails the launch), given the
+   * fd that holds the seccomp program when there is one.
+   */
+  plan: (seccompFd: number | undefined) => SpawnPlan;
+  /** The seccomp program nsvisor-init installs for the command, or null (privileged, unconfined). */
+  seccomp: () => Buffer | null;
   /** Limits for the cgroup; no cgroup at all without a driver. */
   resources: Limits;
   cgroups: CgroupDriver | null;
@@ -91,8 +99,11 @@ async function release(spec: LaunchSpec, held: Held, readFinal: boolean): Promis
 export async function launch(spec: LaunchSpec): Promise<Launched> {
   const held: Held = { cgroup: null, network: null, address: null, hostIf: null, device: null };
   let proc: IsolatedProcess;
+  let seccompFd: number | undefined;
   try {
-    const plan = spec.plan();
+    const program = spec.seccomp();
+    seccompFd = program ? programFd(program) : undefined;
+    const plan = spec.plan(seccompFd);
     held.cgroup = spec.cgroups?.create(spec.name, spec.resources) ?? null;
     if (spec.network) {
       const { network, wanted } = spec.network;
@@ -108,6 +119,8 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
     const failure = LaunchFailure.from(e);
     await release(spec, held, false);
     throw failure;
+  } finally {
+    if (seccompFd !== undefined) fs.closeSync(seccompFd); // the child has its own copy from the clone
   }
   const ended = proc.exited.then(async (end): Promise<LaunchEnd> => {
     const final = await release(spec, held, true);

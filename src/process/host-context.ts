@@ -3,12 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { detectLayout, Layout } from '../cgroup/detect';
+import { cgroupMounts, detectLayout, Layout } from '../cgroup/detect';
 import { parseIPv4 } from '../config/addresses';
 import type { CgroupFacts, FileFacts, HostFacts, ProcessFacts } from '../config/host-checks-facts';
 import { parseProcNetTcp } from '../config/host-checks-tcp';
 import { initPath } from '../native';
 import { LeaseDir } from '../net/leases';
+import type { CgroupMount } from '../spawn-plan/hardening';
 import type { PathKind, SpecContext } from '../spawn-plan/plan';
 
 export function probePath(p: string): PathKind {
@@ -34,6 +35,27 @@ export function subordinateBase(file = '/etc/subuid'): number {
   return 100000;
 }
 
+/** Super options of a cgroup mount that are not what names the hierarchy. */
+const GENERIC_CGROUP_OPTIONS = new Set(['rw', 'ro', 'noprefix', 'clone_children', 'xattr', 'cpuset_v2_mode', 'favordynmods', 'nsdelegate', 'memory_recursiveprot', 'memory_localevents', 'memory_hugetlb_accounting']);
+
+let hierarchies: CgroupMount[] | null = null;
+
+/** The host's cgroup hierarchies (the first mount of each), read once from /proc/self/mountinfo. */
+export function hostCgroupMounts(mountinfo?: string): CgroupMount[] {
+  if (mountinfo === undefined && hierarchies) return hierarchies;
+  const seen = new Set<string>();
+  const out: CgroupMount[] = [];
+  for (const m of cgroupMounts(mountinfo ?? fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    const subsystems = m.fsType === 'cgroup' ? m.options.filter((o) => !GENERIC_CGROUP_OPTIONS.has(o) && !o.startsWith('release_agent=')) : [];
+    const key = `${m.fsType} ${subsystems.join(',')}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ fsType: m.fsType as CgroupMount['fsType'], mountPoint: m.mountPoint, subsystems });
+  }
+  if (mountinfo === undefined) hierarchies = out;
+  return out;
+}
+
 export function hostContext(over: Partial<SpecContext> & Pick<SpecContext, 'name'>): SpecContext {
   return {
     baseEnv: {},
@@ -47,6 +69,7 @@ export function hostContext(over: Partial<SpecContext> & Pick<SpecContext, 'name
     passFds: [],
     newSession: false,
     probe: probePath,
+    cgroupMounts: hostCgroupMounts(),
     ...(Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)) as typeof over),
   };
 }

@@ -11,7 +11,9 @@ import { addon } from '../native';
 import type { Network } from '../net/network';
 import { hostContext } from '../process/host-context';
 import type { IsolatedProcess } from '../process/isolated-process';
-import { buildSpawnPlan, identityArgs, SpecError } from '../spawn-plan/plan';
+import { protectionsOf } from '../security/protections';
+import { seccompProgram } from '../security/seccomp-program';
+import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-plan/plan';
 import { NotifyChannel, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
@@ -76,7 +78,11 @@ export class Instance implements InstanceHandle {
       const launched = await launch({
         name: opts.instanceName,
         owner: name,
-        plan: () => plan(name, settings, runtime, opts, notify, outW, errW),
+        plan: (seccompFd) => plan(name, settings, runtime, opts, notify, outW, errW, seccompFd),
+        seccomp: () => {
+          const p = protectionsOf(settings);
+          return seccompProgram(p.seccomp, p.capabilities);
+        },
         resources: settings.resources,
         cgroups: runtime.cgroups,
         network: networkOf(settings, runtime),
@@ -110,7 +116,9 @@ export class Instance implements InstanceHandle {
 
   /** Where probes of this instance run: its namespaces, as its user. */
   probeTarget(): ProbeTarget {
-    return { pid: this.pid, netIsolated: (this.settings.isolate ?? []).includes('net'), identity: identityArgs(this.settings) };
+    const id = identityOf(this.settings);
+    const seccomp = seccompProgram(id.seccomp, id.capabilities);
+    return { pid: this.pid, netIsolated: (this.settings.isolate ?? []).includes('net'), identity: identityArgs(id), seccomp };
   }
 
   async retune(prev: ServiceConfig, next: ServiceConfig): Promise<void> {
@@ -164,7 +172,7 @@ export class Instance implements InstanceHandle {
   }
 }
 
-function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, outW: number, errW: number) {
+function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, outW: number, errW: number, seccompFd: number | undefined) {
   const listen = opts.listen;
   return buildSpawnPlan(
     s,
@@ -175,6 +183,7 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: In
       newSession: true,
       baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env(), ...opts.env },
       notifySocket: notify?.path,
+      seccompFd,
     }),
   );
 }

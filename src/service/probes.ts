@@ -1,5 +1,5 @@
 // One probe of a service from inside it: a TCP connect or HTTP 2xx from its network namespace, or a command run in all its namespaces; bounded in time.
-import { spawn } from 'child_process';
+import { spawn, StdioOptions } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -7,6 +7,7 @@ import * as net from 'net';
 import type { Probe } from '../config/service';
 import { addon, initPath } from '../native';
 import { disown, own } from '../process/owned-pids';
+import { programFd } from '../security/seccomp-program';
 
 /** Where a probe runs: the instance's nsvisor-init (its namespaces) and whom an exec probe runs as. */
 export interface ProbeTarget {
@@ -16,6 +17,8 @@ export interface ProbeTarget {
   netIsolated: boolean;
   /** nsvisor-init's identity options of the service (identityArgs): an exec probe runs as the service does. */
   identity: string[];
+  /** Its seccomp program, installed for an exec probe's command as for the service's own (null: none). */
+  seccomp: Buffer | null;
 }
 
 /** A TCP socket created in the network namespace of `pid` (the caller's own when pid is 0). */
@@ -68,7 +71,11 @@ function killQuietly(pid: number): void {
 /** Runs argv inside every namespace of the service (through nsvisor-init --join); true when it exits 0 in time. */
 function tryExec(target: ProbeTarget, argv: string[], signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(initPath, ['--join', String(target.pid), '--drain', '0', ...target.identity, '--', ...argv], { stdio: 'ignore', argv0: 'nsvisor-init' });
+    const filterFd = target.seccomp ? programFd(target.seccomp) : null;
+    const filter = filterFd === null ? [] : ['--seccomp-fd', '3'];
+    const stdio: StdioOptions = ['ignore', 'ignore', 'ignore', ...(filterFd === null ? [] : [filterFd])];
+    const child = spawn(initPath, ['--join', String(target.pid), '--drain', '0', ...filter, ...target.identity, '--', ...argv], { stdio, argv0: 'nsvisor-init' });
+    if (filterFd !== null) fs.closeSync(filterFd); // the child has its copy
     if (child.pid) own(child.pid);
     // The command is nsvisor-init's child inside the service, leader of a process group of its own: killing only
     // nsvisor-init would leave it (and what it forked) to the service's PID 1. So its group goes first.

@@ -6,6 +6,8 @@ import type { Isolation, Namespace } from '../config/isolation';
 import { DEFAULT_ISOLATE } from '../config/isolation';
 import { toSecNsec } from '../config/units';
 import { CLONE, createKinds, MountKind, mountKinds, MountRequest, MS, SpawnRequest, TimeOffsetRequest, timeModes } from '../native';
+import { Protections, protectionsOf } from '../security/protections';
+import { AddMount, cgroupView, CgroupMount, ownDev, procMasks } from './hardening';
 
 /** What a path is, as far as the spec builder needs to know. */
 export type PathKind = 'dir' | 'file' | 'other' | null;
@@ -31,6 +33,10 @@ export interface SpecContext {
   probe(path: string): PathKind;
   /** NOTIFY_SOCKET of a supervised service: carried into its mount namespace wherever a mount or the rootfs hides it. */
   notifySocket?: string;
+  /** An fd holding the seccomp program nsvisor-init installs for the command (passed on after the listen fds). */
+  seccompFd?: number;
+  /** The host's cgroup hierarchies, for the service's own view of /sys/fs/cgroup. */
+  cgroupMounts: CgroupMount[];
 }
 
 export interface IdMaps {
@@ -54,9 +60,6 @@ export class SpecError extends Error {
     super(`${key}: ${message}`);
   }
 }
-
-/** Device nodes a service expects; bound from the host into the /dev of a new root. */
-const DEV_NODES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
 
 const NONE: TimeOffsetRequest = { mode: timeModes.none, sec: 0, nsec: 0 };
 
@@ -120,38 +123,45 @@ interface PlannedMount {
   declared: number | null;
 }
 
-function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext): { mounts: MountRequest[]; targets: string[] } {
+/**
+ * The mounts of the plan, in order: /proc (and its masks), /sys (read-only, its own cgroup), /dev, the declared
+ * mounts, NOTIFY_SOCKET. Hardened (every service unless privileged): masks, read-only /sys, its own cgroup and /dev.
+ */
+function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext, guard: Protections): { mounts: MountRequest[]; targets: string[] } {
   const prefix = iso.rootfs ?? '';
   const planned: PlannedMount[] = [];
   const creatable = iso.rootfs !== undefined;
   const dir = creatable ? createKinds.directory : createKinds.never;
   const add = (request: MountRequest, inside: string, declared: number | null = null) => planned.push({ request, inside, declared });
+  const addMount: AddMount = (request, inside) => add(request, inside);
   const declares = (target: string) => iso.mounts.some((m) => m.target === target);
-  if (ns.includes('pid') && !declares('/proc')) {
-    add({ kind: mountKinds.proc, source: null, target: `${prefix}/proc`, data: null, readonly: false, create: dir }, '/proc');
+  const has = (inside: string) => !creatable || ctx.probe(`${prefix}${inside}`) === 'dir';
+  const newProc = ns.includes('pid') && !declares('/proc');
+  if (newProc) {
+    add({ kind: mountKinds.proc, source: null, target: `${prefix}/proc`, data: null, readonly: false, create: dir, keepWritable: true }, '/proc');
   }
-  // In a network namespace of its own, /sys/class/net lists its own devices only: a fresh sysfs, with the cgroup
-  // mounts carried over from the host's /sys/fs/cgroup. A rootfs gets one only where it has a /sys.
-  if (ns.includes('net') && !declares('/sys') && (!creatable || ctx.probe(`${prefix}/sys`) === 'dir')) {
-    const sysfs = { kind: mountKinds.sysfs, source: '/sys/fs/cgroup', target: `${prefix}/sys`, data: `${prefix}/sys/fs/cgroup` };
-    add({ ...sysfs, readonly: false, create: createKinds.never }, '/sys');
+  if (guard.hardened && !declares('/proc') && (newProc || has('/proc/self'))) procMasks(prefix, ctx.probe, addMount);
+  // In a network namespace of its own, /sys/class/net lists its own devices only: a fresh sysfs. Hardened, its
+  // /sys/fs/cgroup shows the service's own cgroup; otherwise the host's cgroup mounts are carried over.
+  const sys = !declares('/sys') && has('/sys');
+  if (ns.includes('net') && sys) {
+    const cgroups = guard.hardened ? '' : '/sys/fs/cgroup';
+    add({ kind: mountKinds.sysfs, source: cgroups, target: `${prefix}/sys`, data: `${prefix}/sys/fs/cgroup`, readonly: guard.hardened, create: createKinds.never }, '/sys');
+  } else if (guard.hardened && sys && !creatable) {
+    add({ kind: mountKinds.bind, source: '/sys', target: '/sys', data: null, readonly: true, create: createKinds.never }, '/sys');
   }
-  // A new root gets a small /dev of its own, with the host's harmless character devices bound in.
-  const ownDev = creatable && !declares('/dev');
-  if (ownDev) {
-    const tmpfs = (inside: string, mode: string) =>
-      add({ kind: mountKinds.tmpfs, source: null, target: `${prefix}${inside}`, data: mode, readonly: false, create: createKinds.directory }, inside);
-    tmpfs('/dev', 'mode=0755');
-    for (const dev of DEV_NODES.filter((d) => ctx.probe(d) === 'other')) {
-      add({ kind: mountKinds.bind, source: dev, target: `${prefix}${dev}`, data: null, readonly: false, create: createKinds.file }, dev);
+  if (guard.hardened && sys && (ns.includes('net') || !creatable)) {
+    if (ctx.probe('/sys/firmware') === 'dir') {
+      add({ kind: mountKinds.tmpfs, source: null, target: `${prefix}/sys/firmware`, data: 'mode=0555,size=0', readonly: true, create: createKinds.never }, '/sys/firmware');
     }
-    tmpfs('/dev/shm', 'mode=1777');
-    const pts = { kind: mountKinds.devpts, source: `${prefix}/dev/ptmx`, target: `${prefix}/dev/pts`, readonly: false, create: createKinds.directory };
-    add({ ...pts, data: 'newinstance,ptmxmode=0666,mode=0620' }, '/dev/pts');
+    cgroupView(prefix, ctx.cgroupMounts, addMount);
   }
-  if (ns.includes('ipc') && (ownDev || ctx.probe(`${prefix}/dev/mqueue`) === 'dir')) {
-    const create = ownDev ? createKinds.directory : createKinds.never;
-    add({ kind: mountKinds.mqueue, source: null, target: `${prefix}/dev/mqueue`, data: null, readonly: false, create }, '/dev/mqueue');
+  // A /dev of its own for every hardened service (and for a rootfs always), with its devices bound in.
+  const hasOwnDev = (guard.hardened || creatable) && !declares('/dev');
+  if (hasOwnDev) ownDev(prefix, guard.devices, ctx.probe, addMount);
+  if (ns.includes('ipc') && (hasOwnDev || ctx.probe(`${prefix}/dev/mqueue`) === 'dir')) {
+    const create = hasOwnDev ? createKinds.directory : createKinds.never;
+    add({ kind: mountKinds.mqueue, source: null, target: `${prefix}/dev/mqueue`, data: null, readonly: false, create, keepWritable: true }, '/dev/mqueue');
   }
   iso.mounts.forEach((m, i) => {
     const key = `mounts[${i}]`;
@@ -165,7 +175,8 @@ function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext): { mount
     if (!creatable && ctx.probe(target) === null) {
       throw new SpecError(`${key}.target`, `${m.target} does not exist (without rootfs nsvisor creates nothing on the host)`);
     }
-    const base = { target, readonly: m.type !== 'proc' && m.readonly, create };
+    const readonly = m.type !== 'proc' && m.readonly;
+    const base = { target, readonly, create, keepWritable: !readonly };
     if (m.type === 'bind') add({ kind: mountKinds.bind, source: m.source, data: null, ...base }, m.target, i);
     else if (m.type === 'tmpfs') add({ kind: mountKinds.tmpfs, source: null, data: m.size ? `mode=1777,size=${m.size}` : 'mode=1777', ...base }, m.target, i);
     else add({ kind: mountKinds.proc, source: null, data: null, ...base }, m.target, i);
@@ -217,27 +228,49 @@ function envList(iso: Isolation, ctx: SpecContext): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
+/** Whom the command runs as and what it may do: its ids and its protections (the capabilities it keeps, no_new_privs). */
+export interface Identity {
+  user?: string | null;
+  capabilities: readonly string[] | null;
+  ambient: boolean;
+  noNewPrivileges: boolean;
+}
+
 /**
- * nsvisor-init's options for whom the command runs as: ids, the capabilities it keeps, no_new_privs. `nsvisor exec`
- * and exec ready checks run with the same ones.
+ * nsvisor-init's options for whom the command runs as: ids, the capabilities it keeps (as ambient too when asked),
+ * no_new_privs. `nsvisor exec` and the exec probes run with the same ones.
  */
-export function identityArgs(iso: { user?: string; capabilities?: readonly string[]; noNewPrivileges?: boolean }): string[] {
+export function identityArgs(id: Identity): string[] {
   const argv: string[] = [];
-  if (iso.user) {
-    const [uid, gid] = iso.user.split(':');
+  if (id.user) {
+    const [uid, gid] = id.user.split(':');
     argv.push('--uid', uid, '--gid', gid ?? uid);
   }
-  if (iso.capabilities) argv.push('--caps', capabilityMask(iso.capabilities));
-  if (iso.noNewPrivileges) argv.push('--no-new-privs');
+  if (id.capabilities) argv.push('--caps', capabilityMask(id.capabilities));
+  if (id.capabilities && id.ambient) argv.push('--ambient');
+  if (id.noNewPrivileges) argv.push('--no-new-privs');
   return argv;
 }
 
-function initArgv(iso: Isolation, ctx: SpecContext): string[] {
-  const argv = ['nsvisor-init', '--supervised', '--status-fd', String(3 + ctx.passFds.length)];
-  if (ctx.passFds.length) argv.push('--listen-fds', String(ctx.passFds.length));
+/** A service's identity from its keys. */
+export function identityOf(iso: Pick<Isolation, 'user' | 'capabilities' | 'noNewPrivileges' | 'seccomp' | 'privileged' | 'devices'>): Identity & Protections {
+  return { user: iso.user, ...protectionsOf(iso) };
+}
+
+function initArgv(iso: Isolation, ctx: SpecContext, guard: Protections): string[] {
+  const passFds = passedFds(ctx);
+  const listenFds = ctx.passFds.length;
+  const argv = ['nsvisor-init', '--supervised', '--status-fd', String(3 + passFds.length)];
+  if (listenFds) argv.push('--listen-fds', String(listenFds));
+  if (ctx.seccompFd !== undefined && guard.seccomp) argv.push('--seccomp-fd', String(3 + listenFds));
   argv.push('--stop-signal', String(os.constants.signals[iso.stop.signal as NodeJS.Signals]));
   argv.push('--drain', String(Math.round(iso.stop.drain)));
-  return [...argv, ...identityArgs(iso), '--', ...iso.command];
+  return [...argv, ...identityArgs({ user: iso.user, ...guard }), '--', ...iso.command];
+}
+
+/** The fds the child gets as 3, 4, ...: the listen sockets, then the seccomp program. */
+function passedFds(ctx: SpecContext): number[] {
+  return ctx.seccompFd === undefined ? ctx.passFds : [...ctx.passFds, ctx.seccompFd];
 }
 
 export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {
@@ -255,7 +288,8 @@ export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {
   };
   const cloneFlags = ns.reduce((flags, n) => flags | (flagOf[n] ?? 0), 0);
   const mount = ns.includes('mount');
-  const { mounts, targets } = mount ? buildMounts(iso, ns, ctx) : { mounts: [], targets: [] };
+  const guard = protectionsOf(iso);
+  const { mounts, targets } = mount ? buildMounts(iso, ns, ctx, guard) : { mounts: [], targets: [] };
   const propagation = { private: MS.PRIVATE, slave: MS.SLAVE, shared: MS.SHARED }[iso.propagation];
   const uts = ns.includes('uts');
   const request: SpawnRequest = {
@@ -267,7 +301,7 @@ export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {
     becomeRoot: false,
     clearGroups: false,
     stdio: ctx.stdio,
-    passFds: ctx.passFds,
+    passFds: passedFds(ctx),
     newSession: ctx.newSession,
     propagation: mount ? propagation : 0,
     rootfs: iso.rootfs ?? null,
@@ -278,7 +312,7 @@ export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {
     loopbackUp: ns.includes('net'),
     cwd: iso.cwd ?? (iso.rootfs ? '/' : ctx.defaultCwd),
     initPath: ctx.initPath,
-    argv: initArgv(iso, ctx),
+    argv: initArgv(iso, ctx, guard),
     envp: envList(iso, ctx),
   };
   const idMaps = ns.includes('user') ? idMapsFor(iso, ctx) : null;

@@ -28,6 +28,7 @@ function ctx(over: Partial<SpecContext> = {}): SpecContext {
     passFds: [],
     newSession: false,
     probe: (p) => files[p] ?? null,
+    cgroupMounts: [{ fsType: 'cgroup2', mountPoint: '/sys/fs/cgroup', subsystems: [] }],
     ...over,
   };
 }
@@ -71,19 +72,20 @@ describe('spawn spec: namespaces and flags', () => {
 });
 
 describe('spawn spec: mounts', () => {
-  it('on the host root: proc for the pid namespace, targets must exist, nothing is created', () => {
-    const p = plan({ mounts: [{ type: 'bind', source: '/data', target: '/mnt', readonly: true }] });
+  it('on the host root (privileged): proc for the pid namespace, targets must exist, nothing is created', () => {
+    const p = plan({ privileged: true, mounts: [{ type: 'bind', source: '/data', target: '/mnt', readonly: true }] });
     assert.deepEqual(p.request.mounts, [
-      { kind: mountKinds.proc, source: null, target: '/proc', data: null, readonly: false, create: createKinds.never },
-      { kind: mountKinds.bind, source: '/data', target: '/mnt', data: null, readonly: true, create: createKinds.never },
+      { kind: mountKinds.proc, source: null, target: '/proc', data: null, readonly: false, create: createKinds.never, keepWritable: true },
+      { kind: mountKinds.bind, source: '/data', target: '/mnt', data: null, readonly: true, create: createKinds.never, keepWritable: false },
     ]);
     assert.deepEqual(p.mountTargets, ['/proc', '/mnt']);
     assert.throws(() => plan({ mounts: [{ type: 'tmpfs', target: '/nope' }] }), /mounts\[0\]\.target: \/nope does not exist/);
     assert.throws(() => plan({ mounts: [{ type: 'bind', source: '/gone', target: '/mnt' }] }), /mounts\[0\]\.source: \/gone does not exist/);
   });
 
-  it('under a rootfs: targets prefixed and created, a /dev of its own, mqueue for ipc', () => {
+  it('under a rootfs (privileged): targets prefixed and created, a /dev of its own, mqueue for ipc', () => {
     const p = plan({
+      privileged: true,
       rootfs: '/srv/root',
       readonlyRoot: true,
       mounts: [
@@ -92,32 +94,92 @@ describe('spawn spec: mounts', () => {
       ],
     });
     const m = p.request.mounts;
-    assert.deepEqual(p.mountTargets, ['/proc', '/dev', '/dev/null', '/dev/zero', '/dev/shm', '/dev/pts', '/dev/mqueue', '/etc/resolv.conf', '/tmp']);
+    const devLinks = ['/dev/fd', '/dev/stdin', '/dev/stdout', '/dev/stderr'];
+    assert.deepEqual(p.mountTargets, ['/proc', '/dev', '/dev/null', '/dev/zero', ...devLinks, '/dev/shm', '/dev/pts', '/dev/mqueue', '/etc/resolv.conf', '/tmp']);
     assert.equal(m[0].target, '/srv/root/proc');
-    assert.deepEqual(m[1], { kind: mountKinds.tmpfs, source: null, target: '/srv/root/dev', data: 'mode=0755', readonly: false, create: createKinds.directory });
-    assert.deepEqual(m[2], { kind: mountKinds.bind, source: '/dev/null', target: '/srv/root/dev/null', data: null, readonly: false, create: createKinds.file });
-    assert.deepEqual(m[5], { kind: mountKinds.devpts, source: '/srv/root/dev/ptmx', target: '/srv/root/dev/pts', data: 'newinstance,ptmxmode=0666,mode=0620', readonly: false, create: createKinds.directory });
-    assert.equal(m[6].kind, mountKinds.mqueue);
-    assert.equal(m[7].create, createKinds.file, 'a file bind gets an empty file as its target');
-    assert.deepEqual(m[8], { kind: mountKinds.tmpfs, source: null, target: '/srv/root/tmp', data: `mode=1777,size=${64 * 2 ** 20}`, readonly: false, create: createKinds.directory });
+    assert.deepEqual(m[1], { kind: mountKinds.tmpfs, source: null, target: '/srv/root/dev', data: 'mode=0755', readonly: false, create: createKinds.directory, keepWritable: true });
+    assert.deepEqual(m[2], { kind: mountKinds.carry, source: '/dev/null', target: '/dev/null', data: null, readonly: false, create: createKinds.file }, 'carried in: no rootfs or rootfs alike');
+    assert.deepEqual(m[4], { kind: mountKinds.symlink, source: '/proc/self/fd', target: '/srv/root/dev/fd', data: null, readonly: false, create: createKinds.never });
+    assert.deepEqual(m[9], { kind: mountKinds.devpts, source: '/srv/root/dev/ptmx', target: '/srv/root/dev/pts', data: 'newinstance,ptmxmode=0666,mode=0620', readonly: false, create: createKinds.directory, keepWritable: true });
+    assert.equal(m[10].kind, mountKinds.mqueue);
+    assert.equal(m[11].create, createKinds.file, 'a file bind gets an empty file as its target');
+    assert.deepEqual(m[12], { kind: mountKinds.tmpfs, source: null, target: '/srv/root/tmp', data: `mode=1777,size=${64 * 2 ** 20}`, readonly: false, create: createKinds.directory, keepWritable: true });
     assert.equal(p.request.rootfs, '/srv/root');
     assert.equal(p.request.readonlyRoot, true);
     assert.equal(p.request.cwd, '/', 'a new root starts at /');
   });
 
-  it('a network namespace gets a sysfs of its own, the host cgroup mounts carried under it; a rootfs only if it has /sys', () => {
+  it('a network namespace gets a sysfs of its own (privileged: the host cgroup mounts carried under it); a rootfs only if it has /sys', () => {
     const sysfs = { kind: mountKinds.sysfs, source: '/sys/fs/cgroup', target: '/sys', data: '/sys/fs/cgroup', readonly: false, create: createKinds.never };
-    assert.deepEqual(plan({ isolate: ['pid', 'mount', 'net'] }).request.mounts[1], sysfs);
-    assert.ok(!plan({ isolate: ['pid', 'mount'] }).request.mounts.some((m) => m.kind === mountKinds.sysfs), 'not without net');
-    assert.ok(plan({ isolate: ['mount', 'net'] }).mountTargets.includes('/sys'), 'without a pid namespace too');
-    const withSys = plan({ isolate: ['pid', 'mount', 'net'], rootfs: '/srv/root' }, ctx({ probe: (p) => (p === '/srv/root/sys' ? 'dir' : files[p] ?? null) }));
+    const open = { privileged: true };
+    assert.deepEqual(plan({ ...open, isolate: ['pid', 'mount', 'net'] }).request.mounts[1], sysfs);
+    assert.ok(!plan({ ...open, isolate: ['pid', 'mount'] }).request.mounts.some((m) => m.kind === mountKinds.sysfs), 'not without net');
+    assert.ok(plan({ ...open, isolate: ['mount', 'net'] }).mountTargets.includes('/sys'), 'without a pid namespace too');
+    const withSys = plan({ ...open, isolate: ['pid', 'mount', 'net'], rootfs: '/srv/root' }, ctx({ probe: (p) => (p === '/srv/root/sys' ? 'dir' : files[p] ?? null) }));
     assert.deepEqual(withSys.request.mounts[1], { ...sysfs, target: '/srv/root/sys', data: '/srv/root/sys/fs/cgroup' });
-    assert.ok(!plan({ isolate: ['pid', 'mount', 'net'], rootfs: '/srv/root' }).mountTargets.includes('/sys'), 'a rootfs without /sys gets none');
+    assert.ok(!plan({ ...open, isolate: ['pid', 'mount', 'net'], rootfs: '/srv/root' }).mountTargets.includes('/sys'), 'a rootfs without /sys gets none');
   });
 
   it('a declared proc or /dev replaces the automatic one', () => {
-    const p = plan({ rootfs: '/srv/root', mounts: [{ type: 'proc', target: '/proc' }, { type: 'tmpfs', target: '/dev' }] });
+    const p = plan({ privileged: true, rootfs: '/srv/root', mounts: [{ type: 'proc', target: '/proc' }, { type: 'tmpfs', target: '/dev' }] });
     assert.deepEqual(p.mountTargets, ['/proc', '/dev']);
+  });
+});
+
+describe('spawn spec: the hardened view of every service that is not privileged', () => {
+  const host: Record<string, PathKind> = {
+    ...files, '/proc/kcore': 'file', '/proc/keys': 'file', '/proc/acpi': 'dir', '/proc/sys': 'dir', '/proc/sysrq-trigger': 'file',
+    '/sys': 'dir', '/sys/firmware': 'dir', '/dev/fuse': 'other', '/dev/net/tun': 'other',
+  };
+  const hybrid = [
+    { fsType: 'cgroup2' as const, mountPoint: '/sys/fs/cgroup/unified', subsystems: [] },
+    { fsType: 'cgroup' as const, mountPoint: '/sys/fs/cgroup/memory', subsystems: ['memory'] },
+    { fsType: 'cgroup' as const, mountPoint: '/sys/fs/cgroup/cpu,cpuacct', subsystems: ['cpu', 'cpuacct'] },
+  ];
+  const on = (over: Partial<SpecContext> = {}) => ctx({ probe: (p) => host[p] ?? null, ...over });
+  const byTarget = (p: ReturnType<typeof plan>) => new Map(p.request.mounts.map((m, i) => [p.mountTargets[i], m]));
+
+  it('/proc: the sensitive files masked with /dev/null, hardware directories with an empty tmpfs, the tunables read-only', () => {
+    const m = byTarget(plan({}, on()));
+    assert.deepEqual(m.get('/proc/kcore'), { kind: mountKinds.bind, source: '/dev/null', target: '/proc/kcore', data: null, readonly: true, create: createKinds.never });
+    assert.deepEqual(m.get('/proc/acpi'), { kind: mountKinds.tmpfs, source: null, target: '/proc/acpi', data: 'mode=0555,size=0', readonly: true, create: createKinds.never });
+    assert.deepEqual(m.get('/proc/sys'), { kind: mountKinds.bind, source: '/proc/sys', target: '/proc/sys', data: null, readonly: true, create: createKinds.never });
+    assert.ok(m.has('/proc/sysrq-trigger') && m.has('/proc/keys'));
+    assert.ok(!m.has('/proc/timer_list'), 'only what this kernel has');
+  });
+
+  it('/sys read-only with /sys/firmware masked, and in /sys/fs/cgroup only its own cgroup, read-only (v2 and hybrid)', () => {
+    const v2 = plan({}, on());
+    const m = byTarget(v2);
+    assert.deepEqual(m.get('/sys'), { kind: mountKinds.bind, source: '/sys', target: '/sys', data: null, readonly: true, create: createKinds.never });
+    assert.equal(m.get('/sys/firmware')?.readonly, true);
+    assert.deepEqual(m.get('/sys/fs/cgroup'), { kind: mountKinds.fs, source: 'cgroup2', target: '/sys/fs/cgroup', data: null, readonly: true, create: createKinds.never });
+    const h = plan({}, on({ cgroupMounts: hybrid }));
+    const cg = h.request.mounts.filter((_, i) => h.mountTargets[i].startsWith('/sys/fs/cgroup'));
+    assert.deepEqual(cg.map((x) => [x.kind, x.source, x.target, x.data, x.readonly]), [
+      [mountKinds.tmpfs, null, '/sys/fs/cgroup', 'mode=0755', false],
+      [mountKinds.fs, 'cgroup2', '/sys/fs/cgroup/unified', null, true],
+      [mountKinds.fs, 'cgroup', '/sys/fs/cgroup/memory', 'memory', true],
+      [mountKinds.fs, 'cgroup', '/sys/fs/cgroup/cpu,cpuacct', 'cpu,cpuacct', true],
+      [mountKinds.bind, '/sys/fs/cgroup', '/sys/fs/cgroup', null, true],
+    ], 'a tmpfs with each hierarchy (as the cgroup namespace shows it), then all of it read-only');
+    const net = byTarget(plan({ isolate: ['pid', 'mount', 'net'] }, on()));
+    assert.deepEqual(net.get('/sys'), { kind: mountKinds.sysfs, source: '', target: '/sys', data: '/sys/fs/cgroup', readonly: true, create: createKinds.never }, 'a fresh sysfs, no host cgroup mounts carried');
+  });
+
+  it('a /dev of its own on the host root too, with the devices asked for; privileged keeps the host /dev', () => {
+    const p = plan({ devices: ['/dev/fuse', '/dev/net/tun'] }, on());
+    const dev = p.mountTargets.filter((t) => t === '/dev' || t.startsWith('/dev/'));
+    assert.deepEqual(dev, ['/dev', '/dev/null', '/dev/zero', '/dev/fuse', '/dev/net/tun', '/dev/fd', '/dev/stdin', '/dev/stdout', '/dev/stderr', '/dev/shm', '/dev/pts', '/dev/mqueue']);
+    assert.equal(byTarget(p).get('/dev/fuse')?.kind, mountKinds.carry, 'carried: the tmpfs covers the host /dev it comes from');
+    assert.ok(!plan({ privileged: true }, on()).mountTargets.some((t) => t.startsWith('/dev')));
+    assert.ok(!plan({ privileged: true }, on()).mountTargets.some((t) => t.startsWith('/sys') || t.startsWith('/proc/')));
+  });
+
+  it('readonlyRoot: the mounts of its own that are writable stay so; the masks and /sys do not', () => {
+    const p = plan({ readonlyRoot: true, mounts: [{ type: 'tmpfs', target: '/mnt' }] }, on());
+    const kept = p.mountTargets.filter((_, i) => p.request.mounts[i].keepWritable);
+    assert.deepEqual(kept, ['/proc', '/dev', '/dev/shm', '/dev/pts', '/dev/mqueue', '/mnt']);
   });
 });
 
@@ -149,13 +211,16 @@ describe('spawn spec: ids, environment and init arguments', () => {
     assert.deepEqual(env.sort(), ['HOME=/srv', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'PORT=8080']);
   });
 
-  it('passes stop signal, drain, ids and listen fds to nsvisor-init, then the command', () => {
-    const p = plan({ user: '1000:100', stop: { signal: 'SIGINT', drain: '2s' } }, ctx({ passFds: [7, 8] }));
+  it('passes stop signal, drain, ids, the default capabilities, listen fds and the seccomp fd to nsvisor-init, then the command', () => {
+    const p = plan({ user: '1000:100', stop: { signal: 'SIGINT', drain: '2s' } }, ctx({ passFds: [7, 8], seccompFd: 9 }));
     assert.deepEqual(p.request.argv, [
-      'nsvisor-init', '--supervised', '--status-fd', '5', '--listen-fds', '2', '--stop-signal', '2', '--drain', '2000',
-      '--uid', '1000', '--gid', '100', '--', '/bin/app', '--flag',
+      'nsvisor-init', '--supervised', '--status-fd', '6', '--listen-fds', '2', '--seccomp-fd', '5', '--stop-signal', '2', '--drain', '2000',
+      '--uid', '1000', '--gid', '100', '--caps', 'a80425fb', '--', '/bin/app', '--flag',
     ]);
+    assert.deepEqual(p.request.passFds, [7, 8, 9], 'the listen sockets as 3.., the seccomp program after them');
     assert.equal(p.request.cwd, '/home/me');
+    const open = plan({ privileged: true }, ctx({ seccompFd: 9 })).request.argv;
+    assert.ok(!open.includes('--caps') && !open.includes('--seccomp-fd'), 'privileged: every capability, no filter');
   });
 });
 
@@ -164,7 +229,7 @@ describe('spawn spec: NOTIFY_SOCKET whatever the service mounts', () => {
   const withSocket = (over: Partial<SpecContext> = {}) =>
     ctx({ notifySocket: socket, probe: (p) => ({ ...files, '/tmp': 'dir', '/tmp/sup': 'dir', '/run': 'dir' } as Record<string, PathKind>)[p] ?? null, ...over });
   const carried = { kind: mountKinds.carry, source: socket, target: socket, data: null, readonly: true, create: createKinds.file };
-  const carries = (p: ReturnType<typeof plan>) => p.request.mounts.filter((m) => m.kind === mountKinds.carry);
+  const carries = (p: ReturnType<typeof plan>) => p.request.mounts.filter((m) => m.kind === mountKinds.carry && m.source === socket);
 
   it('nothing to carry where no mount hides it, also with a read-only root or without a mount namespace', () => {
     assert.deepEqual(carries(plan({ mounts: [{ type: 'tmpfs', target: '/run' }] }, withSocket())), []);
@@ -212,6 +277,7 @@ describe('spawn spec: NOTIFY_SOCKET whatever the service mounts', () => {
       () => plan({ rootfs: '/srv/root' }, withSocket({ notifySocket: '/dev/mqueue/web.sock' })),
       new SpecError('ready.notify', 'the mqueue mount on /dev/mqueue hides NOTIFY_SOCKET /dev/mqueue/web.sock, and nothing can be created in mqueue; put supervisor.control outside /dev/mqueue'),
     );
-    assert.deepEqual(carries(plan({ rootfs: '/srv/root' }, withSocket({ notifySocket: '/dev/shm/web.sock' }))).length, 1, 'the tmpfs of a new /dev can hold it');
+    const shm = plan({ rootfs: '/srv/root' }, withSocket({ notifySocket: '/dev/shm/web.sock' })).request.mounts;
+    assert.equal(shm.filter((m) => m.kind === mountKinds.carry && m.source === '/dev/shm/web.sock').length, 1, 'the tmpfs of a new /dev can hold it');
   });
 });
