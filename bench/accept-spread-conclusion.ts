@@ -40,6 +40,7 @@ export function acceptSpreadConclusion(r: AcceptSpreadResult): string[] {
   const idle = (mode: Mode) => `${kept.reduce((a, p) => a + runsWithIdle(p[mode]), 0)}/${kept.length * runs}`;
   const vs = (p: Pair, pick: (run: SteadyResult['runs'][number]) => number, show: (x: number) => string) =>
     `${p.label} ${show(medianOf(p.shared, pick))} → ${show(medianOf(p.reuseport, pick))}`;
+  const keptFaster = kept.filter((p) => medianOf(p.reuseport, (x) => x.perSecond) > medianOf(p.shared, (x) => x.perSecond)).length;
   const p99Worse = fresh.filter((p) => medianOf(p.reuseport, (x) => x.p99) > medianOf(p.shared, (x) => x.p99)).length;
   const stallP99 = (mode: Mode) => requests.map((q) => ms(median(change('stall', mode, q)!.runs.map((x) => x.p99)))).join(' / ');
   const stallWorse = requests.filter((q) => median(change('stall', 'reuseport', q)!.runs.map((x) => x.p99)) > median(change('stall', 'shared', q)!.runs.map((x) => x.p99))).length;
@@ -69,7 +70,7 @@ export function acceptSpreadConclusion(r: AcceptSpreadResult): string[] {
     `  tcp_migrate_req=1. A stalled instance: p99 (${requests.join(' / ')}) ${stallP99('shared')} shared, ${stallP99('reuseport')} reuseport: its`,
     '  socket keeps taking its share of new connections, which wait until it runs again.',
     '',
-    `**\`instances\` should use ${use === 'shared' ? 'the one shared accept queue' : 'one SO_REUSEPORT socket per instance'}**${against.length ? `: reuseport evens out the counts but ${against.join('; ')}.` : ': it spreads evenly, loses nothing at a change and is no slower.'}`,
+    `**\`instances\` should use ${use === 'shared' ? 'the one shared accept queue' : 'one SO_REUSEPORT socket per instance'}**${against.length ? `: reuseport evens out the counts (and served more keep-alive requests per second in ${keptFaster} of ${kept.length} cells), but ${against.join('; ')}.` : ': it spreads evenly, loses nothing at a change and is no slower.'}`,
     'Rule: reuseport is chosen only if it fails no request at a change (with tcp_migrate_req=1), its p99 is not longer in most',
     'new-connection cells, and a stalled instance raises its p99 no more than the shared queue\'s.',
   ];

@@ -7,9 +7,10 @@ import * as readline from 'readline';
  * Reads commands on stdin, one a line, and answers each on stdout: `open K` makes listening socket K on
  * 127.0.0.1:PORT (listen(4096), SO_REUSEPORT when asked) and keeps it; `close K` closes the held copy;
  * `spawn K READY_FILE` starts the server on socket K as fd 3 with LISTEN_FDS=1 and LISTEN_PID its own pid, as
- * nsvisor-init does (its stdin and stdout /dev/null, its stderr the holder's). Exits are reported as they come
- * (`exited PID CODE`); at the end of stdin it kills the servers left and waits for them. Sockets are close-on-exec, so each server gets only its own; writes go through os.write, which a SIGCHLD
- * handler may safely interrupt.
+ * nsvisor-init does (stdin and stdout /dev/null, stderr the holder's). Exits are reported as they come
+ * (`exited PID CODE`); at the end of stdin it kills the servers left and waits for them. The sockets are
+ * close-on-exec, so each server gets only its own; writes go through os.write, which the SIGCHLD handler may
+ * safely interrupt.
  */
 const HOLDER = String.raw`
 import os, signal, socket, sys
@@ -51,6 +52,9 @@ for pid in live:
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
 `;
+
+/** How long a new server may take to listen on a loaded 2-CPU machine. */
+const READY_TIMEOUT_MS = 30_000;
 
 /** One server process on one held socket. */
 export interface Instance {
@@ -119,8 +123,10 @@ export class SocketHolder {
     });
     let early: number | undefined;
     exited.then((code) => (early = code));
+    const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!fs.existsSync(readyFile)) {
       if (early !== undefined) throw new Error(`server pid ${pid} on socket ${socket} exited ${early} before it was ready: ${this.stderr.trim()}`);
+      if (Date.now() > deadline) throw new Error(`server pid ${pid} on socket ${socket} not ready after ${READY_TIMEOUT_MS} ms (no ${readyFile})`);
       await new Promise((r) => setTimeout(r, 5));
     }
     return { pid, socket, exited };

@@ -101,11 +101,11 @@ function load(d: Deployment, cell: Cell, o: AcceptSpreadOptions, maxMs: number) 
   return startLoad({ url: url(d, cell.request, o), concurrency: cell.clients, keepAlive: cell.connection === 'keep-alive', maxRequests: 1e9, maxMs, timeoutMs: 10_000 });
 }
 
-export const CELLS: Cell[] = (['new', 'keep-alive'] as const).flatMap((connection) =>
+const CELLS: Cell[] = (['new', 'keep-alive'] as const).flatMap((connection) =>
   [8, 64].flatMap((clients) => (['light', 'spin'] as const).map((request) => ({ connection, clients, request }))),
 );
 
-export const CHANGES: ChangeCase[] = (['light', 'spin'] as const).flatMap((request) => [
+const CHANGES: ChangeCase[] = (['light', 'spin'] as const).flatMap((request) => [
   { change: 'rolling replacement' as const, mode: 'shared' as const, request },
   { change: 'rolling replacement' as const, mode: 'reuseport' as const, request },
   { change: 'scale-down' as const, mode: 'shared' as const, request },
@@ -120,7 +120,7 @@ export const CHANGES: ChangeCase[] = (['light', 'spin'] as const).flatMap((reque
  * put back after); or the last one's instance stalled for STALL_MS.
  */
 async function measureChange(d: Deployment, c: ChangeCase, o: AcceptSpreadOptions) {
-  if (c.migrateReq !== undefined) fs.writeFileSync(MIGRATE_REQ, String(c.migrateReq));
+  if (c.migrateReq !== undefined && fs.existsSync(MIGRATE_REQ)) fs.writeFileSync(MIGRATE_REQ, String(c.migrateReq));
   const traffic = load(d, { connection: 'new', clients: o.changeClients, request: c.request }, o, 120_000);
   await sleep(AROUND_CHANGE_MS);
   const t0 = performance.now();
@@ -142,7 +142,8 @@ export async function measureInside(o: AcceptSpreadOptions): Promise<Measured> {
     for (const mode of ['shared', 'reuseport'] as const) deployments.push(await Deployment.start(mode, PORTS[mode], o.instances, readyDir));
     // Warm up the servers' JIT and the namespace's TCP state on both kinds of request.
     for (const d of deployments) for (const request of ['light', 'spin'] as const) await load(d, { connection: 'new', clients: 8, request }, o, 500).done;
-    const steady: SteadyResult[] = deployments.flatMap((d) => CELLS.map((cell) => ({ mode: d.mode, ...cell, runs: [] })));
+    const key = (mode: Mode, c: Cell) => `${mode} ${c.connection} ${c.clients} ${c.request}`;
+    const steady = new Map<string, SteadyResult>(deployments.flatMap((d) => CELLS.map((cell) => [key(d.mode, cell), { mode: d.mode, ...cell, runs: [] }])));
     const migrateReqHere = fs.existsSync(MIGRATE_REQ);
     const changes: ChangeResult[] = CHANGES.map((c) =>
       c.migrateReq && !migrateReqHere ? { ...c, skipped: `${MIGRATE_REQ} does not exist: kernel ${os.release()} is older than 5.14`, runs: [] } : { ...c, runs: [] },
@@ -153,12 +154,12 @@ export async function measureInside(o: AcceptSpreadOptions): Promise<Measured> {
       for (const cell of CELLS) {
         for (const d of order) {
           const l = await load(d, cell, o, o.cellMs).done;
-          steady.find((s) => s.mode === d.mode && s.connection === cell.connection && s.clients === cell.clients && s.request === cell.request)!.runs.push({ ...runResult(l), ...spread(l.perInstance, o.instances) });
+          steady.get(key(d.mode, cell))!.runs.push({ ...runResult(l), ...spread(l.perInstance, o.instances) });
         }
       }
       for (const c of changes) if (!c.skipped) c.runs.push(await measureChange(deployments.find((d) => d.mode === c.mode)!, c, o));
     }
-    return { steady, changes };
+    return { steady: [...steady.values()], changes };
   } finally {
     for (const d of deployments) await d.end();
     fs.rmSync(readyDir, { recursive: true, force: true });

@@ -65,7 +65,7 @@ export function acceptSpreadMarkdown(r: AcceptSpreadResult): string {
     '',
     '| connections | clients | request | mode | req/s | busiest / idlest instance, share of requests | max/min | CV (range over runs) | p50 ms | p99 ms | failed |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...r.steady.sort((a, b) => a.connection.localeCompare(b.connection) * -1 || a.clients - b.clients || a.request.localeCompare(b.request)).map((s) => `| ${steadyRow(s)} |`),
+    ...[...r.steady].sort((a, b) => a.connection.localeCompare(b.connection) * -1 || a.clients - b.clients || a.request.localeCompare(b.request)).map((s) => `| ${steadyRow(s)} |`),
     '',
     `### While the instances change (${o.changeClients} clients, a new connection per request)`,
     '',
