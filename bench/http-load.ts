@@ -25,8 +25,10 @@ export interface LoadResult {
   failed: number;
   /** Requests sent on a connection an earlier request had used (keep-alive). */
   reused: number;
-  /** Distinct instances that answered (the example server reports when it started). */
+  /** Distinct instances that answered (the example server reports its pid and when it started). */
   instances: string[];
+  /** Requests answered by each of those instances. */
+  perInstance: Record<string, number>;
   latencyMs: Summary & { max: number };
   seconds: number;
 }
@@ -57,7 +59,8 @@ function once(url: string, timeoutMs: number, agent: http.Agent | false): Promis
         if (res.statusCode !== 200) return resolve({ ok: false, kind: `HTTP ${res.statusCode}` });
         let instance: string | undefined;
         try {
-          instance = JSON.parse(body).startedAt;
+          const { pid, startedAt } = JSON.parse(body);
+          instance = `pid ${pid} started ${startedAt}`;
         } catch {
           return resolve({ ok: false, kind: 'bad body' });
         }
@@ -76,7 +79,7 @@ export function startLoad(o: LoadOptions): LoadRun {
   let issued = 0;
   const failures: Record<string, number> = {};
   const latencies: number[] = [];
-  const instances = new Set<string>();
+  const perInstance: Record<string, number> = {};
   const agent = o.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: o.concurrency }) : false;
   let reused = 0;
   const worker = async () => {
@@ -86,7 +89,7 @@ export function startLoad(o: LoadOptions): LoadRun {
       const r = await once(o.url, o.timeoutMs, agent);
       latencies.push(performance.now() - start);
       if (r.reused) reused++;
-      if (r.ok) instances.add(r.instance!);
+      if (r.ok) perInstance[r.instance!] = (perInstance[r.instance!] ?? 0) + 1;
       else failures[r.kind!] = (failures[r.kind!] ?? 0) + 1;
     }
   };
@@ -99,10 +102,11 @@ export function startLoad(o: LoadOptions): LoadRun {
       failures,
       failed,
       reused,
-      instances: [...instances],
+      instances: Object.keys(perInstance),
+      perInstance,
       latencyMs: { ...summarize(latencies.length ? latencies : [0]), max: Math.max(0, ...latencies) },
       seconds: (performance.now() - t0) / 1000,
     };
   });
-  return { stop: () => (stopped = true), seen: () => instances.size, done };
+  return { stop: () => (stopped = true), seen: () => Object.keys(perInstance).length, done };
 }

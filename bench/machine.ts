@@ -39,19 +39,30 @@ function machineTicks(): { busy: number; total: number } {
   return { busy, total: busy + idle + iowait };
 }
 
+/** CPU seconds of this process's children that ended and were waited for (with their own reaped descendants). */
+function reapedChildrenSeconds(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  // The fields after "pid (comm) " start at the third, state: cutime and cstime are the 16th and 17th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / USER_HZ;
+}
+
 /**
  * On a shared machine: starts measuring how many CPUs other processes kept busy; the returned function says
- * it for the time since (the machine's busy time less this process's, all its threads).
+ * it for the time since (the machine's busy time less this process's, all its threads, and that of its children
+ * that ended meanwhile).
  */
 export function othersCpuMeter(): () => number {
   const t0 = machineTicks();
   const ours0 = process.cpuUsage();
+  const children0 = reapedChildrenSeconds();
   return () => {
     const t1 = machineTicks();
     const ours = process.cpuUsage(ours0);
+    const oursSeconds = (ours.user + ours.system) / 1e6 + reapedChildrenSeconds() - children0;
     const cpus = os.cpus().length;
     const wallSeconds = Math.max(1, t1.total - t0.total) / cpus / USER_HZ;
     const busyCpus = (t1.busy - t0.busy) / USER_HZ / wallSeconds;
-    return Math.max(0, busyCpus - (ours.user + ours.system) / 1e6 / wallSeconds);
+    return Math.max(0, busyCpus - oursSeconds / wallSeconds);
   };
 }

@@ -1,7 +1,9 @@
-// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, restarts under load; results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, restarts under load, accept spread over instances; results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { measureAcceptSpread } from './accept-spread';
+import { acceptSpreadMarkdown } from './accept-spread-report';
 import { cgroupStatsMarkdown, measureCgroupStats } from './cgroup-stats';
 import { measureInitMemory } from './init-memory';
 import { measureMetricsScrape, metricsScrapeMarkdown } from './metrics-scrape';
@@ -72,6 +74,13 @@ const PARTS: Record<string, { file: string; run: () => Promise<PartResult> }> = 
     run: async () => {
       const r = await measureRestartLoad({ restarts: Number(process.env.BENCH_RESTARTS ?? 5), concurrency: 8, workMs: 20, gapMs: 1500 });
       return { json: r, markdown: restartLoadMarkdown(r) };
+    },
+  },
+  'accept-spread': {
+    file: 'accept-spread',
+    run: async () => {
+      const r = await measureAcceptSpread({ runs: Number(process.env.BENCH_ACCEPT_RUNS ?? 3), instances: 4, cellMs: 2000, spinMs: 3, changeClients: 64 });
+      return { json: r, markdown: acceptSpreadMarkdown(r) };
     },
   },
 };

@@ -18,6 +18,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
 
+/** The median of samples in any order. */
+export function median(samples: number[]): number {
+  return percentile([...samples].sort((a, b) => a - b), 50);
+}
+
 export function summarize(samples: number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const sum = sorted.reduce((a, b) => a + b, 0);

@@ -23,6 +23,9 @@ function handle(req, res) {
   const url = new URL(req.url, 'http://localhost');
   // /work?ms=N answers after N ms: a request in flight while a restart drains this instance.
   const delay = url.pathname === '/work' ? Math.min(Number(url.searchParams.get('ms')) || 0, 60000) : 0;
+  // /spin?ms=N keeps the CPU busy for N ms first: a CPU-bound request, during which this instance accepts nothing.
+  const spinUntil = url.pathname === '/spin' ? performance.now() + Math.min(Number(url.searchParams.get('ms')) || 0, 1000) : 0;
+  while (performance.now() < spinUntil);
   setTimeout(() => {
     if (draining) res.setHeader('connection', 'close'); // no keep-alive into an instance that is leaving
     res.setHeader('content-type', 'application/json');
