@@ -1,9 +1,10 @@
-// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, restarts under load; results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, init startup against tini, restarts under load; results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
 import { cgroupStatsMarkdown, measureCgroupStats } from './cgroup-stats';
 import { measureInitMemory } from './init-memory';
+import { initStartupMarkdown, measureInitStartup } from './init-startup';
 import { measureMetricsScrape, metricsScrapeMarkdown } from './metrics-scrape';
 import { measureNetSetup, netSetupMarkdown } from './net-setup';
 import { machineInfo } from './machine';
@@ -11,6 +12,7 @@ import { measureRestartLoad, restartLoadMarkdown } from './restart-load';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
 import { latencyTargets, memoryTarget } from './targets';
+import { getTini } from './tini';
 
 const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
@@ -59,6 +61,13 @@ const PARTS: Record<string, { file: string; run: () => Promise<PartResult> }> = 
       return { json: r, markdown: netSetupMarkdown(r) };
     },
   },
+  'init-startup': {
+    file: 'init-startup',
+    run: async () => {
+      const r = await measureInitStartup({ rounds: Number(process.env.BENCH_INIT_ROUNDS ?? 500), nodeRounds: Number(process.env.BENCH_INIT_NODE_ROUNDS ?? 20), memoryInstances: MEMORY_INSTANCES });
+      return { json: r, markdown: initStartupMarkdown(r) };
+    },
+  },
   'restart-load': {
     file: 'restart-load',
     run: async () => {
@@ -100,9 +109,10 @@ async function main(): Promise<void> {
     },
   });
   process.stderr.write(`init memory: ${MEMORY_INSTANCES} instances each\n`);
-  const initMemory = await measureInitMemory(MEMORY_INSTANCES);
+  const tini = getTini();
+  const initMemory = await measureInitMemory(MEMORY_INSTANCES, 300, tini.tini).finally(() => tini.cleanup());
   const results: BenchResults = {
-    machine,
+    machine: { ...machine, tools: { ...machine.tools, tini: machine.tools.tini ?? (tini.version && `${tini.version} (${tini.source})`) } },
     config: { rounds: ROUNDS, warmup: WARMUP, seed: SEED, memoryInstances: MEMORY_INSTANCES, seconds: (Date.now() - t0) / 1000 },
     spawnLatency,
     initMemory,

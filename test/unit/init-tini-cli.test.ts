@@ -63,10 +63,12 @@ describe('nsvisor-init: command line (tini compatible)', () => {
     assert.equal(init(['sh', '-c', 'exit 4']).code, 4, 'options end at the first word that is not one, so no -- is needed');
     assert.equal(init(['--', 'sh', '-c', 'kill -TERM $$']).code, 143);
     assert.equal(init(['--', 'sh', '-c', 'kill -KILL $$']).code, 137);
-    const missing = init(['--', 'no-such-command-here']);
+    // execvp reports EACCES if any PATH directory refused it: search only the usual ones, which anyone may.
+    const usualPath = { env: { ...process.env, PATH: '/usr/local/bin:/usr/bin:/bin' } };
+    const missing = init(['--', 'no-such-command-here'], usualPath);
     assert.deepEqual([missing.code, missing.stderr], [127, 'nsvisor-init: execve(no-such-command-here): No such file or directory\n']);
     assert.equal(init(['--', '/etc']).code, 126);
-    assert.equal(init(['-vvv', '--', '--', 'true']).code, 127, 'after --, the next -- is the command');
+    assert.equal(init(['-vvv', '--', '--', 'true'], usualPath).code, 127, 'after --, the next -- is the command');
   });
 
   it('-e maps codes to 0: one, several, and all 256 (no limit on how many)', () => {
@@ -120,7 +122,7 @@ describe('nsvisor init: straight to nsvisor-init, without Node', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^SigIgn:\s+0+$/m);
     assert.match(r.stdout, /registered as a child subreaper/);
-    const dash = run(process.execPath, [BIN, 'init', '--', '-x']);
+    const dash = run(process.execPath, [BIN, 'init', '--', '-x'], { env: { ...process.env, PATH: '/usr/local/bin:/usr/bin:/bin' } });
     assert.deepEqual([dash.code, dash.stderr], [127, 'nsvisor-init: execve(-x): No such file or directory\n']);
   });
 });
