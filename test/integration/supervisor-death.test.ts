@@ -90,6 +90,17 @@ describe('a SIGKILLed supervisor leaves no process of its services (root, real k
     });
   }
 
+  for (const user of ['1000:1000', '0:0']) {
+    it(`a SIGKILLed nsvisor-init takes its command along (PDEATHSIG armed again after the change to ${user})`, async () => {
+      const child = cliBackground(['sandbox', '--user', user, '--isolate', 'mount,uts', '--', 'sleep', '1000']);
+      const init = await waitFor('nsvisor-init under the sandbox', () => childrenOf(child.pid!)[0]);
+      const main = await waitFor('the command', () => tree(init).find((s) => s.comm === 'sleep'));
+      assert.equal(fs.readFileSync(`/proc/${main.pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], user.split(':')[0]);
+      process.kill(init, 'SIGKILL');
+      await allGone([main], `the command of a SIGKILLed nsvisor-init (${user})`);
+    });
+  }
+
   for (const [what, args, count] of [
     ['user 1000:1000 without a pid namespace, a double fork into a new session', ['--user', '1000:1000', '--isolate', 'mount,uts'], 5],
     ['root, no namespace but mount', ['--isolate', 'mount'], 5],
