@@ -52,9 +52,11 @@ static long now_ms(const struct init_state *st) {
 }
 
 /* SIGKILL to everything below us; called again and again until reap() finds nothing left, since a fork racing
-   the kill hands its child to us (we are PID 1 or a subreaper). */
-static void kill_rest(const struct init_state *st) {
-  if (signal_rest(SIGKILL, st->main_done ? 0 : st->main_pid) < 0) init_log(INIT_WARN, "cannot list the processes to end: %s", strerror(errno));
+   the kill hands its child to us (we are PID 1 or a subreaper). Returns -1 when what is left cannot be found. */
+static int kill_rest(const struct init_state *st) {
+  if (signal_rest(SIGKILL, st->main_done ? 0 : st->main_pid) >= 0) return 0;
+  init_log(INIT_WARN, "cannot list the processes left (/proc: %s): only the main process and its group were signalled", strerror(errno));
+  return -1;
 }
 
 static void note_reaped(struct init_state *st, pid_t pid, int status) {
@@ -94,8 +96,7 @@ __attribute__((noreturn)) static void on_supervisor_gone(struct init_state *st) 
     _exit(128 + SIGKILL);
   }
   for (;;) {
-    kill_rest(st);
-    if (reap(st)) _exit(128 + SIGKILL);
+    if (kill_rest(st) < 0 || reap(st)) _exit(128 + SIGKILL);
     struct pollfd p = {st->sfd, POLLIN, 0};
     struct signalfd_siginfo si;
     if (poll(&p, 1, KILL_RETRY_MS) < 0 && errno != EINTR) die(st, STEP_INIT_POLL, NULL, errno);
@@ -254,7 +255,7 @@ static int start_drain(struct init_state *st) {
     return 1;
   }
   init_log(INIT_DEBUG, "the main process has ended: SIG%s to what is left, SIGKILL in %ld ms", sigabbrev_np(o->stop_signal) ?: "?", o->drain_ms);
-  if (signal_rest(o->stop_signal, 0) < 0) init_log(INIT_WARN, "cannot list the processes to drain: %s", strerror(errno));
+  if (signal_rest(o->stop_signal, 0) < 0) init_log(INIT_WARN, "cannot find the processes left to drain (/proc: %s)", strerror(errno));
   return 1;
 }
 
@@ -279,7 +280,7 @@ int main(int argc, char **argv) {
     if (none_left) break;
     if (st.drain_deadline < 0 && !start_drain(&st)) break;
     if (!st.killing && now_ms(&st) >= st.drain_deadline) st.killing = 1;
-    if (st.killing) kill_rest(&st);
+    if (st.killing && kill_rest(&st) < 0) break;
   }
   /* How the main process ended, which our exit code 128+N cannot tell from an exit(128+N): the last record. It is
      lost when the pipe is full, or when the supervisor is gone, and then nothing is left below us to end. */

@@ -123,7 +123,9 @@ int signal_rest(int sig, pid_t main_pid) {
     return errno == ESRCH ? 0 : -1;
   }
   if (proc_is_ours()) return signal_descendants(sig);
-  if (main_pid <= 0) return 0;
-  if (kill(main_pid, sig) == 0) return 1;
-  return errno == ESRCH ? 0 : -1;
+  /* What can be reached without a list; ESRCH: the group (or main) is gone already. */
+  if (main_pid > 0 && kill(-main_pid, sig) < 0 && errno != ESRCH) init_log(INIT_WARN, "kill(-%d): %s", (int)main_pid, strerror(errno));
+  if (main_pid > 0 && kill(main_pid, sig) < 0 && errno != ESRCH) init_log(INIT_WARN, "kill(%d): %s", (int)main_pid, strerror(errno));
+  errno = ENOENT;
+  return -1;
 }

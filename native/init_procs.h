@@ -5,9 +5,10 @@
 #include <sys/types.h>
 
 /* Sends sig to every process below us: as PID 1 all of the namespace (kill -1); otherwise each descendant found in
-   /proc, each pinned by a pidfd and checked to be still below us before it is signalled. When this /proc is not
-   of our pid namespace (we joined another's mount namespace, or there is none), only main can be reached; pass 0
-   once it is gone. Returns how many were signalled (1 for kill -1), or -1 when /proc could not be read (errno). */
+   /proc, each pinned by a pidfd and checked to be still below us before it is signalled. Returns how many were
+   signalled (1 for kill -1), or -1 (errno) when they cannot be listed: /proc unreadable, or not of our pid
+   namespace (a mount namespace joined, or a rootfs without /proc). Then only the main process and its process
+   group are signalled, while main_pid is unreaped (pass 0 once it is: its pid may be another's by then). */
 int signal_rest(int sig, pid_t main_pid);
 
 #endif
