@@ -128,7 +128,7 @@ static void report_reaped(struct init_state *st) {
   if (st->reaped && send_record(st, NSV_REC_REAPED, st->reaped, 0) == 0) st->reaped = 0;
 }
 
-/* Joins the service (--join), says we started, settles how we die and reap, takes over the signals. */
+/* Joins the service (--join), says we started, settles how we reap, takes over the signals, settles how we die. */
 static void start(struct init_state *st, struct saved_signals *saved) {
   const struct init_options *o = st->o;
   struct nsv_record started = {NSV_REC_INIT_STARTED, 0, 0, -1};
@@ -143,10 +143,6 @@ static void start(struct init_state *st, struct saved_signals *saved) {
     /* Blocking, as nothing runs yet: it fails only when the supervisor is gone, and then there is nothing to end. */
     if (write(st->status_fd, &started, sizeof started) != (ssize_t)sizeof started) _exit(125);
   }
-  /* Under the supervisor this clears the SIGKILL the clone child armed: we learn of the supervisor's end from the
-     status pipe instead, and must live on to end the service. Otherwise it is tini's -p. */
-  if ((o->supervised || o->parent_death_signal) && prctl(PR_SET_PDEATHSIG, o->parent_death_signal, 0, 0, 0) < 0)
-    die(st, STEP_INIT_PDEATHSIG, NULL, errno);
   if (getpid() != 1) {
     /* Orphans come to a subreaper: the drain and the end of a supervisor need them. tini registers only on -s. */
     if (o->subreaper || managed(o) || o->drain_ms > 0) {
@@ -160,6 +156,11 @@ static void start(struct init_state *st, struct saved_signals *saved) {
     }
   }
   if ((step = take_signals(saved, &st->sfd))) die(st, step, NULL, errno);
+  /* Under the supervisor this clears the SIGKILL the clone child armed: we learn of the supervisor's end from the
+     status pipe instead, and must live on to end the service. Otherwise it is tini's -p, armed once the signal
+     is ours to take (and forward). */
+  if ((o->supervised || o->parent_death_signal) && prctl(PR_SET_PDEATHSIG, o->parent_death_signal, 0, 0, 0) < 0)
+    die(st, STEP_INIT_PDEATHSIG, NULL, errno);
 }
 
 /* Forks the main process; returns the read end of its exec pipe (-1 without a status pipe to tell). */

@@ -31,7 +31,7 @@ static void usage(int fd) {
           "  -s               register as a child subreaper, so orphans come to nsvisor-init when it is not PID 1\n"
           "                   (it does so anyway while it drains, see --drain)\n"
           "  -p SIGNAL        have SIGNAL sent to nsvisor-init, and so forwarded to CMD, when its parent dies (-p SIGTERM)\n"
-          "  -v               more output: repeat for info (-v), debug (-vv) and trace (-vvv) lines\n"
+          "  -v               more verbose output: info (-v), debug (-vv) and trace (-vvv) lines\n"
           "  -w               print a warning for every orphan reaped\n"
           "  -g               forward signals to CMD's process group, not only to CMD\n"
           "  -e CODE          report exit code CODE (0-255) as 0; repeatable\n"
