@@ -1,9 +1,21 @@
 {
   "targets": [
     {
+      "target_name": "nsvisor-spawn-child",
+      "type": "static_library",
+      "sources": ["native/spawn_child.c", "native/spawn_mounts.c"],
+      "cflags": [
+        "-Wall", "-Wextra", "-Werror",
+        "-ffreestanding", "-fno-builtin", "-fno-tree-loop-distribute-patterns", "-fno-stack-protector",
+        "-fvisibility=hidden"
+      ]
+    },
+    {
       "target_name": "nsvisor",
+      "dependencies": ["nsvisor-spawn-child"],
       "sources": [
         "native/addon.cc",
+        "native/bindings.cc",
         "native/spawn_binding.cc",
         "native/process_binding.cc",
         "native/notify_binding.cc",
@@ -18,7 +30,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags": ["-Wall", "-Wextra", "-Werror", "-fno-stack-protector"],
+      "cflags": ["-Wall", "-Wextra", "-Werror"],
       "cflags_cc": ["-Wall", "-Wextra", "-Werror", "-std=c++17"]
     },
     {
@@ -32,7 +44,8 @@
         "native/init_log.c",
         "native/init_options.c",
         "native/init_procs.c",
-        "native/init_signals.c"
+        "native/init_signals.c",
+        "native/seccomp_load.c"
       ],
       "defines": ["NSV_VERSION=\"<!(node -p \"require('./package.json').version\")\""],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"],

@@ -34,6 +34,8 @@ export interface LoadResult {
 export interface LoadRun {
   /** Asks the workers to finish after their current request. */
   stop(): void;
+  /** Distinct instances that answered so far. */
+  seen(): number;
   done: Promise<LoadResult>;
 }
 
@@ -102,5 +104,5 @@ export function startLoad(o: LoadOptions): LoadRun {
       seconds: (performance.now() - t0) / 1000,
     };
   });
-  return { stop: () => (stopped = true), done };
+  return { stop: () => (stopped = true), seen: () => instances.size, done };
 }

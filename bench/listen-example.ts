@@ -22,6 +22,8 @@ export interface ExampleOptions {
   /** A broken deploy: while `flag` exists, a new instance exits 1 at once, or hangs without ever getting ready. */
   broken?: { flag: string; how: 'exit' | 'hang' };
   readyTimeout?: string;
+  /** APP_VERSION in its environment: the server answers with it. */
+  version?: string;
 }
 
 /** The service as examples/listen.yaml declares it, on the given port, with node and the server by absolute path. */
@@ -32,6 +34,7 @@ export function exampleService(o: ExampleOptions): Record<string, unknown> {
   const command = o.broken ? ['/bin/sh', '-c', script, o.broken.flag, ...node] : node;
   return {
     command,
+    ...(o.version ? { env: { APP_VERSION: o.version } } : {}),
     isolate: ['pid', 'mount', 'uts', 'ipc', 'cgroup', 'net'],
     mounts: [{ type: 'tmpfs', target: '/tmp' }],
     listen: [`tcp://127.0.0.1:${o.port}`, ...(o.unixPath ? [`unix://${o.unixPath}`] : [])],

@@ -13,10 +13,10 @@ import { summarize, Summary } from './stats';
 
 /** The events of a restart of one service, as the supervisor emits them. */
 function restart(sup: EventEmitter<SupervisorEvents>, name: string): void {
-  sup.emit('state', name, 'starting', 'running');
-  sup.emit('spawned', name, 0.004);
-  sup.emit('ready', name, 0.01);
-  sup.emit('state', name, 'running', 'starting');
+  sup.emit('state', name, 'starting', 'running', name);
+  sup.emit('spawned', name, 0.004, name);
+  sup.emit('ready', name, 0.01, name);
+  sup.emit('state', name, 'running', 'starting', name);
 }
 
 export interface MetricsScrapeResult {
@@ -62,7 +62,7 @@ export async function measureMetricsScrape(opts: { services?: number; scrapes?: 
       const name = `svc-${i}`;
       const resources = { memory: 256 << 20, pids: 100, cpus: 0.5 };
       const cgroup = driver.create(name, resources);
-      sup.services.set(name, { name, settings: { restart: { policy: 'on-failure' }, resources }, state: 'running', cgroup });
+      sup.services.set(name, { name, settings: { restart: { policy: 'on-failure' }, resources }, state: 'running', units: [{ key: name, cgroup, pid: null }], running: 1 });
     }
     const fresh = new SupervisorMetrics(sup, { stats: (t) => pool.collect(t), maxAgeMs: 0 });
     for (const name of sup.services.keys()) restart(sup, name);

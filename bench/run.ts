@@ -8,6 +8,7 @@ import { initStartupMarkdown, measureInitStartup } from './init-startup';
 import { measureMetricsScrape, metricsScrapeMarkdown } from './metrics-scrape';
 import { measureNetSetup, netSetupMarkdown } from './net-setup';
 import { machineInfo } from './machine';
+import { measureReload, reloadMarkdown } from './reload';
 import { measureRestartLoad, restartLoadMarkdown } from './restart-load';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
@@ -66,6 +67,13 @@ const PARTS: Record<string, { file: string; run: () => Promise<PartResult> }> = 
     run: async () => {
       const r = await measureInitStartup({ rounds: Number(process.env.BENCH_INIT_ROUNDS ?? 500), nodeRounds: Number(process.env.BENCH_INIT_NODE_ROUNDS ?? 20), memoryInstances: MEMORY_INSTANCES });
       return { json: r, markdown: initStartupMarkdown(r) };
+    },
+  },
+  reload: {
+    file: inVm('reload'),
+    run: async () => {
+      const r = await measureReload({ services: Number(process.env.BENCH_SERVICES ?? 1000) });
+      return { json: { machine: machineInfo(), ...r }, markdown: reloadMarkdown(r) };
     },
   },
   'restart-load': {

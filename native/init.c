@@ -19,6 +19,7 @@
 #include "init_options.h"
 #include "init_procs.h"
 #include "init_signals.h"
+#include "seccomp_load.h"
 #include "steps.h"
 
 /* While SIGKILL goes to whatever is left (the drain is over, or the supervisor is gone): how often to look again
@@ -35,6 +36,7 @@ struct init_state {
   int32_t reaped;      /* orphans reaped and not reported yet */
   long drain_deadline; /* CLOCK_MONOTONIC ms at which the drain ends; -1 before it starts */
   int killing;         /* the drain is over: SIGKILL to whatever is found */
+  struct nsv_seccomp seccomp; /* from --seccomp-fd, for the main process */
 };
 
 /* A failure nsvisor-init cannot go on from. Named on the status pipe (read by the supervisor until the command
@@ -128,11 +130,12 @@ static void report_reaped(struct init_state *st) {
   if (st->reaped && send_record(st, NSV_REC_REAPED, st->reaped, 0) == 0) st->reaped = 0;
 }
 
-/* Joins the service (--join), says we started, settles how we reap, takes over the signals, settles how we die. */
+/* Joins the service (--join), says we started, reads the seccomp filter, settles how we reap, takes over the signals,
+   settles how we die. */
 static void start(struct init_state *st, struct saved_signals *saved) {
   const struct init_options *o = st->o;
   struct nsv_record started = {NSV_REC_INIT_STARTED, 0, 0, -1};
-  int step, bit = 0;
+  int step, err, bit = 0;
   if (o->join_pid > 0 && (step = join_namespaces(o->join_pid))) {
     char pid[16];
     snprintf(pid, sizeof pid, "%d", (int)o->join_pid);
@@ -142,6 +145,11 @@ static void start(struct init_state *st, struct saved_signals *saved) {
     if (fcntl(st->status_fd, F_SETFD, FD_CLOEXEC) < 0) die(st, STEP_INIT_STATUS_FD, NULL, errno);
     /* Blocking, as nothing runs yet: it fails only when the supervisor is gone, and then there is nothing to end. */
     if (write(st->status_fd, &started, sizeof started) != (ssize_t)sizeof started) _exit(125);
+  }
+  if (o->seccomp_fd >= 0 && (err = nsv_seccomp_read(o->seccomp_fd, &st->seccomp))) {
+    if (st->status_fd >= 0) report_step(st->status_fd, STEP_SECCOMP_READ, NULL, err);
+    init_error("--seccomp-fd %d: %s", o->seccomp_fd, strerror(err));
+    _exit(125);
   }
   if (getpid() != 1) {
     /* Orphans come to a subreaper: the drain and the end of a supervisor need them. tini registers only on -s. */
@@ -167,7 +175,7 @@ static void start(struct init_state *st, struct saved_signals *saved) {
 static int spawn_main(struct init_state *st, const struct saved_signals *saved) {
   const struct init_options *o = st->o;
   int exec_pipe[2] = {-1, -1};
-  struct command_start c = {o, saved, -1, getpid()};
+  struct command_start c = {o, saved, &st->seccomp, -1, getpid()};
   if (st->status_fd >= 0 && pipe2(exec_pipe, O_CLOEXEC) < 0) die(st, STEP_INIT_EXEC_PIPE, NULL, errno);
   st->main_pid = fork();
   if (st->main_pid < 0) die(st, STEP_INIT_FORK, NULL, errno);
@@ -268,7 +276,7 @@ static int exit_code(const struct init_options *o, int status) {
 int main(int argc, char **argv) {
   struct init_options o;
   struct saved_signals saved;
-  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0};
+  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0, {NULL, 0}};
   parse_options(argc, argv, &o);
   st.status_fd = o.status_fd;
   start(&st, &saved);

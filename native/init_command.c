@@ -1,4 +1,4 @@
-/* The main process: process group and terminal, signals, parent-death signal, ids, capabilities, no_new_privs, execve. */
+/* The main process: process group and terminal, signals, parent-death signal, ids, capabilities, no_new_privs, seccomp, execve. */
 #define _GNU_SOURCE
 #include "init_command.h"
 
@@ -65,14 +65,23 @@ static int set_capabilities(uint64_t caps) {
   return 0;
 }
 
+static void install_seccomp(const struct command_start *c) {
+  int err = nsv_seccomp_install(c->seccomp);
+  if (err) fail(c, STEP_SECCOMP, err, 125);
+}
+
+/* The filter goes on last before execve when no_new_privs is set; without it the kernel requires CAP_SYS_ADMIN, so
+   it goes on before the ids and capabilities change (as runc does), and they and execve must pass it. */
 static void set_identity(const struct command_start *c) {
   const struct init_options *o = c->o;
+  int filter = c->seccomp->len > 0;
   if (o->limit_caps) {
     int err = drop_bounding_set(o->caps);
     if (err) fail(c, STEP_CAP_BOUND, err, 125);
     /* Keep the permitted set through setuid to a user that is not root; set_capabilities trims it. */
     if (o->uid > 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(c, STEP_KEEPCAPS, errno, 125);
   }
+  if (filter && !o->no_new_privs) install_seccomp(c);
   if (o->gid >= 0) {
     gid_t g = (gid_t)o->gid;
     if (setgroups(1, &g) < 0) fail(c, STEP_SETGROUPS, errno, 125);
@@ -88,6 +97,7 @@ static void set_identity(const struct command_start *c) {
     if (step) fail(c, step, errno, 125);
   }
   if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(c, STEP_NO_NEW_PRIVS, errno, 125);
+  if (filter && o->no_new_privs) install_seccomp(c);
 }
 
 void run_command(const struct command_start *c) {

@@ -6,10 +6,12 @@
 
 #include "init_options.h"
 #include "init_signals.h"
+#include "seccomp_load.h"
 
 struct command_start {
   const struct init_options *o;
   const struct saved_signals *saved; /* the caller's, for a standalone start */
+  const struct nsv_seccomp *seccomp; /* read from --seccomp-fd (len 0: none), installed before execve */
   int exec_fd;                       /* close-on-exec pipe to init: one byte = failed, EOF = CMD runs; or -1 */
   pid_t init_pid;                    /* our parent, as we see it: a supervised command dies with it */
 };

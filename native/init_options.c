@@ -48,6 +48,7 @@ static void usage(int fd) {
           "  --uid U --gid G  run CMD with these ids\n"
           "  --caps HEX       CMD keeps only these capabilities (bit N = capability N; 0 = none)\n"
           "  --no-new-privs   set no_new_privs for CMD: setuid bits and file capabilities raise nothing\n"
+          "  --seccomp-fd N   read a seccomp BPF program (struct sock_filter[]) from fd N; CMD runs under it\n"
           "  --join PID       first enter every namespace of PID (as nsenter -a -t PID; nsvisor exec)\n"
           "  --supervised, --status-fd N, --listen-fds N   set by the nsvisor supervisor\n"
           "\n"
@@ -153,7 +154,7 @@ static int parse_long(int argc, char **argv, int i, struct init_options *o) {
   if (!strcmp(name, "--help") && !eq) { usage(STDOUT_FILENO); exit(0); }
   if (!strcmp(name, "--supervised") && !eq) { o->supervised = 1; return i; }
   if (!strcmp(name, "--no-new-privs") && !eq) { o->no_new_privs = 1; return i; }
-  static const char *const with_value[] = {"--status-fd", "--listen-fds", "--stop-signal", "--drain", "--uid", "--gid", "--join", "--caps"};
+  static const char *const with_value[] = {"--status-fd", "--listen-fds", "--stop-signal", "--drain", "--uid", "--gid", "--join", "--caps", "--seccomp-fd"};
   int known = 0;
   for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) known |= !strcmp(name, with_value[k]);
   if (!known) usage_error(1, "unknown option %s", word);
@@ -166,6 +167,7 @@ static int parse_long(int argc, char **argv, int i, struct init_options *o) {
   else if (!strcmp(name, "--gid")) o->gid = parse_number(name, v, 0, 4294967294L);
   else if (!strcmp(name, "--join")) o->join_pid = (pid_t)parse_number(name, v, 1, 4194304L);
   else if (!strcmp(name, "--caps")) { o->caps = parse_mask(name, v); o->limit_caps = 1; }
+  else if (!strcmp(name, "--seccomp-fd")) o->seccomp_fd = (int)parse_number(name, v, 0, 65535);
   else if (!(o->stop_signal = parse_signal(v))) usage_error(0, "--stop-signal %s: expected a signal such as SIGTERM or 15", v);
   return i;
 }
@@ -187,7 +189,7 @@ static void parse_environment(struct init_options *o) {
 void parse_options(int argc, char **argv, struct init_options *o) {
   int i;
   memset(o, 0, sizeof *o);
-  o->status_fd = -1;
+  o->status_fd = o->seccomp_fd = -1;
   o->stop_signal = SIGTERM;
   o->drain_ms = 5000;
   o->uid = o->gid = -1;

@@ -31,18 +31,14 @@ static int BoundSocket(Napi::Env env, int family, const sockaddr *addr, socklen_
   return fd;
 }
 
-// Both calls take (string, number, number); anything else is a TypeError quoting the call's signature.
-static std::string StringThenTwoNumbers(const Napi::CallbackInfo &info, const char *signature) {
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber())
-    throw Napi::TypeError::New(info.Env(), signature);
-  return info[0].As<Napi::String>();
-}
-
 // listenTcp(address, port, backlog) -> fd; address is a numeric IPv4 or IPv6 address.
 static Napi::Value ListenTcp(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  std::string host = StringThenTwoNumbers(info, "listenTcp(address: string, port: number, backlog: number)");
-  int port = info[1].As<Napi::Number>().Int32Value(), backlog = info[2].As<Napi::Number>().Int32Value();
+  Args args(info, "listenTcp");
+  std::string host = args(0, "address").String();
+  Checked port_arg = args(1, "port");
+  int port = port_arg.Int32(), backlog = args(2, "backlog").Int32();
+  if (port < 0 || port > 65535) port_arg.Fail("a port 0 to 65535");
   std::string what = host + " port " + std::to_string(port);
   sockaddr_in v4{};
   sockaddr_in6 v6{};
@@ -73,9 +69,10 @@ static bool StaleSocket(const sockaddr_un &addr) {
 // listenUnix(path, backlog, mode) -> fd; a stale socket file at path is replaced, anything else there is an error.
 static Napi::Value ListenUnix(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  std::string path = StringThenTwoNumbers(info, "listenUnix(path: string, backlog: number, mode: number)");
-  int backlog = info[1].As<Napi::Number>().Int32Value();
-  mode_t mode = info[2].As<Napi::Number>().Uint32Value();
+  Args args(info, "listenUnix");
+  std::string path = args(0, "path").String();
+  int backlog = args(1, "backlog").Int32();
+  mode_t mode = args(2, "mode").Uint32();
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) throw Napi::TypeError::New(env, "listenUnix: path too long: " + path);

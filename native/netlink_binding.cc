@@ -29,63 +29,75 @@ class Socket {
   char step_[NSV_NL_STEP_MAX] = "";
 };
 
-void Expect(const Napi::CallbackInfo &info, const char *types, const char *usage) {
-  for (size_t i = 0; types[i]; i++) {
-    bool ok = types[i] == 's' ? info[i].IsString() : types[i] == 'n' ? info[i].IsNumber()
-              : info[i].IsString() || info[i].IsNull() || info[i].IsUndefined();
-    if (!ok) throw Napi::TypeError::New(info.Env(), usage);
-  }
-}
-
-std::string Str(const Napi::Value &v) { return v.As<Napi::String>().Utf8Value(); }
-uint32_t U32(const Napi::Value &v) { return v.As<Napi::Number>().Uint32Value(); }
-int32_t I32(const Napi::Value &v) { return v.As<Napi::Number>().Int32Value(); }
-
 Napi::Value BridgeEnsure(const Napi::CallbackInfo &info) {
-  Expect(info, "snn", "netBridgeEnsure(name: string, address: number, prefix: number)");
+  Args args(info, "netBridgeEnsure");
+  std::string name = args(0, "name").String();
+  uint32_t address = args(1, "address").Uint32();
+  int prefix = args(2, "prefix").Int32();
   Socket s(info.Env(), 0);
   int created = 0;
-  s.Check(info.Env(), nsv_nl_bridge_ensure(s.fd(), Str(info[0]).c_str(), U32(info[1]), I32(info[2]), &created, s.step()));
+  s.Check(info.Env(), nsv_nl_bridge_ensure(s.fd(), name.c_str(), address, prefix, &created, s.step()));
   return Napi::Boolean::New(info.Env(), created);
 }
 
 Napi::Value VethAdd(const Napi::CallbackInfo &info) {
-  Expect(info, "ssns", "netVethAdd(host: string, bridge: string, pid: number, peer: string)");
+  Args args(info, "netVethAdd");
+  std::string host = args(0, "host").String(), bridge = args(1, "bridge").String();
+  int pid = args(2, "pid").Int32();
+  std::string peer = args(3, "peer").String();
   Socket s(info.Env(), 0);
-  s.Check(info.Env(), nsv_nl_veth_add(s.fd(), Str(info[0]).c_str(), Str(info[1]).c_str(), I32(info[2]), Str(info[3]).c_str(), s.step()));
+  s.Check(info.Env(), nsv_nl_veth_add(s.fd(), host.c_str(), bridge.c_str(), pid, peer.c_str(), s.step()));
   return info.Env().Undefined();
 }
 
 Napi::Value LinkMove(const Napi::CallbackInfo &info) {
-  Expect(info, "snz", "netLinkMove(name: string, pid: number, newName: string | null, fromNsFd?: number)");
-  bool from = info.Length() > 3 && !info[3].IsUndefined();
-  if (from && !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "netLinkMove: fromNsFd must be a number");
-  Socket s(info.Env(), 0, from ? I32(info[3]) : -1);
-  std::string renamed = info[2].IsString() ? Str(info[2]) : "";
-  s.Check(info.Env(), nsv_nl_link_move(s.fd(), Str(info[0]).c_str(), I32(info[1]), info[2].IsString() ? renamed.c_str() : nullptr, s.step()));
+  Args args(info, "netLinkMove");
+  std::string name = args(0, "name").String();
+  int pid = args(1, "pid").Int32();
+  std::optional<std::string> renamed = args(2, "newName").OptionalString();
+  Checked from = args(3, "fromNsFd");
+  Socket s(info.Env(), 0, from.Absent() ? -1 : from.Fd());
+  s.Check(info.Env(), nsv_nl_link_move(s.fd(), name.c_str(), pid, renamed ? renamed->c_str() : nullptr, s.step()));
   return info.Env().Undefined();
 }
 
 Napi::Value Configure(const Napi::CallbackInfo &info) {
-  Expect(info, "nsnnn", "netConfigure(pid: number, ifname: string, address: number, prefix: number, gateway: number)");
-  Socket s(info.Env(), I32(info[0]));
-  s.Check(info.Env(), nsv_nl_configure(s.fd(), Str(info[1]).c_str(), U32(info[2]), I32(info[3]), U32(info[4]), s.step()));
+  Args args(info, "netConfigure");
+  int pid = args(0, "pid").Int32();
+  std::string ifname = args(1, "ifname").String();
+  uint32_t address = args(2, "address").Uint32();
+  int prefix = args(3, "prefix").Int32();
+  uint32_t gateway = args(4, "gateway").Uint32();
+  Socket s(info.Env(), pid);
+  s.Check(info.Env(), nsv_nl_configure(s.fd(), ifname.c_str(), address, prefix, gateway, s.step()));
   return info.Env().Undefined();
 }
 
+// The (name, pid) of the calls that look one link up in pid's namespace.
+struct LinkInPid {
+  std::string name;
+  int pid;
+};
+
+LinkInPid LinkArgs(const Napi::CallbackInfo &info, const char *call) {
+  Args args(info, call);
+  std::string name = args(0, "name").String();
+  return {name, args(1, "pid").Int32()};
+}
+
 Napi::Value LinkDelete(const Napi::CallbackInfo &info) {
-  Expect(info, "sn", "netLinkDelete(name: string, pid: number)");
-  Socket s(info.Env(), I32(info[1]));
-  int r = nsv_nl_link_del(s.fd(), Str(info[0]).c_str(), s.step());
+  LinkInPid link = LinkArgs(info, "netLinkDelete");
+  Socket s(info.Env(), link.pid);
+  int r = nsv_nl_link_del(s.fd(), link.name.c_str(), s.step());
   if (r == -ENODEV) return Napi::Boolean::New(info.Env(), false);
   s.Check(info.Env(), r);
   return Napi::Boolean::New(info.Env(), true);
 }
 
 Napi::Value LinkIndex(const Napi::CallbackInfo &info) {
-  Expect(info, "sn", "netLinkIndex(name: string, pid: number)");
-  Socket s(info.Env(), I32(info[1]));
-  int index = 0, r = nsv_nl_link_index(s.fd(), Str(info[0]).c_str(), &index, s.step());
+  LinkInPid link = LinkArgs(info, "netLinkIndex");
+  Socket s(info.Env(), link.pid);
+  int index = 0, r = nsv_nl_link_index(s.fd(), link.name.c_str(), &index, s.step());
   if (r == -ENODEV) return info.Env().Null();
   s.Check(info.Env(), r);
   return Napi::Number::New(info.Env(), index);
@@ -106,8 +118,7 @@ void AddStats(const char *name, uint64_t rx, uint64_t tx, void *arg) {
 }
 
 Napi::Value LinkStats(const Napi::CallbackInfo &info) {
-  Expect(info, "n", "netLinkStats(pid: number)");
-  Socket s(info.Env(), I32(info[0]));
+  Socket s(info.Env(), Args(info, "netLinkStats")(0, "pid").Int32());
   StatsOut out{info.Env(), Napi::Array::New(info.Env())};
   s.Check(info.Env(), nsv_nl_link_stats(s.fd(), AddStats, &out, s.step()));
   return out.list;

@@ -21,9 +21,9 @@ class NotifySocket : public Napi::ObjectWrap<NotifySocket> {
 
   NotifySocket(const Napi::CallbackInfo &info) : Napi::ObjectWrap<NotifySocket>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsFunction())
-      throw Napi::TypeError::New(env, "NotifySocket(path: string, onMessage: function)");
-    path_ = info[0].As<Napi::String>().Utf8Value();
+    Args args(info, "NotifySocket");
+    path_ = args(0, "path").String();
+    Napi::Function on_message = args(1, "onMessage").Function();
     struct sockaddr_un addr;
     if (path_.size() >= sizeof addr.sun_path) throw Napi::RangeError::New(env, "notify socket path too long: " + path_);
     memset(&addr, 0, sizeof addr);
@@ -34,16 +34,16 @@ class NotifySocket : public Napi::ObjectWrap<NotifySocket> {
     unlink(path_.c_str());
     if (bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 || chmod(path_.c_str(), 0666) < 0) {
       int err = errno;
-      close(fd_);
+      CloseSocket();
       throw SystemError(env, "bind(" + path_ + ")", err);
     }
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
-    uv_loop_t *loop;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    uv_poll_init(loop, poll_, fd_);
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, OnReadable);
+    try {
+      poll_.Start(env, fd_, this, OnReadable);
+    } catch (...) {
+      CloseSocket();
+      throw;
+    }
+    callback_ = Napi::Persistent(on_message);
     Ref();
   }
 
@@ -61,13 +61,17 @@ class NotifySocket : public Napi::ObjectWrap<NotifySocket> {
     }
   }
 
+  // Closes and removes the socket (a bound socket file that failed its chmod goes too).
+  void CloseSocket() {
+    close(fd_);
+    unlink(path_.c_str());
+    fd_ = -1;
+  }
+
   Napi::Value Close(const Napi::CallbackInfo &info) {
     if (fd_ >= 0) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t *>(poll_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
-      close(fd_);
-      unlink(path_.c_str());
-      fd_ = -1;
+      poll_.Stop();
+      CloseSocket();
       Unref();
     }
     return info.Env().Undefined();
@@ -75,7 +79,7 @@ class NotifySocket : public Napi::ObjectWrap<NotifySocket> {
 
   std::string path_;
   int fd_ = -1;
-  uv_poll_t *poll_ = nullptr;
+  FdPoll poll_;
   Napi::FunctionReference callback_;
 };
 
@@ -93,8 +97,8 @@ static Napi::Value Pipe(const Napi::CallbackInfo &info) {
 // calling thread, and back at once; the socket stays in the namespace it was made in.
 static Napi::Value NetnsSocket(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "netnsSocket(pid: number)");
-  std::string path = "/proc/" + std::to_string(info[0].As<Napi::Number>().Int32Value()) + "/ns/net";
+  int pid = Args(info, "netnsSocket")(0, "pid").Int32();
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
   int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (target < 0) throw SystemError(env, "open(" + path + ")", errno);
   int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

@@ -12,8 +12,7 @@ static std::string CallName(const std::string &step, const std::string &path) {
 
 static Napi::Value NsInfo(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "nsInfo(path: string)");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string path = Args(info, "nsInfo")(0, "path").String();
   nsv_ns_info ns{};
   const char *step = "open";
   int err = nsv_ns_query(path.c_str(), &ns, &step);

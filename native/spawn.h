@@ -8,21 +8,52 @@
 extern "C" {
 #endif
 
-/* SYSFS: a fresh read-only sysfs at target, listing the new network namespace's devices; the mounts under
-   `source` (the host's /sys/fs/cgroup) are carried over to `data` (the same place under the new sysfs). */
-/* DEVPTS: a new devpts instance at target with options `data`, and `source` made a symlink to pts/ptmx. */
-enum nsv_mount_kind { NSV_MOUNT_BIND = 1, NSV_MOUNT_TMPFS = 2, NSV_MOUNT_PROC = 3, NSV_MOUNT_MQUEUE = 4, NSV_MOUNT_SYSFS = 5, NSV_MOUNT_DEVPTS = 6 };
+/* X(id, value, name): the kinds of mount, exported to JavaScript by name (addon.mountKinds).
+   SYSFS: a fresh read-only sysfs at target, listing the new network namespace's devices; the mounts under
+   `source` (the host's /sys/fs/cgroup) are carried over to `data` (the same place under the new sysfs).
+   DEVPTS: a new devpts instance at target with options `data`, and `source` made a symlink to pts/ptmx.
+   CARRY: the host's mount at `source` (e.g. a socket file), cloned with open_tree before any other mount and
+   moved onto `target`, a path inside the final root, after all of them (and after pivot_root): nothing mounted
+   over its parents can hide it. */
+#define NSV_MOUNT_KINDS(X)      \
+  X(NSV_MOUNT_BIND, 1, "bind")  \
+  X(NSV_MOUNT_TMPFS, 2, "tmpfs") \
+  X(NSV_MOUNT_PROC, 3, "proc")  \
+  X(NSV_MOUNT_MQUEUE, 4, "mqueue") \
+  X(NSV_MOUNT_SYSFS, 5, "sysfs") \
+  X(NSV_MOUNT_DEVPTS, 6, "devpts") \
+  X(NSV_MOUNT_CARRY, 7, "carry")
+
+/* X(id, value, name): what to create at a missing mount target (addon.createKinds). */
+#define NSV_CREATE_KINDS(X)            \
+  X(NSV_CREATE_NEVER, 0, "never")      \
+  X(NSV_CREATE_DIRECTORY, 1, "directory") \
+  X(NSV_CREATE_FILE, 2, "file")
+
+/* X(id, value, name): how a clock of a new time namespace is shifted (addon.timeModes). */
+#define NSV_TIME_MODES(X)            \
+  X(NSV_TIME_NONE, 0, "none")        \
+  X(NSV_TIME_OFFSET, 1, "offset")    \
+  X(NSV_TIME_FROM_ZERO, 2, "fromZero")
+
+#define NSV_ENUM_VALUE(id, value, name) id = value,
+enum nsv_mount_kind { NSV_MOUNT_KINDS(NSV_ENUM_VALUE) };
+enum nsv_create_kind { NSV_CREATE_KINDS(NSV_ENUM_VALUE) };
+enum nsv_time_mode { NSV_TIME_MODES(NSV_ENUM_VALUE) };
+#undef NSV_ENUM_VALUE
+
+/* Limits the addon checks, so the child can size its arrays on its stack. */
+#define NSV_MAX_PASS_FDS 64
+#define NSV_MAX_CARRIED 4
 
 struct nsv_mount {
   int kind;             /* enum nsv_mount_kind */
   const char *source;   /* host path for binds, fs name otherwise */
-  const char *target;   /* absolute path as seen before pivot_root (rootfs already prefixed) */
+  const char *target;   /* absolute path as seen before pivot_root (rootfs already prefixed); CARRY: inside */
   const char *data;     /* mount options string (tmpfs size/mode), or NULL */
   int readonly;
-  int create;           /* create the target when missing: 1 directory, 2 empty file, 0 never */
+  int create;           /* enum nsv_create_kind: what to create at the target when it is missing */
 };
-
-enum nsv_time_mode { NSV_TIME_NONE = 0, NSV_TIME_OFFSET = 1, NSV_TIME_FROM_ZERO = 2 };
 
 struct nsv_time_offset {
   int mode;             /* enum nsv_time_mode */
@@ -65,8 +96,20 @@ struct nsv_spawn_req {
   char *const *envp;          /* the service's environment */
 };
 
+/* The child's stack, with a PROT_NONE guard page below it: an overflow faults instead of writing into the heap it shares. */
+struct nsv_stack {
+  void *map;            /* the whole mapping, guard page included; NULL when none */
+  unsigned long map_size;
+  void *base;           /* lowest usable address */
+  unsigned long size;
+};
+
+/* Maps a stack of `size` bytes (a multiple of the page size) and its guard page. Returns 0 or -errno. */
+long nsv_stack_map(struct nsv_stack *stack, unsigned long size);
+void nsv_stack_unmap(struct nsv_stack *stack);
+
 /* Starts the child. On success returns its pid and stores a pidfd; on failure returns -errno. */
-long nsv_spawn_start(struct nsv_spawn_req *req, void *stack, unsigned long stack_size, int *pidfd_out);
+long nsv_spawn_start(struct nsv_spawn_req *req, const struct nsv_stack *stack, int *pidfd_out);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,10 @@
-// spawn(request): turns the typed request from src/native.ts into the prepared block of spawn.h, starts the child, hands back its fds.
+// spawn(request): checks the typed request from src/native.ts, turns it into the prepared block of spawn.h, starts the child, hands back its fds.
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,105 +13,115 @@
 #include "spawn.h"
 #include "steps.h"
 
-static const size_t kStackSize = 256 * 1024;
+static const unsigned long kStackSize = 256 * 1024;
 
 // Owns everything the child reads until it has executed nsvisor-init or died: strings, arrays, its stack.
 struct SpawnJob {
   nsv_spawn_req req{};
-  std::vector<std::string> strings;  // reserved up front: pointers into it must not move
+  std::deque<std::string> strings;  // a deque: adding one never moves the others, whose pointers the request holds
   std::vector<char *> argv, envp;
   std::vector<nsv_mount> mounts;
   std::vector<int> pass_fds;
-  void *stack = MAP_FAILED;
+  nsv_stack stack{};
 
-  ~SpawnJob() {
-    if (stack != MAP_FAILED) munmap(stack, kStackSize);
-  }
+  ~SpawnJob() { nsv_stack_unmap(&stack); }
   const char *Keep(const std::string &s) {
     strings.push_back(s);
     return strings.back().c_str();
   }
+  const char *Keep(const std::optional<std::string> &s) { return s ? Keep(*s) : nullptr; }
+  void KeepList(const std::vector<std::string> &list, std::vector<char *> &out) {
+    for (const std::string &s : list) out.push_back(const_cast<char *>(Keep(s)));
+    out.push_back(nullptr);
+  }
 };
 
-static size_t CountStrings(Napi::Object spec) {
-  size_t n = 16 + spec.Get("argv").As<Napi::Array>().Length() + spec.Get("envp").As<Napi::Array>().Length();
-  return n + 3 * spec.Get("mounts").As<Napi::Array>().Length();
+#define NSV_IS_VALUE(id, value, name) || v == (value)
+static bool IsMountKind(int v) { return false NSV_MOUNT_KINDS(NSV_IS_VALUE); }
+static bool IsCreateKind(int v) { return false NSV_CREATE_KINDS(NSV_IS_VALUE); }
+static bool IsTimeMode(int v) { return false NSV_TIME_MODES(NSV_IS_VALUE); }
+#undef NSV_IS_VALUE
+
+// An int32 property that must be one of an enum's values (`what` names the addon export that lists them).
+static int32_t EnumProp(const Checked &o, const char *name, bool (*known)(int), const char *what) {
+  Checked p = o.Prop(name);
+  int32_t v = p.Int32();
+  if (!known(v)) p.Fail(what);
+  return v;
 }
 
-static const char *OptionalString(SpawnJob &job, Napi::Object o, const char *name) {
-  bool present;
-  std::string s = StringProp(o, name, &present);
-  return present ? job.Keep(s) : nullptr;
+static nsv_time_offset TimeOffset(const Checked &spec, const char *name) {
+  Checked o = spec.Prop(name);
+  nsv_time_offset out{};
+  out.mode = EnumProp(o, "mode", IsTimeMode, "a time mode (addon.timeModes)");
+  out.sec = o.Prop("sec").Int64();
+  Checked nsec = o.Prop("nsec");
+  out.nsec = nsec.Int32();
+  if (out.nsec < 0 || out.nsec >= 1000000000) nsec.Fail("nanoseconds 0 to 999999999");
+  return out;
 }
 
-static void StringList(SpawnJob &job, Napi::Object spec, const char *name, std::vector<char *> &out) {
-  Napi::Value v = spec.Get(name);
-  if (!v.IsArray()) throw Napi::TypeError::New(spec.Env(), std::string(name) + ": expected an array of strings");
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value s = a.Get(i);
-    if (!s.IsString()) throw Napi::TypeError::New(spec.Env(), std::string(name) + ": expected an array of strings");
-    out.push_back(const_cast<char *>(job.Keep(s.As<Napi::String>().Utf8Value())));
+static nsv_mount Mount(SpawnJob &job, const Checked &m) {
+  nsv_mount out{};
+  out.kind = EnumProp(m, "kind", IsMountKind, "a mount kind (addon.mountKinds)");
+  out.create = EnumProp(m, "create", IsCreateKind, "a create kind (addon.createKinds)");
+  out.target = job.Keep(m.Prop("target").String());
+  out.readonly = m.Prop("readonly").Bool();
+  bool needs_source = out.kind != NSV_MOUNT_TMPFS && out.kind != NSV_MOUNT_PROC && out.kind != NSV_MOUNT_MQUEUE;
+  Checked source = m.Prop("source"), data = m.Prop("data");
+  out.source = needs_source ? job.Keep(source.String()) : job.Keep(source.OptionalString());
+  out.data = out.kind == NSV_MOUNT_SYSFS ? job.Keep(data.String()) : job.Keep(data.OptionalString());
+  return out;
+}
+
+static void FillMounts(SpawnJob &job, const Checked &spec) {
+  Checked list = spec.Prop("mounts");
+  int carried = 0;
+  for (const Checked &m : list.Items()) {
+    job.mounts.push_back(Mount(job, m));
+    if (job.mounts.back().kind == NSV_MOUNT_CARRY && ++carried > NSV_MAX_CARRIED)
+      list.FailRange("at most " + std::to_string(NSV_MAX_CARRIED) + " mounts of kind carry");
   }
-  out.push_back(nullptr);
+  job.req.mounts = job.mounts.data();
+  job.req.n_mounts = (int)job.mounts.size();
 }
 
-static void TimeOffset(Napi::Object spec, const char *name, nsv_time_offset *out) {
-  Napi::Object o = spec.Get(name).As<Napi::Object>();
-  out->mode = IntProp(o, "mode");
-  out->sec = o.Get("sec").As<Napi::Number>().Int64Value();
-  out->nsec = IntProp(o, "nsec");
-}
-
-static void Fill(SpawnJob &job, Napi::Object spec) {
-  Napi::Env env = spec.Env();
+static void Fill(SpawnJob &job, const Checked &spec) {
   nsv_spawn_req &r = job.req;
-  job.strings.reserve(CountStrings(spec));
-  r.clone_flags = (uint64_t)spec.Get("cloneFlags").As<Napi::Number>().Int64Value();
-  r.unshare_time = BoolProp(spec, "unshareTime");
-  TimeOffset(spec, "monotonic", &r.monotonic);
-  TimeOffset(spec, "boottime", &r.boottime);
-  r.unshare_cgroup = BoolProp(spec, "unshareCgroup");
-  Napi::Value cg = spec.Get("cgroupFd");
-  r.cgroup_fd = cg.IsNumber() ? cg.As<Napi::Number>().Int32Value() : -1;
-  if (!cg.IsNumber() && !cg.IsNull() && !cg.IsUndefined()) throw Napi::TypeError::New(env, "cgroupFd: expected an fd or null");
-  r.become_root = BoolProp(spec, "becomeRoot");
-  r.clear_groups = BoolProp(spec, "clearGroups");
-  Napi::Array stdio = spec.Get("stdio").As<Napi::Array>();
-  if (stdio.Length() != 3) throw Napi::TypeError::New(env, "stdio: expected three fds");
-  for (uint32_t i = 0; i < 3; i++) r.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
-  Napi::Array pass = spec.Get("passFds").As<Napi::Array>();
-  if (pass.Length() > 64) throw Napi::RangeError::New(env, "passFds: at most 64");
-  for (uint32_t i = 0; i < pass.Length(); i++) job.pass_fds.push_back(pass.Get(i).As<Napi::Number>().Int32Value());
+  Checked flags = spec.Prop("cloneFlags");
+  int64_t clone_flags = flags.Int64();
+  if (clone_flags < 0) flags.Fail("clone flags (an integer >= 0)");
+  r.clone_flags = (uint64_t)clone_flags;
+  r.unshare_time = spec.Prop("unshareTime").Bool();
+  r.monotonic = TimeOffset(spec, "monotonic");
+  r.boottime = TimeOffset(spec, "boottime");
+  r.unshare_cgroup = spec.Prop("unshareCgroup").Bool();
+  Checked cgroup = spec.Prop("cgroupFd");
+  r.cgroup_fd = cgroup.Absent() ? -1 : cgroup.Fd();
+  r.become_root = spec.Prop("becomeRoot").Bool();
+  r.clear_groups = spec.Prop("clearGroups").Bool();
+  Checked stdio = spec.Prop("stdio");
+  std::vector<Checked> stdio_fds = stdio.Items(3);
+  if (stdio_fds.size() != 3) stdio.Fail("three fds");
+  for (int i = 0; i < 3; i++) r.stdio[i] = stdio_fds[i].Fd();
+  for (const Checked &fd : spec.Prop("passFds").Items(NSV_MAX_PASS_FDS)) job.pass_fds.push_back(fd.Fd());
   r.pass_fds = job.pass_fds.data();
   r.n_pass_fds = (int)job.pass_fds.size();
-  r.new_session = BoolProp(spec, "newSession");
-  r.propagation = (unsigned long)IntProp(spec, "propagation");
-  r.rootfs = OptionalString(job, spec, "rootfs");
-  r.readonly_root = BoolProp(spec, "readonlyRoot");
-  Napi::Array mounts = spec.Get("mounts").As<Napi::Array>();
-  for (uint32_t i = 0; i < mounts.Length(); i++) {
-    Napi::Object m = mounts.Get(i).As<Napi::Object>();
-    nsv_mount nm{};
-    nm.kind = IntProp(m, "kind");
-    nm.source = OptionalString(job, m, "source");
-    nm.target = OptionalString(job, m, "target");
-    nm.data = OptionalString(job, m, "data");
-    nm.readonly = BoolProp(m, "readonly");
-    nm.create = IntProp(m, "create");
-    if (!nm.target) throw Napi::TypeError::New(env, "mounts[" + std::to_string(i) + "].target: required");
-    job.mounts.push_back(nm);
-  }
-  r.mounts = job.mounts.data();
-  r.n_mounts = (int)job.mounts.size();
-  r.hostname = OptionalString(job, spec, "hostname");
-  r.domainname = OptionalString(job, spec, "domainname");
-  r.loopback_up = BoolProp(spec, "loopbackUp");
-  r.cwd = OptionalString(job, spec, "cwd");
-  r.init_path = OptionalString(job, spec, "initPath");
-  if (!r.init_path) throw Napi::TypeError::New(env, "initPath: required");
-  StringList(job, spec, "argv", job.argv);
-  StringList(job, spec, "envp", job.envp);
+  r.new_session = spec.Prop("newSession").Bool();
+  Checked propagation = spec.Prop("propagation");
+  r.propagation = propagation.Uint32();
+  if (r.propagation != 0 && r.propagation != MS_PRIVATE && r.propagation != MS_SLAVE && r.propagation != MS_SHARED)
+    propagation.Fail("0 or one of MS.PRIVATE, MS.SLAVE, MS.SHARED");
+  r.rootfs = job.Keep(spec.Prop("rootfs").OptionalString());
+  r.readonly_root = spec.Prop("readonlyRoot").Bool();
+  FillMounts(job, spec);
+  r.hostname = job.Keep(spec.Prop("hostname").OptionalString());
+  r.domainname = job.Keep(spec.Prop("domainname").OptionalString());
+  r.loopback_up = spec.Prop("loopbackUp").Bool();
+  r.cwd = job.Keep(spec.Prop("cwd").OptionalString());
+  r.init_path = job.Keep(spec.Prop("initPath").String());
+  job.KeepList(spec.Prop("argv").Strings(), job.argv);
+  job.KeepList(spec.Prop("envp").Strings(), job.envp);
   r.argv = job.argv.data();
   r.envp = job.envp.data();
 }
@@ -133,7 +144,6 @@ class Spawned : public Napi::ObjectWrap<Spawned> {
   }
 };
 
-
 static void CloseAll(std::initializer_list<int> fds) {
   for (int fd : fds)
     if (fd >= 0) close(fd);
@@ -141,9 +151,8 @@ static void CloseAll(std::initializer_list<int> fds) {
 
 static Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(request: object)");
   auto job = std::make_unique<SpawnJob>();
-  Fill(*job, info[0].As<Napi::Object>());
+  Fill(*job, Args(info, "spawn")(0, "request"));
 
   int sync[2] = {-1, -1}, status[2] = {-1, -1}, pidfd = -1;
   job->req.init_fd = open(job->req.init_path, O_PATH | O_CLOEXEC);
@@ -157,14 +166,13 @@ static Napi::Value Spawn(const Napi::CallbackInfo &info) {
   job->req.sync_write_fd = sync[1];
   job->req.status_fd = status[1];
   job->req.status_read_fd = status[0];
-  job->stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  long pid = job->stack == MAP_FAILED ? -errno
-                                      : nsv_spawn_start(&job->req, job->stack, kStackSize, &pidfd);
+  long r = nsv_stack_map(&job->stack, kStackSize);
+  long pid = r < 0 ? r : nsv_spawn_start(&job->req, &job->stack, &pidfd);
   // The child has its own copy of the fd table: our copies of its ends can go now.
   CloseAll({job->req.init_fd, sync[0], status[1]});
   if (pid < 0) {
     CloseAll({sync[1], status[0]});
-    throw SystemError(env, "clone3", (int)-pid);
+    throw SystemError(env, r < 0 ? "mmap(child stack)" : "clone3", (int)-pid);
   }
   // Per environment: the addon is loaded by worker threads too (the netlink pool), each with its own constructor.
   Napi::Object handle = env.GetInstanceData<Napi::FunctionReference>()->New({});
@@ -178,16 +186,31 @@ static Napi::Value Spawn(const Napi::CallbackInfo &info) {
   return out;
 }
 
-void InitSpawnBindings(Napi::Env env, Napi::Object exports) {
-  Napi::Function ctor = Spawned::Define(env);
-  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
-  exports.Set("spawn", Napi::Function::New(env, Spawn));
-  Napi::Array steps = Napi::Array::New(env);
+// The C enums and steps by name, so JavaScript never writes their numbers itself.
+static void ExportConstants(Napi::Env env, Napi::Object exports) {
+  Napi::Array names = Napi::Array::New(env);
+  Napi::Object steps = Napi::Object::New(env);
   uint32_t i = 0;
-#define NSV_STEP_NAME(id, name) steps.Set(i++, Napi::String::New(env, name));
-  NSV_STEPS(NSV_STEP_NAME)
-#undef NSV_STEP_NAME
-  exports.Set("stepNames", steps);
+#define NSV_STEP_EXPORT(id, name)                        \
+  names.Set(i, Napi::String::New(env, name));            \
+  steps.Set(#id + sizeof "STEP_" - 1, Napi::Number::New(env, id)); \
+  i++;
+  NSV_STEPS(NSV_STEP_EXPORT)
+#undef NSV_STEP_EXPORT
+  exports.Set("stepNames", names);
+  exports.Set("steps", steps);
+#define NSV_SET_VALUE(id, value, name) object.Set(name, Napi::Number::New(env, value));
+#define NSV_EXPORT_ENUM(list, export_name)        \
+  {                                               \
+    Napi::Object object = Napi::Object::New(env); \
+    list(NSV_SET_VALUE)                           \
+    exports.Set(export_name, object);             \
+  }
+  NSV_EXPORT_ENUM(NSV_MOUNT_KINDS, "mountKinds")
+  NSV_EXPORT_ENUM(NSV_CREATE_KINDS, "createKinds")
+  NSV_EXPORT_ENUM(NSV_TIME_MODES, "timeModes")
+#undef NSV_EXPORT_ENUM
+#undef NSV_SET_VALUE
   Napi::Object kinds = Napi::Object::New(env);
   kinds.Set("initStarted", Napi::Number::New(env, NSV_REC_INIT_STARTED));
   kinds.Set("error", Napi::Number::New(env, NSV_REC_ERROR));
@@ -195,4 +218,11 @@ void InitSpawnBindings(Napi::Env env, Napi::Object exports) {
   kinds.Set("reaped", Napi::Number::New(env, NSV_REC_REAPED));
   kinds.Set("mainExit", Napi::Number::New(env, NSV_REC_MAIN_EXIT));
   exports.Set("recordKinds", kinds);
+}
+
+void InitSpawnBindings(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = Spawned::Define(env);
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  ExportConstants(env, exports);
 }

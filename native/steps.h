@@ -4,7 +4,8 @@
 
 #include <stdint.h>
 
-/* X(id, name): name is what the user reads, e.g. "pivot_root(/srv/web): Invalid argument". */
+/* X(id, name): name is what the user reads, e.g. "pivot_root(/srv/web): Invalid argument". The ids are the numbers
+   on the status pipe and in addon.steps: new steps go at the end, none is ever renumbered. */
 #define NSV_STEPS(X)                          \
   X(STEP_SIGNALS, "rt_sigaction")             \
   X(STEP_PDEATHSIG, "prctl(PR_SET_PDEATHSIG)")\
@@ -41,6 +42,32 @@
   X(STEP_CAP_AMBIENT, "prctl(PR_CAP_AMBIENT_RAISE)") \
   X(STEP_NO_NEW_PRIVS, "prctl(PR_SET_NO_NEW_PRIVS)") \
   X(STEP_EXEC, "execve")                      \
+  X(STEP_SECCOMP_READ, "read the seccomp filter (--seccomp-fd)") \
+  X(STEP_SECCOMP, "seccomp(SECCOMP_SET_MODE_FILTER)") \
+  /* spawn child: one step for each system call that had none of its own */ \
+  X(STEP_SIGMASK, "rt_sigprocmask")           \
+  X(STEP_CLOSE_PIPE_ENDS, "close(the supervisor's pipe ends)") \
+  X(STEP_PDEATHSIG_REARM, "prctl(PR_SET_PDEATHSIG) after the id change") \
+  X(STEP_SUPERVISOR_CHECK, "ppoll(status pipe)") \
+  X(STEP_BECOME_ROOT_GID, "setresgid(0) in the user namespace") \
+  X(STEP_FDS_DUP, "fcntl(F_DUPFD_CLOEXEC)")   \
+  X(STEP_CLOSE_RANGE, "close_range")          \
+  X(STEP_OPEN_TIME_OFFSETS, "open /proc/self/timens_offsets") \
+  X(STEP_CLOSE_TIME_OFFSETS, "close /proc/self/timens_offsets") \
+  X(STEP_LOOPBACK_SOCKET, "socket(AF_INET) for lo") \
+  X(STEP_LOOPBACK_FLAGS, "ioctl(lo, SIOCGIFFLAGS)") \
+  X(STEP_LOOPBACK_CLOSE, "close(socket for lo)") \
+  X(STEP_ROOT_PRIVATE, "mount(/, MS_PRIVATE) for pivot_root") \
+  X(STEP_CREATE_FILE, "mknod")               \
+  X(STEP_CGROUP_CLONE, "open_tree(/sys/fs/cgroup, OPEN_TREE_CLONE)") \
+  X(STEP_CGROUP_MOVE, "move_mount(cgroup mounts under the new sysfs)") \
+  X(STEP_CLOSE_TREE, "close(mount tree)")     \
+  X(STEP_PTMX_LINK, "symlink(pts/ptmx)")      \
+  X(STEP_CHDIR_NEW_ROOT, "chdir(/) in the new root") \
+  X(STEP_CARRY_CLONE, "open_tree(OPEN_TREE_CLONE)") \
+  X(STEP_CARRY_READONLY, "mount_setattr(carried mount, MOUNT_ATTR_RDONLY)") \
+  X(STEP_CARRY_MOVE, "move_mount")           \
+  /* nsvisor-init: one step for each system call that had none of its own */ \
   X(STEP_INIT_STATUS_FD, "fcntl(status pipe)") \
   X(STEP_INIT_STATUS_WRITE, "write(status pipe)") \
   X(STEP_INIT_PDEATHSIG, "prctl(PR_SET_PDEATHSIG) in nsvisor-init") \

@@ -6,23 +6,62 @@ const buildDir = path.resolve(__dirname, '..', '..', 'build', 'Release');
 /** Absolute path of the nsvisor-init executable built beside the addon. */
 export const initPath = path.join(buildDir, 'nsvisor-init');
 
+/** A value of one of the addon's C enums; only the addon's exports below produce one, so no bare number passes. */
+type NativeEnum<Name extends string> = number & { readonly __nativeEnum: Name };
+
+/** enum nsv_mount_kind (native/spawn.h). */
+export type MountKind = NativeEnum<'mount kind'>;
+/** enum nsv_create_kind: what the child creates at a missing mount target. */
+export type CreateKind = NativeEnum<'create kind'>;
+/** enum nsv_time_mode: how a clock of a new time namespace is shifted. */
+export type TimeMode = NativeEnum<'time mode'>;
+
+export interface MountKinds {
+  bind: MountKind;
+  tmpfs: MountKind;
+  proc: MountKind;
+  mqueue: MountKind;
+  /** A fresh sysfs; the mounts under `source` (the host's /sys/fs/cgroup) carried over to `data`. */
+  sysfs: MountKind;
+  /** A devpts instance of its own, `source` made a symlink to its ptmx. */
+  devpts: MountKind;
+  /**
+   * The host's mount at `source` cloned before any other mount and moved onto `target` (a path inside the final
+   * root, not prefixed) after all of them and after pivot_root: how NOTIFY_SOCKET gets past a tmpfs or a rootfs.
+   */
+  carry: MountKind;
+}
+
+export interface CreateKinds {
+  never: CreateKind;
+  /** The target and its missing parents as directories. */
+  directory: CreateKind;
+  /** The missing parents as directories, the target as an empty file. */
+  file: CreateKind;
+}
+
+export interface TimeModes {
+  none: TimeMode;
+  offset: TimeMode;
+  /** The clock starts near 0 inside. */
+  fromZero: TimeMode;
+}
+
 export interface TimeOffsetRequest {
-  /** 0 none, 1 fixed offset, 2 from zero (the clock starts near 0 inside). */
-  mode: 0 | 1 | 2;
+  mode: TimeMode;
   sec: number;
   nsec: number;
 }
 
 export interface MountRequest {
-  /** 1 bind, 2 tmpfs, 3 proc, 4 mqueue, 5 sysfs (the mounts under `source` carried over to `data`), 6 devpts (`source` linked to its ptmx). */
-  kind: 1 | 2 | 3 | 4 | 5 | 6;
+  kind: MountKind;
   source: string | null;
-  /** Absolute, as seen before pivot_root (the rootfs already prefixed). */
+  /** Absolute, as seen before pivot_root (the rootfs already prefixed); for `carry`, the path inside. */
   target: string;
   data: string | null;
   readonly: boolean;
-  /** Create the target when missing: 0 never, 1 a directory, 2 an empty file. */
-  create: 0 | 1 | 2;
+  /** What to create at the target when it is missing. */
+  create: CreateKind;
 }
 
 /** Everything the clone child needs, decided in advance (see native/spawn.h). */
@@ -110,7 +149,13 @@ interface Addon {
   strerror(errno: number): string;
   /** Throws an Error with .syscall ("open(PATH)", "ioctl(PATH, NS_GET_...)") and .errno (positive). */
   nsInfo(path: string): NsInfo;
+  /** Each step's message text, by step id (native/steps.h). */
   stepNames: string[];
+  /** Each step's id, by its name in native/steps.h without STEP_. */
+  steps: Readonly<Record<StepId, number>>;
+  mountKinds: Readonly<MountKinds>;
+  createKinds: Readonly<CreateKinds>;
+  timeModes: Readonly<TimeModes>;
   /**
    * rtnetlink (native/netlink.c). Addresses are IPv4 as 32-bit unsigned numbers; pid 0 means our own network
    * namespace. Failures throw an Error with .syscall naming the step ("RTM_NEWLINK veth nsv-web-h") and .errno.
@@ -134,8 +179,27 @@ interface Addon {
   recordKinds: { initStarted: number; error: number; execOk: number; reaped: number; mainExit: number };
 }
 
+/**
+ * The steps of native/steps.h that TypeScript may name (STEP_ left off). The addon may know more; a unit test
+ * checks that it knows each of these.
+ */
+export const STEP_IDS = [
+  'SIGNALS', 'PDEATHSIG', 'SYNC', 'FDS', 'SETSID', 'BECOME_ROOT', 'CLEAR_GROUPS', 'UNSHARE_TIME', 'CLOCK',
+  'TIME_OFFSETS', 'UNSHARE_CGROUP', 'PROPAGATION', 'ROOTFS_BIND', 'MKDIR', 'MOUNT', 'MOUNT_READONLY', 'CHDIR_ROOTFS',
+  'PIVOT_ROOT', 'UMOUNT_OLD_ROOT', 'READONLY_ROOT', 'HOSTNAME', 'DOMAINNAME', 'LOOPBACK', 'CWD', 'EXEC_INIT',
+  'INIT_FORK', 'SETGROUPS', 'SETGID', 'SETUID', 'CAP_BOUND', 'KEEPCAPS', 'CAPSET', 'CAP_AMBIENT', 'NO_NEW_PRIVS',
+  'EXEC', 'SECCOMP_READ', 'SECCOMP', 'SIGMASK', 'CLOSE_PIPE_ENDS', 'PDEATHSIG_REARM', 'SUPERVISOR_CHECK', 'BECOME_ROOT_GID', 'FDS_DUP',
+  'CLOSE_RANGE', 'OPEN_TIME_OFFSETS', 'CLOSE_TIME_OFFSETS', 'LOOPBACK_SOCKET', 'LOOPBACK_FLAGS', 'LOOPBACK_CLOSE',
+  'ROOT_PRIVATE', 'CREATE_FILE', 'CGROUP_CLONE', 'CGROUP_MOVE', 'CLOSE_TREE', 'PTMX_LINK', 'CHDIR_NEW_ROOT',
+  'CARRY_CLONE', 'CARRY_READONLY', 'CARRY_MOVE',
+] as const;
+export type StepId = (typeof STEP_IDS)[number];
+
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 export const addon: Addon = require(path.join(buildDir, 'nsvisor.node'));
+
+/** The addon's C enums by name: the only source of MountRequest.kind, .create and TimeOffsetRequest.mode. */
+export const { mountKinds, createKinds, timeModes } = addon;
 
 /** Linux clone flags for the namespaces (include/uapi/linux/sched.h). */
 export const CLONE = {

@@ -1,15 +1,17 @@
 // The library's one-shot: run a command in new namespaces under nsvisor-init and wait for it (SPEC section 7).
-import { CgroupHandle, openCgroups } from './cgroup';
-import { CgroupError } from './cgroup/files';
+import { CgroupDriver, CgroupHandle, openCgroups } from './cgroup';
+import { parseIPv4 } from './config/addresses';
 import { IsolationInput, isolationSchema } from './config/isolation';
 import { parseOrThrow } from './config/issues';
+import { classifyEnd, ExitReason } from './launch/exit-reason';
+import { LaunchFailure } from './launch/failure';
+import { launch } from './launch/launch';
+import { Network } from './net/network';
 import { hostContext } from './process/host-context';
-import { startIsolated } from './process/isolated-process';
-import { SpawnError } from './process/spawn-error';
-import { buildSpawnPlan } from './spec/spawn-spec';
-import { parseIPv4 } from './config/addresses';
-import { AddressError } from './net/ipam';
-import { Attachment, Network } from './net/network';
+import type { IsolatedProcess } from './process/isolated-process';
+import { buildSpawnPlan } from './spawn-plan/plan';
+
+export type { ExitReason } from './launch/exit-reason';
 
 /** Subnet of a sandbox bridge that nsvisor creates, unless `net.subnet` says otherwise. */
 export const DEFAULT_SANDBOX_SUBNET = '10.88.0.0/24';
@@ -24,7 +26,7 @@ export interface SandboxOptions extends IsolationInput {
   /** Environment the `env` option is laid over; empty (PATH only) by default. */
   baseEnv?: Record<string, string | undefined>;
   /** Called with the running process once the command has executed (to signal it, for example). */
-  onStart?: (proc: import('./process/isolated-process').IsolatedProcess) => void;
+  onStart?: (proc: IsolatedProcess) => void;
   /**
    * Cgroup root ("/nsvisor" in each hierarchy by default, or $NSVISOR_CGROUP_ROOT). The sandbox gets a cgroup
    * <root>/sandbox-PID-N when `resources` are set or a root is given; it is removed when the command has ended.
@@ -40,8 +42,6 @@ export interface SandboxOptions extends IsolationInput {
   net?: { bridge: string; subnet?: string; address?: string };
 }
 
-export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed';
-
 export interface SandboxResult {
   code: number | null;
   signal: string | null;
@@ -50,6 +50,8 @@ export interface SandboxResult {
   reason: ExitReason;
   /** For spawn_failed: what failed, e.g. "pivot_root(/srv/web): Invalid argument". */
   error?: string;
+  /** Steps of the teardown that failed (the cgroup could not be removed, ...); the result stands. */
+  teardown?: string[];
 }
 
 let sandboxes = 0;
@@ -58,60 +60,54 @@ function wantsCgroup(resources: object | undefined, root: string | undefined): b
   return (resources !== undefined && Object.values(resources).some((v) => v !== undefined)) || root !== undefined || !!process.env.NSVISOR_CGROUP_ROOT;
 }
 
+function failed(f: LaunchFailure): SandboxResult {
+  return { code: f.exitCode, signal: null, pid: f.pid, reason: 'spawn_failed', error: f.message };
+}
+
+/** The bridge of `net`, made (or reused) for this sandbox, with the address it asks for. */
+function bridgeOf(net: NonNullable<SandboxOptions['net']>, namespaces: string[]): { network: Network; wanted?: number } {
+  if (!namespaces.includes('net')) throw LaunchFailure.ofStep('net', null, `net: attaching to ${net.bridge} requires "net" in isolate`, true);
+  const wanted = net.address === undefined ? undefined : parseIPv4(net.address);
+  if (wanted === null) throw LaunchFailure.ofStep('net', null, `net: expected an IPv4 address, got ${JSON.stringify(net.address)}`, true);
+  const network = new Network(net.bridge, net.subnet ?? DEFAULT_SANDBOX_SUBNET);
+  network.ensure();
+  return { network, wanted };
+}
+
+/** Runs the command and waits for it; a start that fails is a `spawn_failed` result, never an exception. */
 export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
   const { name, mapRoot, stdio, baseEnv, onStart, cgroupRoot, onCgroup, net, ...keys } = options;
   const iso = parseOrThrow(isolationSchema, keys);
-  const plan = buildSpawnPlan(iso, hostContext({ name: name ?? 'sandbox', mapRoot: !!mapRoot, stdio, baseEnv, defaultCwd: process.cwd() }));
-  let cgroup: CgroupHandle | undefined;
-  if (wantsCgroup(iso.resources, cgroupRoot)) {
-    try {
-      cgroup = openCgroups({ root: cgroupRoot }).create(`sandbox-${process.pid}-${++sandboxes}`, iso.resources ?? {});
-    } catch (e) {
-      if (!(e instanceof CgroupError)) throw e;
-      return { code: 125, signal: null, pid: 0, reason: 'spawn_failed', error: e.message };
-    }
-    onCgroup?.(cgroup);
-  }
-  let network: Network | undefined;
-  let address: number | undefined;
-  let attached: Attachment | undefined;
-  const owner = name ?? 'sandbox';
+  const ctx = hostContext({ name: name ?? 'sandbox', mapRoot: !!mapRoot, stdio, baseEnv, defaultCwd: process.cwd() });
+  const teardown: string[] = [];
+  let network: Network | null = null;
   try {
-    if (net) {
-      if (!plan.namespaces.includes('net')) return failed(`net: attaching to ${net.bridge} requires "net" in isolate`);
-      try {
-        network = new Network(net.bridge, net.subnet ?? DEFAULT_SANDBOX_SUBNET);
-        network.ensure();
-        const wanted = net.address === undefined ? undefined : parseIPv4(net.address);
-        if (wanted === null) return failed(`net: expected an IPv4 address, got ${JSON.stringify(net.address)}`);
-        address = network.lease(owner, wanted);
-      } catch (e) {
-        const err = e as Error & { syscall?: string };
-        if (!(e instanceof AddressError) && err.syscall === undefined) throw e;
-        return failed(err.message);
-      }
-    }
-    let proc;
-    try {
-      const beforeGo = network && (async (pid: number) => void (attached = await network!.connect(pid, owner, address!)));
-      proc = await startIsolated(plan, cgroup?.placement, { beforeGo });
-    } catch (e) {
-      if (!(e instanceof SpawnError)) throw e;
-      return { code: e.exitCode, signal: null, pid: e.pid, reason: 'spawn_failed', error: e.message };
-    }
-    onStart?.(proc);
-    const end = await proc.exited;
-    // Whichever process of the sandbox the OOM killer chose, the sandbox ended because of it.
-    const oom = cgroup !== undefined && cgroup.oomKills() > 0;
-    const reason: ExitReason = oom ? 'oom_killed' : end.signal ? 'signaled' : end.code === 0 ? 'completed' : 'error';
-    return { code: end.code, signal: end.signal, pid: proc.pid, reason };
+    const plan = buildSpawnPlan(iso, ctx);
+    const cgroups: CgroupDriver | null = wantsCgroup(iso.resources, cgroupRoot) ? openCgroups({ root: cgroupRoot }) : null;
+    const attach = net ? bridgeOf(net, plan.namespaces) : null;
+    network = attach?.network ?? null;
+    const launched = await launch({
+      name: `sandbox-${process.pid}-${++sandboxes}`,
+      owner: name ?? 'sandbox',
+      plan: () => plan,
+      resources: iso.resources ?? {},
+      cgroups,
+      network: attach,
+      device: null,
+      onTeardownFailure: (f) => teardown.push(f.message),
+    });
+    if (launched.cgroup) onCgroup?.(launched.cgroup);
+    onStart?.(launched.proc);
+    const end = await launched.ended;
+    const exit = classifyEnd(end);
+    return { code: end.code, signal: end.signal, pid: launched.proc.pid, reason: exit.reason, ...(teardown.length ? { teardown } : {}) };
+  } catch (e) {
+    return failed(LaunchFailure.from(e));
   } finally {
-    if (network && address !== undefined) await network.detach({ hostIf: attached?.hostIf, address });
-    network?.remove();
-    await cgroup?.destroy();
+    try {
+      network?.remove();
+    } catch {
+      /* another sandbox may hold the bridge still; the last one removes it */
+    }
   }
-}
-
-function failed(error: string): SandboxResult {
-  return { code: 125, signal: null, pid: 0, reason: 'spawn_failed', error };
 }

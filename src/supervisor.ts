@@ -1,18 +1,23 @@
 // The set of services: start in dependency order (parallel where independent), stop in reverse, bounded by shutdownTimeout.
 import { EventEmitter } from 'eventemitter3';
-import { openCgroups, cgroupPool } from './cgroup';
+import { openCgroups } from './cgroup';
+import { destroyAll } from './cgroup/driver';
 import type { CgroupDriver } from './cgroup';
-import type { Config } from './config/schema';
+import { HostFacts, HostProblem, hostProblems, problemLine } from './config/host-checks';
+import type { Config, NetworkConfig, ServiceConfig } from './config/schema';
 import * as fs from 'fs';
 
 import { dependencyOrder } from './config/order';
-import type { LinkCounters } from './net/links';
 import { Masquerade } from './net/masquerade';
 import { Network } from './net/network';
-import { countersOnPool } from './net/pool';
-import type { ExitRecord } from './service/exit-reason';
-import { notifyDirOf, RestartMode, Service, ServiceEvents, ServiceRuntime } from './service/service';
-import type { ServiceState } from './service/states';
+import { describeWithStats, ServiceStatus } from './control/status';
+import { LaunchFailure } from './launch/failure';
+import { realHostFacts } from './process/host-context';
+import { Instance, InstanceRuntime } from './service/instance';
+import { ListenSockets } from './service/listen-sockets';
+import { realClock, ServiceRuntime } from './service/runtime';
+import { notifyDirOf } from './service/notify';
+import { RestartMode, Service, ServiceEvents } from './service/service';
 
 /** What the supervisor needs of a configuration. */
 export type SupervisorSettings = Pick<Config, 'supervisor' | 'services'> & Partial<Pick<Config, 'networks'>>;
@@ -25,7 +30,16 @@ export interface SupervisorEvents extends ServiceEvents {
   shutdownTimeout: (names: string[]) => void;
   /** A service was stopped and taken out of the supervisor. */
   removed: (name: string) => void;
+  /** A service was added (by a reload); it has not started yet. */
+  added: (name: string) => void;
+  /** A service's definition changed (by a reload). */
+  redefined: (name: string) => void;
+  /** Something this host cannot do of the configuration (found at start); a permanent one makes its service failed. */
+  hostProblem: (problem: HostProblem) => void;
 }
+
+/** A number of instances that cannot be. */
+export class ScaleError extends Error {}
 
 export class UnknownServiceError extends Error {
   constructor(readonly service: string) {
@@ -33,7 +47,9 @@ export class UnknownServiceError extends Error {
   }
 }
 
-const FORWARDED: (keyof ServiceEvents)[] = ['state', 'exit', 'spawned', 'ready', 'stopped', 'reaped', 'output', 'replacing'];
+const FORWARDED: (keyof ServiceEvents)[] = [
+  'state', 'attempt', 'exit', 'startFailed', 'notReady', 'backoff', 'health', 'unhealthy', 'trouble', 'spawned', 'ready', 'stopped', 'reaped', 'output',
+];
 
 /** What restartAll did for one service. */
 export interface RestartResult {
@@ -52,26 +68,79 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly masquerade: Masquerade;
   private networksUp: Promise<void> | null = null;
   private readonly devNull: number;
+  private readonly instances: InstanceRuntime;
 
-  /** `runtime` defaults to the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot. */
+  /**
+   * `settings` is the configuration in force (a reload changes it as it applies its steps). `runtime` defaults to
+   * the configuration's: notify sockets beside the control socket, cgroups under cgroupRoot.
+   */
   constructor(
-    readonly settings: SupervisorSettings,
-    runtime: Pick<ServiceRuntime, 'notifyDir' | 'cgroups'> = {
+    public settings: SupervisorSettings,
+    runtime: Pick<InstanceRuntime, 'notifyDir' | 'cgroups'> = {
       notifyDir: notifyDirOf(settings.supervisor.control),
       cgroups: openCgroups({ root: settings.supervisor.cgroupRoot }),
     },
+    /** What the host checks at start look at: this machine, seen by its supervisor. */
+    private readonly hostFacts: () => HostFacts = () => realHostFacts({ isSupervisor: true }),
   ) {
     super();
     this.devNull = fs.openSync('/dev/null', 'r+');
     this.cgroups = runtime.cgroups;
     for (const [name, n] of Object.entries(settings.networks ?? {})) this.networks.set(name, new Network(name, n.subnet));
-    const natted = Object.entries(settings.networks ?? {}).filter(([, n]) => n.nat);
-    this.masquerade = new Masquerade(natted.map(([name]) => ({ name, cidr: this.networks.get(name)!.layout.subnet.cidr })));
-    for (const [name, s] of Object.entries(settings.services)) {
-      const service = new Service(name, s, { ...runtime, devNull: this.devNull, networks: this.networks });
-      for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
-      this.services.set(name, service);
+    this.masquerade = new Masquerade(this.natNetworks());
+    this.instances = { ...runtime, devNull: this.devNull, networks: this.networks };
+    for (const [name, s] of Object.entries(settings.services)) this.adopt(name, s);
+  }
+
+  /** The `nat: true` networks among those declared now. */
+  natNetworks(): { name: string; cidr: string }[] {
+    return [...this.networks.values()].filter((n) => this.settings.networks?.[n.name]?.nat).map((n) => ({ name: n.name, cidr: n.layout.subnet.cidr }));
+  }
+
+  private adopt(name: string, settings: ServiceConfig): Service {
+    const service = new Service(name, settings, serviceRuntime(name, this.instances));
+    for (const event of FORWARDED) service.on(event, (...args: unknown[]) => (this.emit as any)(event, ...args));
+    this.services.set(name, service);
+    return service;
+  }
+
+  /** A new service (a reload added it); start it with service(name).start(). */
+  add(name: string, settings: ServiceConfig): Service {
+    if (this.services.has(name)) throw new Error(`${name}: a service of that name exists already`);
+    const service = this.adopt(name, settings);
+    this.settings = { ...this.settings, services: { ...this.settings.services, [name]: settings } };
+    this.emit('added', name);
+    return service;
+  }
+
+  /** Records a service's new definition in the configuration in force (its Service has taken it). */
+  redefined(name: string): void {
+    this.settings = { ...this.settings, services: { ...this.settings.services, [name]: this.service(name).settings } };
+    this.emit('redefined', name);
+  }
+
+  /** Makes (or reuses) a declared network's bridge; a network of that name already there is replaced (a new subnet). */
+  addNetwork(name: string, config: NetworkConfig): void {
+    const existing = this.networks.get(name);
+    const fresh = new Network(name, config.subnet);
+    // The same subnet (NAT switched, say): the network its instances hold leases on stays.
+    const network = existing && existing.layout.subnet.cidr === fresh.layout.subnet.cidr ? existing : fresh;
+    try {
+      network.ensure();
+    } catch (e) {
+      throw new NetworkSetupError(`network ${name}: ${(e as Error).message}`);
     }
+    this.networks.set(name, network);
+    this.settings = { ...this.settings, networks: { ...this.settings.networks, [name]: config } };
+  }
+
+  /** Forgets a network nothing is attached to any more, removing its bridge when nsvisor made it and nobody holds an address on it. */
+  removeNetwork(name: string): void {
+    this.networks.get(name)?.remove();
+    this.networks.delete(name);
+    const networks = { ...this.settings.networks };
+    delete networks[name];
+    this.settings = { ...this.settings, networks };
   }
 
   service(name: string): Service {
@@ -126,6 +195,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Cgroups of our root left by a supervisor that died (SIGKILL, power loss): nothing may run in them now.
     await this.cgroups?.cleanupStale();
     await this.setupNetworks();
+    this.checkHost();
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       return Promise.all(s.settings.dependsOn.map(self)).then(
@@ -145,6 +215,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all([...this.services.keys()].map(firstOutcome));
   }
 
+  /**
+   * The checks of `nsvisor check` against this host: each problem is said; a service with one that can never clear
+   * is failed at once (no attempt, no retries), with the reasons in its status. The others start.
+   */
+  private checkHost(): void {
+    const problems = hostProblems(this.settings as Config, this.hostFacts());
+    for (const p of problems) this.emit('hostProblem', p);
+    for (const [name, s] of this.services) {
+      const fatal = problems.filter((p) => p.service === name && p.permanent);
+      if (fatal.length && s.state === 'stopped') s.fail(fatal.map(problemLine).join('; '));
+    }
+  }
+
   /** Stops every service after the services that depend on it; kills what is left after shutdownTimeout. */
   async stop(): Promise<void> {
     const dependents = new Map<string, string[]>([...this.services.keys()].map((n) => [n, []]));
@@ -161,19 +244,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       for (const s of left) s.kill('SIGKILL');
       await all;
     }
+    await this.removeLeftoverCgroups();
     await this.teardownNetworks();
+  }
+
+  /** Cgroups of our services an instance's teardown could not remove (it said so then): one more try, now nothing runs. */
+  private async removeLeftoverCgroups(): Promise<void> {
+    const cgroups = this.cgroups;
+    if (!cgroups) return;
+    // NAME, NAME.K (instance K), NAME[.K].rN (a replacement beside another instance).
+    const serviceOf = (cgroup: string) => cgroup.replace(/(\.(\d+|r\d+))+$/, '');
+    for (const name of cgroups.list().filter((n) => this.services.has(serviceOf(n)))) {
+      await destroyAll(cgroups, (n) => n === name).catch((e: Error) => {
+        this.emit('trouble', serviceOf(name), LaunchFailure.ofStep('remove the cgroup', name, `remove the leftover cgroup ${name}: ${e.message}`, false), name);
+      });
+    }
   }
 
   /**
    * Restarts services one at a time, dependencies first, going on past a failure: every service that is
-   * running or trying to (never one stopped on purpose), or with `onlyZeroDowntime` (SIGHUP) just those that
-   * can restart without downtime.
+   * running or trying to (never one stopped on purpose), without downtime where it can.
    */
-  async restartAll(onlyZeroDowntime = false): Promise<RestartResult[]> {
+  async restartAll(): Promise<RestartResult[]> {
     const results: RestartResult[] = [];
     for (const name of dependencyOrder(this.settings).flat()) {
       const s = this.services.get(name);
-      if (!s || !(onlyZeroDowntime ? s.replaceable : ['starting', 'running', 'backoff'].includes(s.state))) continue;
+      if (!s || !['starting', 'running', 'backoff'].includes(s.state)) continue;
       try {
         results.push({ name, mode: await s.restart() });
       } catch (e) {
@@ -181,6 +277,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
     }
     return results;
+  }
+
+  /**
+   * Sets a service's number of instances at run time (SPEC 4.11): the new ones start, the highest ones stop; the
+   * others are not touched. The configuration in force says `instances: n` afterwards.
+   */
+  async scale(name: string, n: number): Promise<void> {
+    const s = this.service(name);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ScaleError(`${name}: expected a number of instances from 1 to 1000, got ${n}`);
+    await s.scale(n);
+    this.redefined(name);
   }
 
   /** Stops a service and takes it out of the set; its metrics series go with it. */
@@ -192,6 +299,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await s.stop();
     this.services.delete(name);
     s.removeAllListeners();
+    const services = { ...this.settings.services };
+    delete services[name];
+    this.settings = { ...this.settings, services };
     this.emit('removed', name);
   }
 
@@ -199,6 +309,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   describe(): Promise<ServiceStatus[]> {
     return describeWithStats([...this.services.values()]);
   }
+}
+
+/** The real world of one service: instances on the launch path, listen sockets made here, the wall clock. */
+function serviceRuntime(name: string, instances: InstanceRuntime): ServiceRuntime {
+  return {
+    spawn: (settings, opts) => Instance.spawn(name, settings, instances, opts),
+    openListen: (service, addresses) => ListenSockets.open(service, addresses).catch((e) => Promise.reject(LaunchFailure.from(e))),
+    clock: realClock,
+  };
 }
 
 /** A recursive function over service names, computed once per name. */
@@ -211,76 +330,3 @@ function memo(fn: (name: string, self: (name: string) => Promise<void>) => Promi
   return self;
 }
 
-export interface ServiceStatus {
-  name: string;
-  state: ServiceState;
-  pid: number | null;
-  startedAt: string | null;
-  uptimeSeconds: number | null;
-  starts: number;
-  restarts: number;
-  /** Orphans reaped by the service's nsvisor-init, over all its instances. */
-  reaped: number;
-  lastExit: (Omit<ExitRecord, 'at'> & { at: string }) | null;
-  failure: string | null;
-  statusText: string | null;
-  nextStartAt: string | null;
-  /** From the service's cgroup while it runs; null otherwise. */
-  cpuSeconds: number | null;
-  memoryBytes: number | null;
-  /** 0 = unlimited. */
-  memoryLimitBytes: number | null;
-  /** The cgroup.procs files of the running instance: `exec` joins them. */
-  cgroupProcs: string[];
-  /** Whom the service runs as ("uid:gid", or null for root), the capabilities it keeps (null: all), no_new_privs: `exec` runs so too. */
-  user: string | null;
-  capabilities: string[] | null;
-  noNewPrivileges: boolean;
-  /** Byte counters of each interface but lo in the service's own network namespace, while it runs; null otherwise. */
-  network: LinkCounters[] | null;
-}
-
-export function describeService(s: Service): ServiceStatus {
-  const running = s.state === 'running' || s.state === 'starting' || s.state === 'stopping';
-  return {
-    name: s.name,
-    state: s.state,
-    pid: s.pid,
-    startedAt: running && s.startedAt ? s.startedAt.toISOString() : null,
-    uptimeSeconds: running && s.startedAt ? Math.round((Date.now() - s.startedAt.getTime()) / 1000) : null,
-    starts: s.starts,
-    restarts: s.restarts,
-    reaped: s.reaped,
-    lastExit: s.lastExit ? { ...s.lastExit, at: s.lastExit.at.toISOString() } : null,
-    failure: s.failure,
-    statusText: s.statusText,
-    nextStartAt: s.nextStartAt?.toISOString() ?? null,
-    cpuSeconds: null,
-    memoryBytes: null,
-    memoryLimitBytes: null,
-    network: null,
-    cgroupProcs: s.cgroup ? [...(s.cgroup.placement.cloneInto ? [`${s.cgroup.placement.cloneInto}/cgroup.procs`] : []), ...s.cgroup.placement.procsFiles] : [],
-    user: s.settings.user ?? null,
-    capabilities: s.settings.capabilities ?? null,
-    noNewPrivileges: s.settings.noNewPrivileges,
-  };
-}
-
-/** describeService() plus the cpu and memory figures of each running service, read on the stats pool. */
-export async function describeWithStats(services: Service[]): Promise<ServiceStatus[]> {
-  const out = services.map(describeService);
-  await Promise.all(
-    services.map(async (s, i) => {
-      if (s.pid !== null && (s.settings.isolate ?? []).includes('net')) out[i].network = await countersOnPool(s.pid);
-    }),
-  );
-  const measured = services.map((s, i) => ({ i, cgroup: s.cgroup })).filter((m) => m.cgroup !== null);
-  if (measured.length === 0) return out;
-  const stats = await cgroupPool().collect(measured.map((m) => m.cgroup!.statsTarget));
-  measured.forEach((m, k) => {
-    out[m.i].cpuSeconds = stats[k].cpuUsageSeconds;
-    out[m.i].memoryBytes = stats[k].memoryUsageBytes;
-    out[m.i].memoryLimitBytes = stats[k].memoryLimitBytes;
-  });
-  return out;
-}

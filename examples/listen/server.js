@@ -26,7 +26,7 @@ function handle(req, res) {
   setTimeout(() => {
     if (draining) res.setHeader('connection', 'close'); // no keep-alive into an instance that is leaving
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ pid: process.pid, path: url.pathname, startedAt: START }) + '\n');
+    res.end(JSON.stringify({ pid: process.pid, path: url.pathname, startedAt: START, version: process.env.APP_VERSION || null }) + '\n');
   }, delay);
 }
 

@@ -69,6 +69,11 @@ const lifecycle = [
   timeseries({ title: 'Exits by reason', description: 'Instances ended per interval, by exit reason.', unit: 'none', w: 8, h: 8, queries: [{ expr: `sum by (name, reason) (increase(nsvisor_service_exits_total{${sel()}}[$__rate_interval])) > 0`, legend: '{{name}} {{reason}}' }] }),
   timeseries({ title: 'Shutdown kills', description: 'Stops that ran out of stop.timeout and ended in SIGKILL.', unit: 'none', w: 8, h: 8, queries: [{ expr: `sum by (name) (increase(nsvisor_service_shutdown_kills_total{${sel()}}[$__rate_interval]))`, legend: '{{name}}' }] }),
   timeseries({ title: 'Orphans reaped', description: 'Processes of the service whose parent ended first, reaped by its nsvisor-init, per interval.', unit: 'none', w: 8, h: 8, queries: [{ expr: `sum by (name) (increase(nsvisor_service_reaped_total{${sel()}}[$__rate_interval]))`, legend: '{{name}}' }] }),
+  timeseries({ title: 'Instances', description: 'Instances running and ready, against those asked for (instances, nsvisor scale).', unit: 'none', w: 8, h: 8, queries: [
+    { expr: `max by (name) (nsvisor_service_instances{${sel()}})`, legend: '{{name}} running' },
+    { expr: `max by (name) (nsvisor_service_desired_instances{${sel()}})`, legend: '{{name}} desired' },
+  ] }),
+  timeseries({ title: 'Failed health checks', description: 'Health checks that failed per interval (services with a health check); enough in a row replace the instance.', unit: 'none', w: 8, h: 8, queries: [{ expr: `sum by (name) (increase(nsvisor_service_health_checks_total{${sel('result="failed"')}}[$__rate_interval]))`, legend: '{{name}}' }] }),
   timeseries({ title: 'Spawn latency', description: 'From the start of an attempt until the command runs.', unit: 's', w: 8, h: 8, queries: quantiles('nsvisor_service_spawn_duration_seconds', 'spawn') }),
   timeseries({ title: 'Ready latency', description: 'From the start of an attempt until the service is ready.', unit: 's', w: 8, h: 8, queries: quantiles('nsvisor_service_ready_duration_seconds', 'ready') }),
   timeseries({ title: 'Shutdown latency', description: 'From the stop signal until nothing of the instance runs.', unit: 's', w: 8, h: 8, queries: quantiles('nsvisor_service_shutdown_duration_seconds', 'shutdown') }),
@@ -106,6 +111,7 @@ const pressure = ['cpu', 'memory', 'io'].map((r) =>
 const supervisor = [
   timeseries({ title: 'Stats collection time', description: 'nsvisor_collect_duration_seconds quantiles.', unit: 's', w: 8, h: 8, queries: [0.5, 0.99].map((q) => ({ expr: `histogram_quantile(${q}, sum by (le, instance) (rate(nsvisor_collect_duration_seconds_bucket{${selSupervisor}}[$__rate_interval])))`, legend: `{{instance}} p${q * 100}` })) }),
   timeseries({ title: 'Supervisor memory', description: 'Resident memory of the nsvisor process.', unit: 'bytes', w: 8, h: 8, queries: [{ expr: `process_resident_memory_bytes{${selSupervisor}}`, legend: '{{instance}}' }] }),
+  timeseries({ title: 'Reloads', description: 'nsvisor reload (and SIGHUP) per interval, by outcome.', unit: 'none', w: 8, h: 8, queries: [{ expr: `sum by (instance, result) (increase(nsvisor_reloads_total{${selSupervisor}}[$__rate_interval]))`, legend: '{{instance}} {{result}}' }] }),
   timeseries({ title: 'Supervisor event loop lag p99', description: 'From prom-client\'s default metrics.', unit: 's', w: 8, h: 8, queries: [{ expr: `nodejs_eventloop_lag_p99_seconds{${selSupervisor}}`, legend: '{{instance}}' }] }),
 ];
 

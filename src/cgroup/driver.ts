@@ -36,6 +36,8 @@ export interface CgroupHandle {
   /** Every directory of this cgroup, one per hierarchy. */
   readonly dirs: string[];
   setLimits(limits: Limits): void;
+  /** Takes the limits of a running cgroup from `prev` to `next` (a limit taken away goes back to unlimited). */
+  updateLimits(prev: Limits, next: Limits): void;
   /** The OOM killer's kill count for this cgroup (memory.events oom_kill / memory.oom_control oom_kill). */
   oomKills(): number;
   /** Host pids of the processes in the cgroup. */
@@ -73,9 +75,24 @@ export function checkName(name: string): void {
   }
 }
 
-/** Destroys every cgroup under the driver's root (what a supervisor that died left); returns their names. */
-export async function destroyAll(driver: Pick<CgroupDriver, 'list' | 'open'>): Promise<string[]> {
-  const names = driver.list();
+/** A sandbox's cgroup (sandbox-PID-N) whose `nsvisor sandbox` process still runs: not a leftover, whoever looks. */
+export function liveSandbox(name: string): boolean {
+  const m = /^sandbox-(\d+)-\d+$/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Destroys every cgroup under the driver's root (what a supervisor that died left) but those of sandboxes still
+ * running, or only those `which` accepts; returns their names.
+ */
+export async function destroyAll(driver: Pick<CgroupDriver, 'list' | 'open'>, which: (name: string) => boolean = (n) => !liveSandbox(n)): Promise<string[]> {
+  const names = driver.list().filter(which);
   for (const n of names) await driver.open(n).destroy();
   return names;
 }

@@ -1,6 +1,8 @@
 // Reading and writing cgroup files with errors that name the file and the value, and the small waits cgroups need.
 import * as fs from 'fs';
 
+import { faultPoint } from '../fault/seam';
+
 /** A cgroup operation that failed: the message names the file, what was written, and the kernel's reason. */
 export class CgroupError extends Error {
   constructor(message: string, readonly code?: string) {
@@ -36,6 +38,16 @@ export function writeFile(file: string, value: string): void {
   }
 }
 
+/** writeFile() of a resource limit (memory.max, cpu.max, ...). */
+export function writeLimit(file: string, value: string): void {
+  try {
+    faultPoint('cgroup.limit', file);
+    fs.writeFileSync(file, value);
+  } catch (e) {
+    throw new CgroupError(`${file}: write "${value}": ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+  }
+}
+
 export function readFile(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -64,6 +76,7 @@ export function exists(p: string): boolean {
 
 export function mkdir(dir: string): void {
   try {
+    faultPoint('cgroup.create', dir);
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new CgroupError(`${dir}: mkdir: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
@@ -108,6 +121,7 @@ export async function removeTree(dir: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
+      faultPoint('cgroup.destroy', dir);
       await fs.promises.rmdir(dir);
       return;
     } catch (e) {

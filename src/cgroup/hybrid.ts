@@ -30,6 +30,10 @@ export class HybridCgroup implements CgroupHandle {
     this.v1.setLimits(limits);
   }
 
+  updateLimits(prev: Limits, next: Limits): void {
+    this.v1.updateLimits(prev, next);
+  }
+
   oomKills(): number {
     return this.v1.oomKills();
   }

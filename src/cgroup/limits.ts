@@ -96,3 +96,56 @@ export function controllersFor(limits: Limits): Set<'memory' | 'cpu' | 'pids'> {
   if (limits.pids !== undefined) s.add('pids');
   return s;
 }
+
+const LIMIT_KEYS = ['memory', 'memoryHigh', 'cpus', 'cpuWeight', 'pids'] as const;
+
+/** The keys whose value differs between two sets of limits (added, changed or removed). */
+export function changedLimits(prev: Limits, next: Limits): Set<keyof Limits> {
+  return new Set(LIMIT_KEYS.filter((k) => prev[k] !== next[k]));
+}
+
+/** The writes that take a running v2 cgroup from `prev` to `next`: a limit taken away goes back to the kernel's default. */
+export function v2Updates(prev: Limits, next: Limits, hasSwapFile: boolean): LimitWrite[] {
+  check(next);
+  const changed = changedLimits(prev, next);
+  const out: LimitWrite[] = [];
+  const w = (controller: LimitWrite['controller'], file: string, value: string) => out.push({ controller, file, value });
+  if (changed.has('memory')) {
+    w('memory', 'memory.max', next.memory === undefined ? 'max' : String(next.memory));
+    if (hasSwapFile && (prev.memory === undefined || next.memory === undefined)) w('memory', 'memory.swap.max', next.memory === undefined ? 'max' : '0');
+  }
+  if (changed.has('memoryHigh')) w('memory', 'memory.high', next.memoryHigh === undefined ? 'max' : String(next.memoryHigh));
+  if (changed.has('cpus')) w('cpu', 'cpu.max', next.cpus === undefined ? `max ${CPU_PERIOD_US}` : `${cpuQuota(next.cpus).quota} ${CPU_PERIOD_US}`);
+  if (changed.has('cpuWeight')) w('cpu', 'cpu.weight', String(next.cpuWeight ?? 100));
+  if (changed.has('pids')) w('pids', 'pids.max', next.pids === undefined ? 'max' : String(next.pids));
+  return out;
+}
+
+/**
+ * The writes that take a running v1 cgroup from `prev` to `next`. memory+swap may never be below memory, so a
+ * raised (or removed) memory limit writes memsw first and a lowered one writes it last.
+ */
+export function v1Updates(prev: Limits, next: Limits, hasMemswFile: boolean): LimitWrite[] {
+  check(next);
+  if (next.memoryHigh !== undefined) {
+    throw new LimitError('resources.memoryHigh: memory.high exists only on cgroup v2 (this host has the v1 memory controller)');
+  }
+  const changed = changedLimits(prev, next);
+  const out: LimitWrite[] = [];
+  const w = (controller: LimitWrite['controller'], file: string, value: string) => out.push({ controller, file, value });
+  if (changed.has('memory')) {
+    const value = next.memory === undefined ? '-1' : String(next.memory);
+    const raised = next.memory === undefined || (prev.memory !== undefined && next.memory > prev.memory);
+    const memsw = () => hasMemswFile && w('memory', 'memory.memsw.limit_in_bytes', value);
+    if (raised) memsw();
+    w('memory', 'memory.limit_in_bytes', value);
+    if (!raised) memsw();
+  }
+  if (changed.has('cpus')) {
+    if (prev.cpus === undefined) w('cpu', 'cpu.cfs_period_us', String(CPU_PERIOD_US));
+    w('cpu', 'cpu.cfs_quota_us', next.cpus === undefined ? '-1' : String(cpuQuota(next.cpus).quota));
+  }
+  if (changed.has('cpuWeight')) w('cpu', 'cpu.shares', String(next.cpuWeight === undefined ? 1024 : weightToShares(next.cpuWeight)));
+  if (changed.has('pids')) w('pids', 'pids.max', next.pids === undefined ? 'max' : String(next.pids));
+  return out;
+}

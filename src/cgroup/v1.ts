@@ -3,8 +3,8 @@ import * as path from 'path';
 
 import type { Layout, V1Controller } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
-import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
-import { controllersFor, Limits, v1Writes } from './limits';
+import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
+import { controllersFor, Limits, v1Updates, v1Writes } from './limits';
 import { parseFlatKeyed } from './stats';
 
 /** One service cgroup: its directory in each v1 hierarchy (cpu and cpuacct may be one). */
@@ -23,12 +23,22 @@ export class V1Cgroup implements CgroupHandle {
     return this.byController[c];
   }
 
-  setLimits(limits: Limits): void {
+  /** Whether the memory controller has memory+swap accounting, after checking each controller the limits need is there. */
+  private prepare(limits: Limits): boolean {
     for (const c of controllersFor(limits)) {
       if (!this.dir(c)) throw new CgroupError(`/proc/self/mountinfo: the ${c} controller (v1) is not mounted: cannot apply resources for ${c}`);
     }
-    const memsw = this.dir('memory') ? exists(`${this.dir('memory')}/memory.memsw.limit_in_bytes`) : false;
-    for (const w of v1Writes(limits, memsw)) writeFile(`${this.dir(w.controller)}/${w.file}`, w.value);
+    return this.dir('memory') ? exists(`${this.dir('memory')}/memory.memsw.limit_in_bytes`) : false;
+  }
+
+  setLimits(limits: Limits): void {
+    const memsw = this.prepare(limits);
+    for (const w of v1Writes(limits, memsw)) writeLimit(`${this.dir(w.controller)}/${w.file}`, w.value);
+  }
+
+  updateLimits(prev: Limits, next: Limits): void {
+    const memsw = this.prepare(next);
+    for (const w of v1Updates(prev, next, memsw)) writeLimit(`${this.dir(w.controller)}/${w.file}`, w.value);
   }
 
   oomKills(): number {

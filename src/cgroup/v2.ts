@@ -3,8 +3,8 @@ import * as path from 'path';
 
 import type { Layout } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
-import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile } from './files';
-import { controllersFor, Limits, v2Writes } from './limits';
+import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
+import { controllersFor, Limits, v2Updates, v2Writes } from './limits';
 import { parseFlatKeyed } from './stats';
 
 /** The leaf a "self" supervisor moves itself into: v2 allows no processes in a cgroup with children. */
@@ -33,14 +33,23 @@ export class V2Cgroup implements CgroupHandle {
     return words(readIfExists(`${this.dir}/cgroup.controllers`));
   }
 
-  setLimits(limits: Limits): void {
+  private checkControllers(limits: Limits): void {
     const have = this.controllers();
     for (const c of controllersFor(limits)) {
       if (!have.includes(c)) {
         throw new CgroupError(`${path.dirname(this.dir)}/cgroup.subtree_control: the ${c} controller is not enabled for ${this.dir}`);
       }
     }
-    for (const w of v2Writes(limits, exists(`${this.dir}/memory.swap.max`))) writeFile(`${this.dir}/${w.file}`, w.value);
+  }
+
+  setLimits(limits: Limits): void {
+    this.checkControllers(limits);
+    for (const w of v2Writes(limits, exists(`${this.dir}/memory.swap.max`))) writeLimit(`${this.dir}/${w.file}`, w.value);
+  }
+
+  updateLimits(prev: Limits, next: Limits): void {
+    this.checkControllers(next);
+    for (const w of v2Updates(prev, next, exists(`${this.dir}/memory.swap.max`))) writeLimit(`${this.dir}/${w.file}`, w.value);
   }
 
   oomKills(): number {

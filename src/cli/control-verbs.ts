@@ -3,8 +3,9 @@ import { Command } from 'commander';
 
 import { call } from '../control/client';
 import type { RestartMode } from '../service/service';
-import type { RestartResult, ServiceStatus } from '../supervisor';
-import { CliError } from './errors';
+import type { ServiceStatus } from '../control/status';
+import type { RestartResult } from '../supervisor';
+import { CliError, UsageError } from './errors';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
 
 const VERBS = {
@@ -32,7 +33,7 @@ export function register(program: Command): void {
       'restart a service: one with listen sockets that is running gets a new instance on the same sockets, and the old one stops ' +
         'only once the new one is ready (zero-downtime; if the new one fails, the old one keeps serving and the command fails); ' +
         'any other is stopped, then started. --all restarts every running service, dependencies first, one at a time ' +
-        '(SIGHUP to the supervisor does the same for just the zero-downtime ones)',
+        '(SIGHUP to the supervisor reloads its configuration instead: see reload)',
     )
     .argument('[name]', 'the service')
     .option('--all', 'every service that is running or trying to start, in dependency order');
@@ -48,5 +49,17 @@ export function register(program: Command): void {
     for (const r of results) process.stdout.write(r.error ? `${r.name}: restart failed: ${r.error}\n` : `${r.name}: ${MODE_TEXT[r.mode!]}\n`);
     const failed = results.filter((r) => r.error).length;
     if (failed) throw new CliError(`${failed} of ${results.length} restarts failed`, 1);
+  });
+  withSocketOptions(
+    program
+      .command('scale')
+      .description('set the number of instances of a running service: new ones start, the highest ones stop, the others are not touched')
+      .argument('<name>', 'the service')
+      .argument('<instances>', 'how many instances, 1 to 1000'),
+  ).action(async (name: string, instances: string, flags: SocketFlags) => {
+    if (!/^\d+$/.test(instances) || Number(instances) < 1 || Number(instances) > 1000) throw new UsageError(`scale ${name} ${instances}: expected a number of instances from 1 to 1000`);
+    const socket = await resolveSocket(flags);
+    const s: ServiceStatus = await call(socket, 'POST', `/v1/scale/${encodeURIComponent(name)}?instances=${instances}`);
+    process.stdout.write(`${name}: ${s.runningInstances} of ${s.desiredInstances} instances running\n`);
   });
 }

@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import { USER_IDS } from '../config/isolation';
 import { call } from '../control/client';
 import { addon, initPath } from '../native';
-import { identityArgs } from '../spec/spawn-spec';
-import type { ServiceStatus } from '../supervisor';
+import { identityArgs } from '../spawn-plan/plan';
+import type { ServiceStatus } from '../control/status';
 import { CliError, UsageError } from './errors';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
 
@@ -28,11 +28,11 @@ export function register(program: Command): void {
     if (flags.user !== undefined && !USER_IDS.test(flags.user)) throw new UsageError(`--user ${flags.user}: expected uid or uid:gid, e.g. 0:0`);
     if (command.length === 0) throw new UsageError('exec: missing the command to run (nsvisor exec NAME -- CMD)');
     const s: ServiceStatus = await call(await resolveSocket(flags), 'GET', `/v1/status/${encodeURIComponent(name)}`);
-    if (s.pid === null) throw new CliError(`${name} is not running (state ${s.state})`, 1);
+    if (s.initPid === null) throw new CliError(`${name} is not running (state ${s.state})`, 1);
     // Into the service's cgroup first (its limits apply to CMD too), then nsvisor-init enters every namespace of
     // the service's init through a pidfd and runs CMD as its child, as the service's user, with its capabilities.
     for (const file of s.cgroupProcs) fs.writeFileSync(file, String(process.pid));
     const identity = identityArgs({ user: flags.user ?? s.user ?? undefined, capabilities: s.capabilities ?? undefined, noNewPrivileges: s.noNewPrivileges });
-    addon.execve(initPath, ['nsvisor-init', '--join', String(s.pid), '--drain', '0', ...identity, '--', ...command], environOf(s.pid));
+    addon.execve(initPath, ['nsvisor-init', '--join', String(s.initPid), '--drain', '0', ...identity, '--', ...command], environOf(s.initPid));
   });
 }

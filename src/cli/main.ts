@@ -8,6 +8,7 @@ import * as execCommand from './exec';
 import * as initCommand from './init';
 import * as logsCommand from './logs';
 import * as nsCommand from './ns';
+import * as reloadCommand from './reload';
 import * as runCommand from './run';
 import * as sandboxCommand from './sandbox';
 import * as statusCommand from './status';
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .version(require('../../../package.json').version)
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [runCommand, statusCommand, controlVerbs, logsCommand, execCommand, checkCommand, sandboxCommand, initCommand, nsCommand]) cmd.register(program);
+  for (const cmd of [runCommand, statusCommand, controlVerbs, reloadCommand, logsCommand, execCommand, checkCommand, sandboxCommand, initCommand, nsCommand]) cmd.register(program);
   return program;
 }
 

@@ -6,7 +6,7 @@ import { NAMESPACES } from '../config/isolation';
 import { ConfigError } from '../config/issues';
 import { IsolatedProcess } from '../process/isolated-process';
 import { sandbox, SandboxOptions } from '../sandbox';
-import { SpecError } from '../spec/spawn-spec';
+import { SpecError } from '../spawn-plan/plan';
 import { CliError, UsageError } from './errors';
 
 /** Signals a terminal or a process manager sends us, passed on to nsvisor-init (which passes them to CMD). */

@@ -1,6 +1,9 @@
 // The --socket / -c options of the commands that talk to a running supervisor, and which socket they mean.
 import { Command } from 'commander';
 
+import * as fs from 'fs';
+import YAML from 'yaml';
+
 import { loadConfig } from '../config/load';
 import { defaultControlPath } from '../config/supervisor';
 
@@ -19,5 +22,20 @@ export function withSocketOptions(cmd: Command): Command {
 export async function resolveSocket(flags: SocketFlags): Promise<string> {
   if (flags.socket) return flags.socket;
   if (flags.config) return (await loadConfig(flags.config)).supervisor.control;
+  return defaultControlPath();
+}
+
+/**
+ * The control socket a file names (supervisor.control), read without validating the rest: a file being reloaded may
+ * be invalid, and the supervisor says why. The default path when it names none or cannot be read.
+ */
+export function controlOfFile(file: string | null): string {
+  if (file === null) return defaultControlPath();
+  try {
+    const control = YAML.parse(fs.readFileSync(file, 'utf8'))?.supervisor?.control;
+    if (typeof control === 'string' && control.startsWith('/')) return control;
+  } catch {
+    /* unreadable or not YAML: the supervisor will say so */
+  }
   return defaultControlPath();
 }

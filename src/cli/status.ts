@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 
 import { call } from '../control/client';
-import type { ServiceStatus } from '../supervisor';
+import type { ServiceStatus } from '../control/status';
 import { bytes, duration, table } from './format';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
 
@@ -13,17 +13,25 @@ function lastExit(s: ServiceStatus, now: number): string {
   return `${what}, ${duration((now - Date.parse(e.at)) / 1000)} ago`;
 }
 
-export function statusTable(services: ServiceStatus[], now = Date.now()): string {
-  const rows = services.map((s) => [
+/** The state column: the state, the retry's delay while in backoff, how many of several instances run. */
+function stateText(s: ServiceStatus, now: number): string {
+  const state = s.state === 'backoff' && s.nextStartAt ? `backoff (retry in ${duration((Date.parse(s.nextStartAt) - now) / 1000)})` : s.state;
+  return s.instances ? `${state} (${s.runningInstances}/${s.desiredInstances})` : state;
+}
+
+/** One row per service; with `instances`, a service of several instances is followed by a row for each (NAME.0, ...). */
+export function statusTable(services: ServiceStatus[], now = Date.now(), instances = true): string {
+  const listed = services.flatMap((s) => (instances && s.instances ? [s, ...s.instances] : [s]));
+  const rows = listed.map((s) => [
     s.name,
-    s.state === 'backoff' && s.nextStartAt ? `backoff (retry in ${duration((Date.parse(s.nextStartAt) - now) / 1000)})` : s.state,
+    stateText(s, now),
     s.pid === null ? '-' : String(s.pid),
     s.uptimeSeconds === null ? '-' : duration(s.uptimeSeconds),
     String(s.restarts),
     lastExit(s, now),
     s.cpuSeconds === null ? '-' : `${s.cpuSeconds.toFixed(1)}s`,
     s.memoryBytes === null ? '-' : `${bytes(s.memoryBytes)} / ${s.memoryLimitBytes ? bytes(s.memoryLimitBytes) : 'max'}`,
-    s.failure ?? s.statusText ?? '',
+    s.failure ?? s.warning ?? s.statusText ?? '',
   ]);
   return table(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'CPU', 'MEMORY', 'NOTE'], rows);
 }
@@ -33,12 +41,12 @@ export function register(program: Command): void {
     program
       .command('status')
       .description('show the services of the running supervisor: state, pid, uptime, restarts, last exit')
-      .argument('[name]', 'one service only')
+      .argument('[name]', 'one service only (its instances summed), or one instance of it: NAME.K')
       .option('--json', 'print JSON: an array of objects (one object with NAME)'),
   ).action(async (name: string | undefined, flags: SocketFlags & { json?: boolean }) => {
     const socket = await resolveSocket(flags);
     const body = await call(socket, 'GET', `/v1/status/${name ? encodeURIComponent(name) : ''}`);
     if (flags.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    else process.stdout.write(`${statusTable(Array.isArray(body) ? body : [body])}\n`);
+    else process.stdout.write(`${statusTable(Array.isArray(body) ? body : [body], Date.now(), !name)}\n`);
   });
 }

@@ -1,15 +1,25 @@
-// The control API: HTTP/JSON over a unix socket (mode 0600) that `status`, `start`, `stop`, `restart`, `logs` and `exec` talk to.
+// The control API: HTTP/JSON over a unix socket (mode 0600) that `status`, `start`, `stop`, `restart`, `reload`, `logs` and `exec` talk to.
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 
-import { describeService, describeWithStats, Supervisor, UnknownServiceError } from '../supervisor';
+import { ConfigError } from '../config/issues';
+import { ReloadBusyError, ReloadResult } from '../reload/reloader';
+import { ScaleError, Supervisor, UnknownServiceError } from '../supervisor';
+import { describeService, describeWithStats } from './status';
 
 /** What `logs` needs from the supervisor's log pipeline. */
 export interface LogReader {
   tail(name: string, lines: number): Promise<string[]>;
   follow(name: string, onLine: (line: string) => void): () => void;
+}
+
+/** What the control API offers beyond the supervisor itself. */
+export interface ControlExtras {
+  logs: LogReader;
+  /** Reloads `file` (null: the file the supervisor started with), or only plans it. */
+  reload(file: string | null, dryRun: boolean): Promise<ReloadResult>;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, name: string, query: URLSearchParams) => Promise<void>;
@@ -33,21 +43,44 @@ async function claimSocket(socketPath: string): Promise<void> {
   fs.rmSync(socketPath, { force: true });
 }
 
-export async function startControlServer(sup: Supervisor, socketPath: string, logs: LogReader): Promise<http.Server> {
+export async function startControlServer(sup: Supervisor, socketPath: string, { logs, reload }: ControlExtras): Promise<http.Server> {
   const verb = (fn: (name: string) => Promise<void>): Handler => async (_req, res, name) => {
     sup.service(name);
     await fn(name);
     send(res, 200, describeService(sup.service(name)));
   };
   const routes: Record<string, Handler> = {
-    'GET status': async (_req, res, name) => send(res, 200, name ? (await describeWithStats([sup.service(name)]))[0] : await sup.describe()),
+    'GET status': async (_req, res, name) => {
+      if (!name) return send(res, 200, await sup.describe());
+      // NAME, or NAME.K: one instance of a service of several.
+      const instance = /^(.+)\.(\d+)$/.exec(name);
+      const service = sup.services.get(name) ?? (instance ? sup.services.get(instance[1]) : undefined) ?? sup.service(name);
+      const status = (await describeWithStats([service]))[0];
+      const row = service.name === name ? status : status.instances?.find((i) => i.name === name);
+      if (!row) throw new UnknownServiceError(name);
+      send(res, 200, row);
+    },
     'POST start': verb((n) => sup.service(n).start()),
     'POST stop': verb((n) => sup.service(n).stop()),
     'POST restart': async (_req, res, name) => {
       const restart = await sup.service(name).restart();
       send(res, 200, { ...describeService(sup.service(name)), restart });
     },
-    'POST restart-all': async (_req, res, _name, query) => send(res, 200, await sup.restartAll(query.get('zeroDowntimeOnly') === '1')),
+    'POST restart-all': async (_req, res) => send(res, 200, await sup.restartAll()),
+    'POST scale': async (_req, res, name, query) => {
+      const n = Number(query.get('instances'));
+      await sup.scale(name, n);
+      send(res, 200, describeService(sup.service(name)));
+    },
+    'POST reload': async (_req, res, _name, query) => {
+      try {
+        send(res, 200, await reload(query.get('file'), query.get('dryRun') === '1'));
+      } catch (e) {
+        if (e instanceof ReloadBusyError) return send(res, 409, { error: e.message });
+        if (e instanceof ConfigError) return send(res, 200, { status: 'invalid', file: null, problems: e.problems });
+        throw e;
+      }
+    },
     'GET logs': async (req, res, name, query) => {
       sup.service(name);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
@@ -65,7 +98,7 @@ export async function startControlServer(sup: Supervisor, socketPath: string, lo
     if (!handler) return send(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
     handler(req, res, name, url.searchParams).catch((e: Error) => {
       if (res.headersSent) return void res.end();
-      send(res, e instanceof UnknownServiceError ? 404 : 500, { error: e.message });
+      send(res, e instanceof UnknownServiceError ? 404 : e instanceof ScaleError ? 400 : 500, { error: e.message });
     });
   });
   await claimSocket(socketPath);

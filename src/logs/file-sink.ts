@@ -2,6 +2,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 
+import { faultPoint } from '../fault/seam';
 import { LogSink } from './sink';
 
 export const ROTATE_BYTES = 10 * 1024 * 1024;
@@ -39,6 +40,7 @@ export class FileSink implements LogSink {
         await this.rotate();
         continue;
       }
+      faultPoint('log-write', this.files[0]);
       await file.appendFile(lines.slice(i, j).join('\n') + '\n'); // loops over short writes
       this.size += run;
       i = j;

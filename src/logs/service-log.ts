@@ -33,8 +33,13 @@ export interface ServiceLogOptions {
   maxLineBytes?: number;
   /** The clock for timestamps (tests). */
   now?: () => Date;
-  /** Told about write failures; the failed batch is counted in droppedLines and the log goes on. */
+  /**
+   * Told about the first write failure of a run of them (and about a follower that throws); the failed batches are
+   * counted in droppedLines and the log goes on.
+   */
   onError?: (err: Error) => void;
+  /** Told when a write works again after failures, with the lines lost meanwhile. */
+  onRecovered?: (lostLines: number) => void;
 }
 
 export interface LogStats {
@@ -69,6 +74,9 @@ export class ServiceLog {
   private readonly maxLineBytes: number;
   private readonly now: () => Date;
   private readonly onError: (err: Error) => void;
+  private readonly onRecovered: (lostLines: number) => void;
+  /** Lines lost since writes began to fail; null while they work. */
+  private lostSinceFailure: number | null = null;
   private readonly attached = new Set<Attachment>();
   private readonly listeners = new Set<LineListener>();
   private queue: string[] = [];
@@ -97,6 +105,7 @@ export class ServiceLog {
     this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
     this.now = options.now ?? (() => new Date());
     this.onError = options.onError ?? (() => {});
+    this.onRecovered = options.onRecovered ?? (() => {});
   }
 
   /** Reads one pipe of a service instance until it ends; call again for each fd of each restarted instance. */
@@ -230,9 +239,12 @@ export class ServiceLog {
         await this.sink.write(lines, bytes);
         this.counts.lines += lines.length;
         this.counts.bytes += total + (this.files ? 0 : lines.length * (this.name.length + 3));
+        if (this.lostSinceFailure !== null) this.onRecovered(this.lostSinceFailure);
+        this.lostSinceFailure = null;
       } catch (err) {
         this.counts.droppedLines += lines.length;
-        this.onError(err as Error);
+        if (this.lostSinceFailure === null) this.onError(err as Error);
+        this.lostSinceFailure = (this.lostSinceFailure ?? 0) + lines.length;
       }
       this.buffered -= total;
       if (this.paused && this.buffered <= this.maxBufferBytes / 2) this.resume();

@@ -1,10 +1,11 @@
 // Every nsvisor_ metric of SPEC 5 declared on a given registry: names, types, help texts, labels and buckets.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import type { ExitReason } from '../service/exit-reason';
+import type { ExitReason } from '../launch/exit-reason';
 import { STATES } from '../service/states';
 
-export const EXIT_REASONS: readonly ExitReason[] = ['completed', 'error', 'signaled', 'oom_killed', 'spawn_failed'];
+export const EXIT_REASONS: readonly ExitReason[] = ['completed', 'error', 'signaled', 'oom_killed', 'spawn_failed', 'unhealthy'];
+export const RELOAD_RESULTS = ['applied', 'invalid', 'failed'] as const;
 export { STATES };
 
 type Name = 'name';
@@ -29,7 +30,7 @@ export function defineMetrics(registers: Registry[]) {
     state: gauge('service_state', '1 for the state the service is in, 0 for the others.', ['name', 'state'] as const),
     startTime: gauge('service_start_time_seconds', 'Unix time at which the current (or last) instance was spawned.'),
     starts: counter('service_starts_total', 'Instances started.'),
-    restarts: counter('service_restarts_total', 'Instances started after the first one.'),
+    restarts: counter('service_restarts_total', 'Instances started again by the restart policy after an exit (automatic restarts only).'),
     exits: counter('service_exits_total', 'Instances ended, by reason.', ['name', 'reason'] as const),
     lastExitCode: gauge('service_last_exit_code', 'Exit status of the last instance (128+N when killed by signal N).'),
     lastExitTime: gauge('service_last_exit_time_seconds', 'Unix time at which the last instance ended.'),
@@ -38,6 +39,9 @@ export function defineMetrics(registers: Registry[]) {
     shutdownDuration: histogram('service_shutdown_duration_seconds', 'From the stop signal until nothing of the instance runs.', SHUTDOWN_BUCKETS),
     shutdownKills: counter('service_shutdown_kills_total', 'Stops that ran out of time and ended in SIGKILL.'),
     reaped: counter('service_reaped_total', 'Orphan processes reaped by the service\'s nsvisor-init.'),
+    instances: gauge('service_instances', 'Instances of the service running and ready now.'),
+    desiredInstances: gauge('service_desired_instances', 'Instances of the service asked for (instances, or nsvisor scale).'),
+    healthChecks: counter('service_health_checks_total', 'Health checks of the serving instance, by outcome (a watchdog ping counts as ok).', ['name', 'result'] as const),
   };
 
   const resources = {
@@ -61,6 +65,10 @@ export function defineMetrics(registers: Registry[]) {
     pressureIo: counter('service_pressure_io_waiting_seconds_total', 'Time some task of the service waited for I/O (PSI).'),
   };
 
+  const supervisor = {
+    reloads: new Counter<'result'>({ name: 'nsvisor_reloads_total', help: 'Reloads of the configuration, by outcome.', labelNames: ['result'], registers }),
+  };
+
   const collectDuration = new Histogram({
     name: 'nsvisor_collect_duration_seconds',
     help: 'Time taken to collect the resource figures of every service.',
@@ -68,7 +76,7 @@ export function defineMetrics(registers: Registry[]) {
     registers,
   });
 
-  return { lifecycle, resources, collectDuration };
+  return { lifecycle, resources, supervisor, collectDuration };
 }
 
 export type MetricSet = ReturnType<typeof defineMetrics>;

@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { cgroupPool } from '../cgroup/cgroup-pool';
 import { countersOnPool } from '../net/pool';
 import type { SupervisorEvents } from '../supervisor';
-import { defineMetrics, MetricSet } from './definitions';
+import { defineMetrics, MetricSet, RELOAD_RESULTS } from './definitions';
 import { Exposition, Rendered } from './exposition';
 import * as lifecycle from './lifecycle';
 import { ResourceCollector } from './resources';
@@ -33,7 +33,6 @@ export class SupervisorMetrics {
   readonly metrics: MetricSet;
   private readonly resources: ResourceCollector;
   private readonly exposition: Exposition;
-  private readonly started = new Set<string>();
   private rendering: Promise<unknown> = Promise.resolve();
   private readonly listeners: { [E in keyof SupervisorEvents]?: SupervisorEvents[E] };
 
@@ -50,28 +49,39 @@ export class SupervisorMetrics {
     const collectedMetrics = new Set<object>([...Object.values(this.metrics.resources), this.metrics.collectDuration]);
     this.exposition = new Exposition(this.registry, collectedMetrics, Object.values(this.metrics.lifecycle));
     for (const s of supervisor.services.values()) lifecycle.addService(this.metrics.lifecycle, s);
+    for (const result of RELOAD_RESULTS) this.metrics.supervisor.reloads.inc({ result }, 0);
 
     const m = this.metrics.lifecycle;
     this.listeners = {
       state: (name, state) => {
-        const first = !this.started.has(name);
-        if (state === 'starting') this.started.add(name);
-        lifecycle.onState(m, name, state, first);
+        lifecycle.setState(m, name, state);
+        this.instancesOf(name);
       },
-      exit: (name, exit, aside, final) => {
+      attempt: (name, automatic) => lifecycle.onAttempt(m, name, automatic),
+      exit: (name, exit, aside, final, instance) => {
         lifecycle.onExit(m, name, exit);
-        const tracker = this.resources.tracker(name);
+        const tracker = this.resources.tracker(name, instance);
         const oomCounted = final ? tracker.settle(final.cgroup, final.stats) : false;
         // An instance aside (a zero-downtime restart's old or failed new one) adds its figures; the serving one's go on.
         if (!aside) tracker.exited(exit, oomCounted);
         this.resources.changed(name);
+        this.instancesOf(name);
       },
       spawned: (name, seconds) => lifecycle.onSpawned(m, name, seconds),
-      ready: (name, seconds) => m.readyDuration.observe({ name }, seconds),
-      replacing: (name) => lifecycle.onReplacing(m, name),
+      ready: (name, seconds) => {
+        m.readyDuration.observe({ name }, seconds);
+        this.instancesOf(name);
+      },
       stopped: (name, seconds, killed) => lifecycle.onStopped(m, name, seconds, killed),
       reaped: (name, count) => m.reaped.inc({ name }, count),
+      health: (name, ok) => m.healthChecks.inc({ name, result: ok ? 'ok' : 'failed' }),
       removed: (name) => this.forget(name),
+      added: (name) => lifecycle.addService(m, supervisor.services.get(name)!),
+      // The info series carries the restart policy and the namespaces: a new definition may change either.
+      redefined: (name) => {
+        removeSeriesOf(m.info, name);
+        lifecycle.addService(m, supervisor.services.get(name)!);
+      },
     };
     for (const [event, fn] of Object.entries(this.listeners)) supervisor.on(event as keyof SupervisorEvents, fn as never);
   }
@@ -96,10 +106,20 @@ export class SupervisorMetrics {
     return this.exposition.render(openMetrics, collected, () => this.resources.write()).finally(() => this.resources.pinned--);
   }
 
+  /** The instance gauges of a service anew (one got ready, one ended, it was scaled). */
+  private instancesOf(name: string): void {
+    const s = this.supervisor.services.get(name);
+    if (s) lifecycle.countInstances(this.metrics.lifecycle, s);
+  }
+
+  /** Counts a reload by its outcome. */
+  countReload(result: (typeof RELOAD_RESULTS)[number]): void {
+    this.metrics.supervisor.reloads.inc({ result });
+  }
+
   /** Removes every series of a service that is gone. */
   forget(name: string): void {
     for (const metric of [...Object.values(this.metrics.lifecycle), ...Object.values(this.metrics.resources)]) removeSeriesOf(metric, name);
-    this.started.delete(name);
     this.resources.forget(name);
   }
 

@@ -3,7 +3,7 @@ import * as os from 'os';
 
 import { DEFAULT_ISOLATE } from '../config/isolation';
 import { cpuQuota, CPU_PERIOD_US, Limits } from '../cgroup/limits';
-import type { ExitRecord } from '../service/exit-reason';
+import type { ExitRecord } from '../launch/exit-reason';
 
 /** Config names of namespaces -> the kernel's (/proc/PID/ns): "mount" is "mnt". */
 const KERNEL_NS: Record<string, string> = { mount: 'mnt' };

@@ -1,5 +1,5 @@
 // Lifecycle metrics fed by the supervisor's events: info, state, starts, restarts, exits, durations, kills.
-import type { ExitRecord } from '../service/exit-reason';
+import type { ExitRecord } from '../launch/exit-reason';
 import type { ServiceState } from '../service/states';
 import { EXIT_REASONS, LifecycleMetrics, STATES } from './definitions';
 import { exitCodeValue, isolationLabel } from './labels';
@@ -9,26 +9,26 @@ import type { MeteredService } from './subject';
 export function addService(m: LifecycleMetrics, s: MeteredService): void {
   m.info.set({ name: s.name, restart_policy: s.settings.restart.policy, isolation: isolationLabel(s.settings.isolate) }, 1);
   setState(m, s.name, s.state);
+  countInstances(m, s);
   for (const c of [m.starts, m.restarts, m.shutdownKills, m.reaped]) c.inc({ name: s.name }, 0);
   for (const reason of EXIT_REASONS) m.exits.inc({ name: s.name, reason }, 0);
+  if (s.settings.health) for (const result of ['ok', 'failed']) m.healthChecks.inc({ name: s.name, result }, 0);
+}
+
+/** Instances running, and asked for. */
+export function countInstances(m: LifecycleMetrics, s: MeteredService): void {
+  m.instances.set({ name: s.name }, s.running);
+  m.desiredInstances.set({ name: s.name }, s.settings.instances ?? 1);
 }
 
 export function setState(m: LifecycleMetrics, name: string, state: ServiceState): void {
   for (const st of STATES) m.state.set({ name, state: st }, st === state ? 1 : 0);
 }
 
-/** A state change; an attempt begins with "starting": a start, and a restart unless it is the first. */
-export function onState(m: LifecycleMetrics, name: string, state: ServiceState, firstStart: boolean): void {
-  setState(m, name, state);
-  if (state !== 'starting') return;
+/** An instance is being started: a start, and a restart when the restart policy asked for it (not a start or restart asked for). */
+export function onAttempt(m: LifecycleMetrics, name: string, automatic: boolean): void {
   m.starts.inc({ name });
-  if (!firstStart) m.restarts.inc({ name });
-}
-
-/** A zero-downtime restart: a start and a restart, with no state change. */
-export function onReplacing(m: LifecycleMetrics, name: string): void {
-  m.starts.inc({ name });
-  m.restarts.inc({ name });
+  if (automatic) m.restarts.inc({ name });
 }
 
 export function onExit(m: LifecycleMetrics, name: string, exit: ExitRecord): void {

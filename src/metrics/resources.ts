@@ -11,8 +11,40 @@ import { RX, Tracker } from './tracker';
 /** Services written per event loop turn after a collection. */
 const WRITE_BATCH = 250;
 
-/** What the last collection read of each service: the instance (its cgroup) and its figures, counters carried. */
+/** What the last collection read of each instance position (by its key): the instance (its cgroup) and its figures, counters carried. */
 type Latest = Map<string, { instance: object; stats: CgroupStats }>;
+
+/** One service's counting: a tracker per instance position it has had, and the label sets of its series. */
+class ServiceCount {
+  /** The label set of every series of the service, one object: prom-client keeps it, the writer caches its text. */
+  readonly labels: { readonly name: string };
+  /** The same for each interface key ("rx:eth0"). */
+  readonly linkLabels = new Map<string, { readonly name: string; readonly interface: string }>();
+  /** By position key; kept after a position goes (scaled down): its counts stay in the service's. */
+  readonly units = new Map<string, Tracker>();
+
+  constructor(name: string) {
+    this.labels = Object.freeze({ name });
+  }
+
+  unit(key: string): Tracker {
+    let t = this.units.get(key);
+    if (!t) this.units.set(key, (t = new Tracker()));
+    return t;
+  }
+}
+
+/** The sum of figures that are all known; null when any is unknown (or there are none). */
+function sumKnown(values: (number | null)[]): number | null {
+  if (!values.length || values.some((v) => v === null)) return null;
+  return (values as number[]).reduce((a, b) => a + b, 0);
+}
+
+/** A sum of limits where 0 means none: any unlimited instance makes the service's limit none too. */
+function sumLimits(values: (number | null)[]): number | null {
+  const sum = sumKnown(values);
+  return sum === null || values.includes(0) ? (values.includes(0) ? 0 : sum) : sum;
+}
 
 interface Snapshot {
   /** When the collection completed; null while it runs. */
@@ -21,7 +53,7 @@ interface Snapshot {
 }
 
 export class ResourceCollector {
-  private readonly trackers = new Map<string, Tracker>();
+  private readonly counts = new Map<string, ServiceCount>();
   private snapshot: Snapshot | null = null;
   private latest: Latest = new Map();
   /** Services whose series are out of date with their trackers. */
@@ -39,14 +71,19 @@ export class ResourceCollector {
     private readonly now = () => performance.now(),
   ) {}
 
-  tracker(name: string): Tracker {
-    let t = this.trackers.get(name);
-    if (!t) this.trackers.set(name, (t = new Tracker(name)));
-    return t;
+  private count(name: string): ServiceCount {
+    let c = this.counts.get(name);
+    if (!c) this.counts.set(name, (c = new ServiceCount(name)));
+    return c;
+  }
+
+  /** The tracker of instance position `unit` (the service's name, or NAME.K) of service `name`. */
+  tracker(name: string, unit: string): Tracker {
+    return this.count(name).unit(unit);
   }
 
   forget(name: string): void {
-    this.trackers.delete(name);
+    this.counts.delete(name);
   }
 
   /**
@@ -71,9 +108,11 @@ export class ResourceCollector {
   private async collect(): Promise<void> {
     const end = this.metrics.collectDuration.startTimer();
     const t0 = this.now();
-    const measured = [...this.services()]
-      .filter((s) => s.cgroup !== null)
-      .map((s) => ({ name: s.name, cgroup: s.cgroup!, pid: netPid(s), tracker: this.tracker(s.name), skipLimits: false }));
+    const measured = [...this.services()].flatMap((s) =>
+      s.units
+        .filter((u) => u.cgroup !== null)
+        .map((u) => ({ key: u.key, cgroup: u.cgroup!, pid: netPid(s, u), tracker: this.tracker(s.name, u.key), skipLimits: false })),
+    );
     for (const m of measured) {
       m.tracker.captured = m.cgroup;
       m.skipLimits = m.tracker.knowsLimits(m.cgroup, t0);
@@ -98,12 +137,12 @@ export class ResourceCollector {
         return figures;
       });
     } finally {
-      this.held.end(new Set([...this.services()].map((s) => s.cgroup).filter((c) => c !== null)));
+      this.held.end(new Set([...this.services()].flatMap((s) => s.units.map((u) => u.cgroup)).filter((c) => c !== null)));
     }
     const latest: Latest = new Map();
     measured.forEach((m, i) => {
       const carried = m.tracker.apply(m.cgroup, m.tracker.limited(m.cgroup, stats[i], m.skipLimits, t0), links[i]);
-      if (carried) latest.set(m.name, { instance: m.cgroup, stats: carried });
+      if (carried) latest.set(m.key, { instance: m.cgroup, stats: carried });
     });
     this.latest = latest;
     await this.writeAll();
@@ -148,48 +187,52 @@ export class ResourceCollector {
 
   private writeService(s: MeteredService): void {
     const r = this.metrics.resources;
-    const l = this.latest.get(s.name);
-    const now = l && l.instance === s.cgroup ? l.stats : null;
-    const tracker = this.tracker(s.name);
-    const labels = tracker.labels;
+    const count = this.count(s.name);
+    const labels = count.labels;
     const put = (metric: { set?: unknown; inc?: unknown }, v: number | null | undefined) => {
       if (v === null || v === undefined || !Number.isFinite(v)) return;
       if ('set' in metric && typeof metric.set === 'function') metric.set(labels, v);
       else if (typeof metric.inc === 'function') metric.inc(labels, Math.max(0, v));
     };
-    const name = s.name;
-    const totals = tracker.carry.totals();
-    const spec = specOf(s.settings.resources);
-    // Counters: carried across instances, and kept while no instance runs.
-    put(r.cpuUsage, totals.cpuUsageSeconds ?? 0);
-    put(r.cpuUser, totals.cpuUserSeconds ?? 0);
-    put(r.cpuSystem, totals.cpuSystemSeconds ?? 0);
-    put(r.cpuThrottled, totals.cpuThrottledSeconds ?? 0);
-    put(r.oomKills, totals.oomKills ?? 0);
-    put(r.pressureCpu, totals.pressureCpuSeconds);
-    put(r.pressureMemory, totals.pressureMemorySeconds);
-    put(r.pressureIo, totals.pressureIoSeconds);
-    for (const key of tracker.links.keys()) {
+    const trackers = [...count.units.values()];
+    const totals = trackers.map((t) => t.carry.totals());
+    const total = (k: keyof (typeof totals)[number]) => sumKnown(totals.map((t) => t[k] ?? null).filter((v) => v !== null));
+    // Counters: carried across instances, summed over every position the service has had, kept while none runs.
+    put(r.cpuUsage, total('cpuUsageSeconds') ?? 0);
+    put(r.cpuUser, total('cpuUserSeconds') ?? 0);
+    put(r.cpuSystem, total('cpuSystemSeconds') ?? 0);
+    put(r.cpuThrottled, total('cpuThrottledSeconds') ?? 0);
+    put(r.oomKills, total('oomKills') ?? 0);
+    put(r.pressureCpu, total('pressureCpuSeconds'));
+    put(r.pressureMemory, total('pressureMemorySeconds'));
+    put(r.pressureIo, total('pressureIoSeconds'));
+    const linkKeys = new Set(trackers.flatMap((t) => [...t.links.keys()]));
+    for (const key of linkKeys) {
       const metric = key.startsWith(RX) ? r.networkReceive : r.networkTransmit;
-      let l = tracker.linkLabels.get(key);
-      if (!l) tracker.linkLabels.set(key, (l = Object.freeze({ name, interface: key.slice(RX.length) })));
-      metric.inc(l, tracker.links.total(key) ?? 0);
+      let l = count.linkLabels.get(key);
+      if (!l) count.linkLabels.set(key, (l = Object.freeze({ name: s.name, interface: key.slice(RX.length) })));
+      metric.inc(l, trackers.reduce((n, t) => n + (t.links.total(key) ?? 0), 0));
     }
-    // Limits: the kernel's while an instance runs, else the configuration's.
-    put(r.cpuQuota, now ? now.cpuQuotaSeconds : spec.cpuQuotaSeconds);
-    put(r.cpuPeriod, now?.cpuPeriodSeconds ?? spec.cpuPeriodSeconds);
-    put(r.memoryLimit, now?.memoryLimitBytes ?? spec.memoryLimitBytes);
-    put(r.tasksLimit, now?.tasksLimit ?? spec.tasksLimit);
+    // The figures of the instances running now (as the last collection read them).
+    const now = s.units.map((u) => this.latest.get(u.key)).filter((l) => l !== undefined && s.units.some((u) => u.cgroup === l.instance)).map((l) => l!.stats);
+    // Limits: the kernel's while instances run (summed: the service's budget), else the configuration's for each.
+    const spec = specOf(s.settings.resources);
+    const n = s.settings.instances ?? 1;
+    const times = (v: number | null) => (v === null ? null : v * n);
+    put(r.cpuQuota, now.length ? sumKnown(now.map((x) => x.cpuQuotaSeconds)) : times(spec.cpuQuotaSeconds));
+    put(r.cpuPeriod, now[0]?.cpuPeriodSeconds ?? spec.cpuPeriodSeconds);
+    put(r.memoryLimit, now.length ? sumLimits(now.map((x) => x.memoryLimitBytes)) : times(spec.memoryLimitBytes));
+    put(r.tasksLimit, now.length ? sumLimits(now.map((x) => x.tasksLimit)) : times(spec.tasksLimit));
     // Usage gauges: only while an instance runs.
-    if (!now) return;
-    put(r.memoryUsage, now.memoryUsageBytes);
-    put(r.memoryWorkingSet, now.memoryWorkingSetBytes);
-    put(r.memoryRss, now.memoryRssBytes);
-    put(r.tasks, now.tasks);
+    if (!now.length) return;
+    put(r.memoryUsage, sumKnown(now.map((x) => x.memoryUsageBytes)));
+    put(r.memoryWorkingSet, sumKnown(now.map((x) => x.memoryWorkingSetBytes)));
+    put(r.memoryRss, sumKnown(now.map((x) => x.memoryRssBytes)));
+    put(r.tasks, sumKnown(now.map((x) => x.tasks)));
   }
 }
 
-/** The pid whose network namespace holds the service's own interfaces: only when net is isolated and an instance runs. */
-function netPid(s: MeteredService): number | null {
-  return s.pid && (s.settings.isolate ?? []).includes('net') ? s.pid : null;
+/** The pid whose network namespace holds an instance's own interfaces: only when net is isolated and it runs. */
+function netPid(s: MeteredService, u: { pid: number | null }): number | null {
+  return u.pid && (s.settings.isolate ?? []).includes('net') ? u.pid : null;
 }

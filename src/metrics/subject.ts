@@ -8,14 +8,24 @@ import type { LinkCounters } from '../net/links';
 import type { ServiceState } from '../service/states';
 import type { SupervisorEvents } from '../supervisor';
 
+/** One instance position of a service (the only one, or one of `instances`). */
+export interface MeteredUnit {
+  /** Its name: the service's, or NAME.K. */
+  readonly key: string;
+  /** The cgroup of the instance serving there; any object identifies the instance, statsTarget says what to read. */
+  readonly cgroup: { readonly statsTarget: StatsTarget } | null;
+  /** Host pid of that instance's nsvisor-init, while one runs; its network namespace has the interface counters. */
+  readonly pid: number | null;
+}
+
 export interface MeteredService {
   readonly name: string;
-  readonly settings: { restart: { policy: string }; isolate?: readonly string[]; resources: Limits };
+  readonly settings: { restart: { policy: string }; isolate?: readonly string[]; resources: Limits; health?: object; instances?: number };
   readonly state: ServiceState;
-  /** Host pid of the current instance (its nsvisor-init), while one runs; its network namespace has the interface counters. */
-  readonly pid?: number | null;
-  /** The current instance's cgroup; any object identifies the instance, statsTarget says what to read. */
-  readonly cgroup: { readonly statsTarget: StatsTarget } | null;
+  /** Its instance positions: the series of the service sum theirs. */
+  readonly units: readonly MeteredUnit[];
+  /** How many of its instances run and are ready now. */
+  readonly running: number;
 }
 
 export interface MeteredSupervisor extends Pick<EventEmitter<SupervisorEvents>, 'on' | 'off'> {

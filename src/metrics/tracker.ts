@@ -1,8 +1,8 @@
-// One service's counting across its instances for the resource metrics: counters carried, interface counters, the limits last read.
+// One instance position's counting across its instances for the resource metrics: counters carried, interface counters, the limits last read.
 import { CounterCarry } from '../cgroup/counter-carry';
 import { COUNTERS, CgroupStats } from '../cgroup/stats';
 import type { LinkCounters } from '../net/links';
-import type { ExitRecord } from '../service/exit-reason';
+import type { ExitRecord } from '../launch/exit-reason';
 
 /** How long the limit files of an instance are trusted: nsvisor writes them itself when it creates the cgroup. */
 const LIMITS_MAX_AGE_MS = 10_000;
@@ -12,12 +12,8 @@ type LimitFigures = Pick<CgroupStats, 'cpuQuotaSeconds' | 'cpuPeriodSeconds' | '
 export const RX = 'rx:';
 const TX = 'tx:';
 
-/** One service's counting across its instances (each a fresh cgroup whose counters start at 0). */
+/** One instance position's counting across its instances (each a fresh cgroup whose counters start at 0). */
 export class Tracker {
-  /** The label set of every series of the service, one object: prom-client keeps it, the writer caches its text. */
-  readonly labels: { readonly name: string };
-  /** The same for each interface key of `links`. */
-  readonly linkLabels = new Map<string, { readonly name: string; readonly interface: string }>();
   readonly carry = new CounterCarry();
   /** Interface byte counters, keyed "rx:eth0" and "tx:eth0": an interface keeps its series after its instance ended. */
   readonly links = new CounterCarry();
@@ -31,10 +27,6 @@ export class Tracker {
   readonly ended = new WeakSet<object>();
   /** The kernel's limits of an instance as last read, and when. */
   private limits: { instance: object; at: number; figures: LimitFigures } | null = null;
-
-  constructor(name: string) {
-    this.labels = Object.freeze({ name });
-  }
 
   /** Whether a collection may leave out the limit files of `instance`: they were read recently. */
   knowsLimits(instance: object, now: number): boolean {

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { formatIPv4, parseIPv4 } from '../config/addresses';
+import { faultPoint } from '../fault/seam';
 import { AddressError, AddressPool } from './ipam';
 
 export const DEFAULT_LEASE_DIR = '/run/nsvisor/net';
@@ -45,6 +46,7 @@ export class LeaseDir {
     const file = this.file(address);
     for (let tries = 0; tries < 2; tries++) {
       try {
+        faultPoint('lease', file);
         fs.writeFileSync(file, `${process.pid} ${owner}\n`, { flag: 'wx' });
         return true;
       } catch (e) {

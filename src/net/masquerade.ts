@@ -9,7 +9,7 @@ export class NatError extends Error {}
 
 export class Masquerade {
   constructor(
-    readonly networks: NatNetwork[],
+    public networks: NatNetwork[],
     private readonly forwarding = new Forwarding(),
     private readonly pid = process.pid,
   ) {}
@@ -51,6 +51,25 @@ export class Masquerade {
     if ((await this.drop(ours, owners.size)) > 0) return;
     await this.forwarding.restore().catch((e) => {
       throw this.failed(this.networks.map((n) => n.name).join(', '), `restoring ${this.forwarding.sysctl}`, e);
+    });
+  }
+
+  /**
+   * Switches NAT to `next` networks (a reload): the chains of networks still or newly NATed are (re)made first, then
+   * those of networks no longer NATed deleted, so a network that stays NATed never goes without.
+   */
+  async reconfigure(next: NatNetwork[]): Promise<void> {
+    const gone = this.networks.filter((n) => !next.some((m) => m.name === n.name && m.cidr === n.cidr));
+    this.networks = next;
+    await this.start();
+    if (gone.length === 0) return;
+    const owners = await this.owners().catch((e) => {
+      throw this.failed(gone.map((n) => n.name).join(', '), 'listing', e);
+    });
+    const ours = gone.flatMap((n) => natChains(n.name)).filter((c) => owners.get(c) === this.pid && !next.some((m) => natChains(m.name).includes(c)));
+    if ((await this.drop(ours, owners.size)) > 0 || next.length > 0) return;
+    await this.forwarding.restore().catch((e) => {
+      throw this.failed(gone.map((n) => n.name).join(', '), `restoring ${this.forwarding.sysctl}`, e);
     });
   }
 

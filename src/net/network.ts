@@ -1,5 +1,6 @@
 // One bridge network on the host side: the bridge itself, its address pool and leases, and the veth of each attached process.
 import { formatIPv4, Subnet } from '../config/addresses';
+import { faultPoint } from '../fault/seam';
 import { addon } from '../native';
 import { AddressPool, layoutOf, SubnetLayout } from './ipam';
 import { LeaseDir } from './leases';
@@ -46,6 +47,7 @@ export class Network {
   async connect(pid: number, owner: string, address: number): Promise<Attachment> {
     const hostIf = hostIfName(owner, pid);
     const prefix = this.layout.subnet.prefix;
+    faultPoint('netlink', hostIf);
     await connectOnPool({ pid, hostIf, bridge: this.name, address, prefix, gateway: this.layout.gateway });
     return { network: this.name, hostIf, address, prefix, gateway: this.layout.gateway };
   }

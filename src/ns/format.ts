@@ -9,6 +9,12 @@ interface Column {
 
 const orDash = (v: number | null): string => (v === null ? '-' : String(v));
 
+/** A command as one line of the table (as lsns shows it): up to its first line break, marked when cut. */
+export function oneLine(command: string): string {
+  const cut = command.search(/[\r\n]/);
+  return cut < 0 ? command : `${command.slice(0, cut).trimEnd()} ...`;
+}
+
 const COLUMNS: Column[] = [
   { header: 'NS', value: (e) => String(e.inode), right: true },
   { header: 'TYPE', value: (e) => e.type, right: false },
@@ -18,7 +24,7 @@ const COLUMNS: Column[] = [
   { header: 'USERNS', value: (e) => orDash(e.userns), right: true },
   { header: 'PARENT', value: (e) => orDash(e.parent), right: true },
   { header: 'OWNER', value: (e) => orDash(e.ownerUid), right: true },
-  { header: 'COMMAND', value: (e) => e.command, right: false },
+  { header: 'COMMAND', value: (e) => oneLine(e.command), right: false },
 ];
 
 /** The table, one line per namespace and a header, columns separated by one space; "-" where a relation is null. */

@@ -1,14 +1,15 @@
 // Starts a SpawnPlan through the addon and tracks the result: id maps, the go byte, the status pipe, the pidfd.
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 
 import type { Placement } from '../cgroup/driver';
-import { addon, SpawnedChild } from '../native';
-import type { SpawnPlan } from '../spec/spawn-spec';
+import { faultPoint } from '../fault/seam';
+import { errnoOf, LaunchFailure } from '../launch/failure';
+import { addon, SpawnedChild, STEP_IDS, StepId } from '../native';
+import type { SpawnPlan } from '../spawn-plan/plan';
 import { disown, own } from './owned-pids';
-import { exitCodeFor, SpawnError } from './spawn-error';
-import { decodeRecords, StatusRecord } from './status-records';
+import { readStatus, StatusListeners } from './status-pipe';
+import type { StatusRecord } from './status-records';
 
 export interface ExitStatus {
   /** Exit code of nsvisor-init: the main process's code, or 128+N when it was killed by signal N. */
@@ -26,6 +27,8 @@ export class IsolatedProcess {
   constructor(
     /** Host pid of nsvisor-init (PID 1 inside when pid is isolated). */
     readonly pid: number,
+    /** Host pid of the service's main process (nsvisor-init's child), or null if it was gone before we looked. */
+    readonly mainPid: number | null,
     private readonly pidfd: number,
     /** Resolves when nsvisor-init has exited and been reaped. */
     readonly exited: Promise<ExitStatus>,
@@ -41,11 +44,13 @@ export class IsolatedProcess {
   }
 }
 
-function signalName(n: number | null): NodeJS.Signals | null {
+export function signalName(n: number | null): NodeJS.Signals | null {
   if (n === null) return null;
   const entry = Object.entries(os.constants.signals).find(([, v]) => v === n);
   return (entry?.[0] as NodeJS.Signals) ?? null;
 }
+
+const codeOf = (e: unknown) => errnoOf((e as NodeJS.ErrnoException).code) ?? 0;
 
 /** Writes the user namespace maps of `pid` (setgroups first, then gid_map, then uid_map; one write each). */
 function writeIdMaps(pid: number, plan: SpawnPlan): void {
@@ -61,8 +66,7 @@ function writeIdMaps(pid: number, plan: SpawnPlan): void {
     try {
       fs.writeFileSync(`/proc/${pid}/${file}`, text);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new SpawnError(`write /proc/PID/${file}`, text.trim().replace(/\n/g, ', '), os.constants.errno[err.code as keyof typeof os.constants.errno] ?? 0, 125);
+      throw LaunchFailure.ofSyscall(`write /proc/PID/${file}`, text.trim().replace(/\n/g, ', '), codeOf(e));
     }
   }
 }
@@ -70,110 +74,81 @@ function writeIdMaps(pid: number, plan: SpawnPlan): void {
 /** Opens the cgroup2 directory the child is cloned into (CLONE_INTO_CGROUP). */
 function openCgroupDir(dir: string): number {
   try {
+    faultPoint('cgroup.placement', dir);
     return fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   } catch (e) {
-    throw new SpawnError('open', dir, errnoOf(e), 125);
+    throw LaunchFailure.ofSyscall('open', dir, codeOf(e));
   }
-}
-
-function errnoOf(e: unknown): number {
-  return os.constants.errno[(e as NodeJS.ErrnoException).code as keyof typeof os.constants.errno] ?? 0;
 }
 
 /** v1: the parent moves the child into each controller's cgroup while it waits for the go byte. */
 function writeCgroupProcs(pid: number, placement: Placement | undefined): void {
   for (const file of placement?.procsFiles ?? []) {
     try {
+      faultPoint('cgroup.placement', file);
       fs.writeFileSync(file, String(pid));
     } catch (e) {
-      throw new SpawnError('write cgroup.procs', file, errnoOf(e), 125);
+      throw LaunchFailure.ofSyscall('write cgroup.procs', file, codeOf(e));
     }
   }
 }
 
-/** What a failed step was working on, in the user's words. */
+/** What the steps that are not about one mount work on, by step id: the user's words for the failure's subject. */
+const SUBJECTS: Partial<Record<StepId, (r: SpawnPlan['request']) => string | null>> = {
+  ROOTFS_BIND: (r) => r.rootfs,
+  CHDIR_ROOTFS: (r) => r.rootfs,
+  PIVOT_ROOT: (r) => r.rootfs,
+  CWD: (r) => r.cwd,
+  HOSTNAME: (r) => r.hostname,
+  DOMAINNAME: (r) => r.domainname,
+  EXEC: (r) => r.argv[r.argv.indexOf('--') + 1],
+};
+
+/** What a failed step was working on, in the user's words: the mount it names, or the subject of its step. */
 function subjectOf(plan: SpawnPlan, rec: Extract<StatusRecord, { kind: 'error' }>): string | null {
-  const r = plan.request;
   if (rec.index >= 0) return plan.mountTargets[rec.index] ?? null;
-  switch (rec.step) {
-    case 'mount(rootfs, MS_BIND)':
-    case 'chdir(rootfs)':
-    case 'pivot_root':
-      return r.rootfs;
-    case 'chdir':
-      return r.cwd;
-    case 'sethostname':
-      return r.hostname;
-    case 'setdomainname':
-      return r.domainname;
-    case 'execve':
-      return r.argv[r.argv.indexOf('--') + 1];
-    default:
-      return null;
+  const id = STEP_IDS.find((s) => addon.steps[s] === rec.stepId);
+  return id ? SUBJECTS[id]?.(plan.request) ?? null : null;
+}
+
+/** The failure a status record reports, with its subject and exit code. */
+function failureOf(plan: SpawnPlan, rec: Extract<StatusRecord, { kind: 'error' }>): LaunchFailure {
+  return LaunchFailure.ofSyscall(rec.step, subjectOf(plan, rec), rec.errno, { exec: rec.stepId === addon.steps.EXEC });
+}
+
+/** The only child nsvisor-init has when it says the command runs: the service's main process. */
+function firstChild(pid: number): number | null {
+  try {
+    const first = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : null;
+  } catch {
+    return null;
   }
 }
 
-interface StatusListeners {
-  onInitStarted(): void;
-  onReaped(count: number): void;
-  onMainExit(rec: Extract<StatusRecord, { kind: 'mainExit' }>): void;
-}
-
-/**
- * Reads the status pipe. `outcome` resolves with null once the command runs (nsvisor-init says so, or the pipe
- * closes without an error), else with the first error record. The pipe is read on until nsvisor-init exits
- * (`closed`): its reaped-orphan counts and the main process's end go to the listeners.
- */
-function readStatus(child: SpawnedChild, on: StatusListeners) {
-  const pipe = new net.Socket({ fd: child.statusFd, readable: true, writable: false });
-  const closed = new Promise<void>((resolve) => pipe.once('close', () => resolve()));
-  const outcome = new Promise<Extract<StatusRecord, { kind: 'error' }> | null>((resolve, reject) => {
-    let pending: Buffer = Buffer.alloc(0);
-    let failure: Extract<StatusRecord, { kind: 'error' }> | null = null;
-    pipe.on('data', (chunk: Buffer) => {
-      const { records, rest } = decodeRecords(Buffer.concat([pending, chunk]));
-      pending = rest;
-      for (const rec of records) {
-        if (rec.kind === 'initStarted') on.onInitStarted();
-        else if (rec.kind === 'execOk') resolve(null);
-        else if (rec.kind === 'reaped') on.onReaped(rec.count);
-        else if (rec.kind === 'mainExit') on.onMainExit(rec);
-        else failure ??= rec;
-      }
-    });
-    pipe.on('error', reject);
-    void closed.then(() => resolve(failure));
-  });
-  return { outcome, closed };
-}
-
-/**
- * Starts the plan. Resolves once the service command has been executed, with the running process;
- * rejects with a SpawnError after everything the attempt created has ended.
- */
 export interface StartHooks {
   /** Runs once the child exists in its namespaces and before it goes on: moves in its network. May throw. */
   beforeGo?(pid: number): void | Promise<void>;
   /** Orphans nsvisor-init reaped, reported in batches while the instance runs. */
   onReaped?(count: number): void;
+  /** The status pipe said something that is no record, after the command had started: it is read no further. */
+  onGarbage?(failure: LaunchFailure): void;
 }
 
-/** An addon failure ({syscall, errno}) as a SpawnError; anything else as it is. */
-function asSpawnError(e: unknown): unknown {
-  const err = e as Error & { syscall?: string; errno?: number };
-  if (e instanceof SpawnError || typeof err.syscall !== 'string' || typeof err.errno !== 'number') return e;
-  return new SpawnError(err.syscall, null, err.errno, 125);
-}
-
-export async function startIsolated(plan: SpawnPlan, placement?: Placement, hooks: StartHooks = {}): Promise<IsolatedProcess> {
+/**
+ * Starts the plan. Resolves once the service command has been executed, with the running process; rejects with a
+ * LaunchFailure once everything the attempt created has ended.
+ */
+export async function startIsolated(name: string, plan: SpawnPlan, placement?: Placement, hooks: StartHooks = {}): Promise<IsolatedProcess> {
   let child: SpawnedChild;
   const cgroupFd = placement?.cloneInto ? openCgroupDir(placement.cloneInto) : null;
   try {
+    faultPoint('spawn', name);
     child = addon.spawn({ ...plan.request, cgroupFd });
   } catch (e) {
     const err = e as Error & { syscall?: string; errno?: number };
     const syscall = err.syscall ?? 'clone3';
-    throw new SpawnError(syscall, syscall === 'clone3' && cgroupFd !== null ? `CLONE_INTO_CGROUP ${placement!.cloneInto}` : null, err.errno ?? 0, 125);
+    throw LaunchFailure.ofSyscall(syscall, syscall === 'clone3' && cgroupFd !== null ? `CLONE_INTO_CGROUP ${placement!.cloneInto}` : null, err.errno ?? codeOf(e));
   } finally {
     if (cgroupFd !== null) fs.closeSync(cgroupFd);
   }
@@ -184,12 +159,18 @@ export async function startIsolated(plan: SpawnPlan, placement?: Placement, hook
   };
   own(child.pid);
   let main: ExitStatus['main'] = null;
-  const pipe = readStatus(child, {
+  let running = false;
+  const listeners: StatusListeners = {
     onInitStarted: release,
     onReaped: (n) => hooks.onReaped?.(n),
     onMainExit: (rec) => (main = { code: rec.code, signal: signalName(rec.signal) }),
-  });
-  const status = pipe.outcome;
+    onGarbage: (value) => {
+      const failure = LaunchFailure.ofStep('status pipe', null, `status pipe: a record of unknown kind ${value}: the rest is not read`, false);
+      if (running) hooks.onGarbage?.(failure);
+      return failure;
+    },
+  };
+  const pipe = readStatus(name, child.statusFd, listeners);
   const initEnded = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     new addon.PidfdWatch(child.pidfd, (code, signal) => {
       release(); // the child can no longer be running on the request's memory
@@ -200,28 +181,33 @@ export async function startIsolated(plan: SpawnPlan, placement?: Placement, hook
   });
   // The main process's end is the last record on the pipe, which closes when nsvisor-init is gone.
   const exited = Promise.all([initEnded, pipe.closed]).then(([end]): ExitStatus => ({ ...end, main }));
+  const giveUp = async (failure: LaunchFailure): Promise<never> => {
+    addon.sendSignal(child.pidfd, os.constants.signals.SIGKILL);
+    await exited;
+    failure.pid = child.pid;
+    throw failure;
+  };
   try {
     writeIdMaps(child.pid, plan);
     writeCgroupProcs(child.pid, placement);
-    try {
-      await hooks.beforeGo?.(child.pid);
-    } catch (e) {
-      throw asSpawnError(e);
-    }
+    await hooks.beforeGo?.(child.pid);
     fs.writeSync(child.syncFd, 'g');
   } catch (e) {
     fs.closeSync(child.syncFd); // EOF without the go byte: the child gives up
-    await Promise.all([exited, status.catch(() => null)]);
-    if (e instanceof SpawnError) e.pid = child.pid;
-    throw e;
+    await Promise.all([exited, pipe.outcome]);
+    const failure = LaunchFailure.from(e);
+    failure.pid = child.pid;
+    throw failure;
   }
   fs.closeSync(child.syncFd);
-  const proc = new IsolatedProcess(child.pid, child.pidfd, exited);
-  const failure = await status;
-  if (!failure) return proc;
-  const end = await exited;
-  const code = end.code ?? exitCodeFor(failure.step, failure.errno);
-  const err = new SpawnError(failure.step, subjectOf(plan, failure), failure.errno, code);
-  err.pid = child.pid;
-  throw err;
+  const outcome = await pipe.outcome;
+  if (outcome.kind === 'garbage') return giveUp(outcome.failure);
+  if (outcome.kind === 'error') {
+    await exited;
+    const failure = failureOf(plan, outcome.record);
+    failure.pid = child.pid;
+    throw failure;
+  }
+  running = true;
+  return new IsolatedProcess(child.pid, firstChild(child.pid), child.pidfd, exited);
 }

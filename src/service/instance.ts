@@ -1,20 +1,21 @@
-// One running instance of a service: its nsvisor-init, cgroup, network lease, notify socket and output pipes, from spawn to release.
+// One running instance of a service: launched on the shared launch path, with its notify socket, output pipes, readiness and stop sequence.
 import * as fs from 'fs';
 import * as net from 'net';
 
-import type { CgroupDriver, CgroupHandle, CgroupStats } from '../cgroup';
+import type { CgroupDriver, CgroupHandle } from '../cgroup';
 import { parseIPv4 } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
+import { LaunchFailure } from '../launch/failure';
+import { launch } from '../launch/launch';
 import { addon } from '../native';
 import type { Network } from '../net/network';
-import { LentDevice } from '../net/device';
 import { hostContext } from '../process/host-context';
-import { ExitStatus, IsolatedProcess, startIsolated } from '../process/isolated-process';
-import { buildSpawnPlan, identityArgs, SpecError } from '../spec/spawn-spec';
-import { statsOf } from '../workers/cgroup-stats';
-import type { ListenSockets } from './listen-sockets';
+import type { IsolatedProcess } from '../process/isolated-process';
+import { buildSpawnPlan, identityArgs, SpecError } from '../spawn-plan/plan';
 import { NotifyChannel, openNotify } from './notify';
+import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
+import type { InstanceEnd, InstanceHandle, InstanceOptions } from './runtime';
 
 export interface InstanceRuntime {
   /** Directory for the services' notify sockets. */
@@ -27,107 +28,70 @@ export interface InstanceRuntime {
   networks?: Map<string, Network>;
 }
 
-/** What a new instance needs beyond the service's settings. */
-export interface InstanceOptions {
-  /** Names its cgroup and notify socket: the service's name, or NAME.N beside another instance still alive. */
-  instanceName: string;
-  /** Sockets held by the supervisor, passed as fds 3.. */
-  listen: ListenSockets | null;
-  onStatusText: (text: string) => void;
-  onOutput: (stream: net.Socket, source: 'stdout' | 'stderr') => void;
-  /** nsvisor-init reaped this many orphans (reported in batches). */
-  onReaped: (count: number) => void;
-}
-
-/** How an instance ended, known once its network and cgroup are released. */
-export interface InstanceEnd {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** How the main process ended, as nsvisor-init reported it (null: it could not). */
-  main: ExitStatus['main'];
-  /** The cgroup's OOM kill count rose: whichever process the kernel chose, the instance ended because of it. */
-  oomKilled: boolean;
-  /** The cgroup's figures read just before it was removed: what the instance used since the metrics last looked. */
-  final: CgroupStats | null;
-}
-
-/** The address and veth of an instance on its network. */
-interface Lease {
-  network: Network;
-  address: number;
-  pid?: number;
-  hostIf?: string;
-}
-
-/** What an instance holds of the host's networking: its lease, and the host device of `network.device` lent to it. */
-interface Attachments {
-  lease: Lease | null;
-  device: LentDevice | null;
-}
-
-export class Instance {
+export class Instance implements InstanceHandle {
   readonly startedAt = new Date();
-  /** Settles once the instance has exited and its network and cgroup are released. */
-  readonly ended: Promise<InstanceEnd>;
   /** Aborts the readiness wait (the instance ended, or a stop came). */
   private readonly abort = new AbortController();
   private stopping?: Promise<boolean>;
 
   private constructor(
-    private readonly settings: ServiceConfig,
-    readonly proc: IsolatedProcess,
+    private settings: ServiceConfig,
+    private readonly proc: IsolatedProcess,
     readonly cgroup: CgroupHandle | null,
-    attached: Attachments,
+    readonly ended: Promise<InstanceEnd>,
     private readonly notify: NotifyChannel | null,
   ) {
-    this.ended = proc.exited.then(async (end) => {
+    void ended.then(() => {
       notify?.close();
       this.abort.abort();
-      await release(attached);
-      // One read of the cgroup's figures before it goes: the metrics add what it used since they last looked,
-      // and its OOM kill count says whether the kernel ended it.
-      const final = cgroup ? statsOf({ ...cgroup.statsTarget, skipLimits: true }) : null;
-      const oomKilled = (final?.oomKills ?? 0) > 0;
-      await cgroup?.destroy();
-      return { code: end.code, signal: end.signal, main: end.main, oomKilled, final };
     });
   }
 
-  /** Host pid of the instance's nsvisor-init. */
   get pid(): number {
     return this.proc.pid;
   }
 
+  get mainPid(): number | null {
+    return this.proc.mainPid;
+  }
+
   /**
-   * Creates the cgroup (limited before the service's first instruction), leases an address, spawns nsvisor-init
-   * and connects its network before it runs anything. On failure releases all of it and rethrows.
+   * Launches an instance: its cgroup (limited before the service's first instruction), address, nsvisor-init, and
+   * network before it runs anything. Rejects with a LaunchFailure, having released all of it.
    */
   static async spawn(name: string, settings: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions): Promise<Instance> {
-    const notify = settings.ready?.type === 'notify' ? openNotify(runtime.notifyDir, opts.instanceName, opts.onStatusText) : null;
-    const [outR, outW] = addon.pipe();
-    const [errR, errW] = addon.pipe();
-    let cgroup: CgroupHandle | null = null;
-    const attached: Attachments = { lease: null, device: null };
+    let notify: NotifyChannel | null = null;
+    let pipes: number[] = [];
     try {
-      cgroup = runtime.cgroups?.create(opts.instanceName, settings.resources) ?? null;
-      const lease = (attached.lease = leaseAddress(name, settings, runtime));
-      const device = settings.network?.device;
-      const beforeGo = async (pid: number) => {
-        if (device) attached.device = await LentDevice.lend(device, pid);
-        if (!lease) return;
-        lease.pid = pid;
-        lease.hostIf = (await lease.network.connect(pid, name, lease.address)).hostIf;
-      };
-      const proc = await startIsolated(plan(name, settings, runtime, opts.listen, notify, outW, errW), cgroup?.placement, { beforeGo, onReaped: opts.onReaped });
+      const needsNotify = settings.ready?.type === 'notify' || settings.health?.type === 'watchdog';
+      notify = needsNotify ? openNotify(runtime.notifyDir, opts.instanceName, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog }) : null;
+      pipes = [...addon.pipe(), ...addon.pipe()];
+    } catch (e) {
+      notify?.close();
+      for (const fd of pipes) fs.closeSync(fd);
+      throw LaunchFailure.from(e);
+    }
+    const [outR, outW, errR, errW] = pipes;
+    try {
+      const launched = await launch({
+        name: opts.instanceName,
+        owner: name,
+        plan: () => plan(name, settings, runtime, opts, notify, outW, errW),
+        resources: settings.resources,
+        cgroups: runtime.cgroups,
+        network: networkOf(settings, runtime),
+        device: settings.network?.device ?? null,
+        onReaped: opts.onReaped,
+        onTrouble: opts.onTrouble,
+        onTeardownFailure: opts.onTrouble,
+      });
       opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
       opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
-      return new Instance(settings, proc, cgroup, attached, notify);
+      return new Instance(settings, launched.proc, launched.cgroup, launched.ended, notify);
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
-      await release(attached);
-      await cgroup?.destroy();
-      throw e;
+      throw LaunchFailure.from(e);
     } finally {
       for (const fd of [outW, errW]) fs.closeSync(fd);
     }
@@ -135,9 +99,23 @@ export class Instance {
 
   /** Resolves when the ready check passes; rejects when it times out or the instance ends first. */
   waitReady(): Promise<void> {
-    const netIsolated = (this.settings.isolate ?? []).includes('net');
-    const probe = { pid: this.pid, notified: this.notify?.notified ?? Promise.resolve(), identity: identityArgs(this.settings) };
-    return waitReady(this.settings.ready, probe, netIsolated, this.abort.signal);
+    return waitReady(this.settings.ready, this.probeTarget(), this.notify?.notified ?? Promise.resolve(), this.abort.signal);
+  }
+
+  probeHealth(): Promise<boolean> {
+    const check = this.settings.health;
+    if (!check || check.type === 'watchdog') return Promise.resolve(true);
+    return probeOnce(check, this.probeTarget(), check.timeout, this.abort.signal);
+  }
+
+  /** Where probes of this instance run: its namespaces, as its user. */
+  probeTarget(): ProbeTarget {
+    return { pid: this.pid, netIsolated: (this.settings.isolate ?? []).includes('net'), identity: identityArgs(this.settings) };
+  }
+
+  async retune(prev: ServiceConfig, next: ServiceConfig): Promise<void> {
+    this.cgroup?.updateLimits(prev.resources, next.resources);
+    this.settings = next;
   }
 
   /** Sends a signal through nsvisor-init; false once it is gone. */
@@ -146,56 +124,81 @@ export class Instance {
   }
 
   /**
+   * A signal for the main process. nsvisor-init forwards every signal but the fault signals, which it keeps for
+   * itself (as tini does): SIGABRT (a watchdog's) goes to the main process directly.
+   */
+  private signalMain(signal: NodeJS.Signals): void {
+    const main = this.proc.mainPid;
+    // Only while it is still nsvisor-init's child: a pid that ended may have been given to another process.
+    if (signal !== 'SIGABRT' || main === null || parentOf(main) !== this.proc.pid) return void this.proc.kill(signal);
+    try {
+      process.kill(main, signal);
+    } catch {
+      this.proc.kill(signal); // it is gone already: the stop goes on through nsvisor-init
+    }
+  }
+
+  /**
    * stop.signal through nsvisor-init; after stop.timeout plus the drain, SIGKILL of it (its pid namespace goes
    * with it) and of everything else in its cgroup. Resolves with whether it had to be killed, once it is released.
    */
-  stop(): Promise<boolean> {
-    return (this.stopping ??= this.stopOnce());
+  stop(signal?: NodeJS.Signals): Promise<boolean> {
+    return (this.stopping ??= this.stopOnce(signal ?? (this.settings.stop.signal as NodeJS.Signals)));
   }
 
-  private async stopOnce(): Promise<boolean> {
+  private async stopOnce(signal: NodeJS.Signals): Promise<boolean> {
     this.abort.abort();
-    const { signal, timeout, drain } = this.settings.stop;
-    this.proc.kill(signal as NodeJS.Signals);
+    const { timeout, drain } = this.settings.stop;
+    this.signalMain(signal);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout + drain)));
     const killed = await Promise.race([this.proc.exited.then(() => false), late]);
     clearTimeout(timer);
     if (killed) {
       this.proc.kill('SIGKILL');
-      await this.cgroup?.kill();
+      // Whatever left nsvisor-init's namespace is still in the cgroup; the teardown removes the cgroup after this.
+      await this.cgroup?.kill().catch(() => undefined);
     }
     await this.ended;
     return killed;
   }
 }
 
-function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, listen: ListenSockets | null, notify: NotifyChannel | null, outW: number, errW: number) {
-  const extraMounts = notify && s.rootfs ? [{ type: 'bind' as const, source: notify.path, target: notify.path, readonly: false }] : [];
+function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, outW: number, errW: number) {
+  const listen = opts.listen;
   return buildSpawnPlan(
-    { ...s, mounts: [...s.mounts, ...extraMounts] },
+    s,
     hostContext({
       name,
       stdio: [runtime.devNull, outW, errW],
       passFds: listen?.fds ?? [],
       newSession: true,
-      baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...listen?.env() },
+      baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env(), ...opts.env },
+      notifySocket: notify?.path,
     }),
   );
 }
 
-/** An address on the network of `network.attach` (the configured one or the next free one), or null without one. */
-function leaseAddress(name: string, settings: ServiceConfig, runtime: InstanceRuntime): Lease | null {
+/** The parent pid of `pid` (field 4 of /proc/PID/stat), or null when it is gone. */
+function parentOf(pid: number): number | null {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** WATCHDOG_USEC for health.watchdog, as systemd sets it (nsvisor-init adds WATCHDOG_PID once it knows the main process). */
+function watchdogEnv(s: ServiceConfig): Record<string, string> {
+  return s.health?.type === 'watchdog' ? { WATCHDOG_USEC: String(s.health.watchdog * 1000) } : {};
+}
+
+/** The network of `network.attach` and the configured address, or null without one. */
+function networkOf(settings: ServiceConfig, runtime: InstanceRuntime): { network: Network; wanted?: number } | null {
   const attach = settings.network?.attach;
   if (!attach) return null;
   const network = runtime.networks?.get(attach);
   if (!network) throw new SpecError('network.attach', `no network ${attach} is declared`);
   const wanted = settings.network?.address;
-  return { network, address: network.lease(name, wanted === undefined ? undefined : parseIPv4(wanted) ?? undefined) };
-}
-
-/** Moves a lent host device back, deletes the veth (if its namespace has not taken it already) and gives the address back. */
-async function release({ lease, device }: Attachments): Promise<void> {
-  await device?.giveBack();
-  await lease?.network.detach(lease);
+  return { network, wanted: wanted === undefined ? undefined : parseIPv4(wanted) ?? undefined };
 }

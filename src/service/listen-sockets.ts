@@ -5,10 +5,15 @@ import * as net from 'net';
 import * as path from 'path';
 
 import type { ListenAddress } from '../config/addresses';
+import { faultPoint } from '../fault/seam';
 import { addon } from '../native';
 
-/** A socket of `listen` that could not be made: the service cannot start until it can. */
-export class ListenError extends Error {}
+/** A socket of `listen` that could not be made: the service cannot start until it can. `errno` is the kernel's answer. */
+export class ListenError extends Error {
+  constructor(message: string, readonly errno: number | null) {
+    super(message);
+  }
+}
 
 const BACKLOG = 4096;
 /** Like systemd's SocketMode default: anyone who can reach the path may connect. */
@@ -37,7 +42,8 @@ export class ListenSockets {
     } catch (e) {
       const failed = addresses[sockets.held.length];
       sockets.close();
-      throw new ListenError(`${service}: listen ${failed.url}: ${(e as Error).message}`);
+      const err = e as Error & { errno?: number };
+      throw new ListenError(`${service}: listen ${failed.url}: ${err.message}`, typeof err.errno === 'number' ? Math.abs(err.errno) : null);
     }
     return sockets;
   }
@@ -67,6 +73,7 @@ export class ListenSockets {
 }
 
 async function openOne(a: ListenAddress): Promise<Held> {
+  faultPoint('listen', a.url);
   if (a.type === 'tcp') {
     const ip = net.isIP(a.host) ? a.host : (await dns.promises.lookup(a.host)).address;
     return { fd: addon.listenTcp(ip, a.port, BACKLOG), address: a };

@@ -21,7 +21,14 @@ export function parseNotify(text: string): Map<string, string> {
   return out;
 }
 
-export function openNotify(dir: string, name: string, onStatus: (text: string) => void): NotifyChannel {
+export interface NotifyListeners {
+  /** STATUS=: the service's own words. */
+  onStatus(text: string): void;
+  /** WATCHDOG=1: it is alive. */
+  onWatchdog(): void;
+}
+
+export function openNotify(dir: string, name: string, on: NotifyListeners): NotifyChannel {
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const sockPath = path.join(dir, `${name}.sock`);
   let ready!: () => void;
@@ -30,7 +37,11 @@ export function openNotify(dir: string, name: string, onStatus: (text: string) =
     const msg = parseNotify(text);
     if (msg.get('READY') === '1') ready();
     const status = msg.get('STATUS');
-    if (status !== undefined) onStatus(status);
+    if (status !== undefined) on.onStatus(status);
+    if (msg.get('WATCHDOG') === '1') on.onWatchdog();
   });
   return { path: sockPath, notified, close: () => socket.close() };
 }
+
+/** Where the notify sockets of a supervisor's services live: beside its control socket. */
+export const notifyDirOf = (controlSocket: string) => path.join(path.dirname(controlSocket), 'notify');

@@ -1,169 +1,70 @@
-// One supervised service: starts instances, waits until ready, restarts with backoff or without downtime, stops gracefully.
+// One supervised service: its instance positions (one, or `instances` of them) run side by side on the service's held sockets; its state sums theirs.
 import { EventEmitter } from 'eventemitter3';
-import type * as net from 'net';
-import * as path from 'path';
 
-import { CgroupError } from '../cgroup';
-import type { CgroupHandle, CgroupStats } from '../cgroup';
+import type { CgroupHandle } from '../cgroup';
 import type { ServiceConfig } from '../config/schema';
-import { AddressError } from '../net/ipam';
-import { SpawnError } from '../process/spawn-error';
-import { SpecError } from '../spec/spawn-spec';
-import { Backoff, shouldRestart } from './backoff';
-import { classifyExit, ExitRecord } from './exit-reason';
-import { Instance, InstanceEnd, InstanceRuntime } from './instance';
-import { ListenError, ListenSockets } from './listen-sockets';
-import { assertTransition, ServiceState } from './states';
+import type { ExitRecord } from '../launch/exit-reason';
+import type { RestartMode, ServiceEvents, SlotEvents } from './events';
+import type { ListenHold, ServiceRuntime } from './runtime';
+import { Slot } from './slot';
+import type { ServiceState } from './states';
 
-/** An ended instance's cgroup (its identity for the metrics) and the figures it last had. */
-export interface FinalFigures {
-  cgroup: CgroupHandle;
-  stats: CgroupStats;
+export type { RestartMode, ServiceEvents } from './events';
+
+/** The events a slot sends up as the service's own (its state is summed instead). */
+const FROM_SLOTS: (keyof SlotEvents)[] = [
+  'attempt', 'exit', 'startFailed', 'notReady', 'backoff', 'health', 'unhealthy', 'trouble', 'spawned', 'ready', 'stopped', 'reaped', 'output',
+];
+
+/** The state of a service from its slots': running once all run; else what the busiest of them is doing. */
+export function summedState(states: ServiceState[]): ServiceState {
+  if (states.every((s) => s === states[0])) return states[0] ?? 'stopped';
+  for (const s of ['starting', 'stopping', 'backoff', 'failed', 'running'] as const) if (states.includes(s)) return s;
+  return 'stopped';
 }
-
-export interface ServiceEvents {
-  state: (name: string, state: ServiceState, previous: ServiceState) => void;
-  /**
-   * `aside` is true for an instance that was not serving: one retired by a zero-downtime restart, or its failed
-   * replacement. `final`: the instance's cgroup and its figures read just before it was removed (null without one).
-   */
-  exit: (name: string, exit: ExitRecord, aside: boolean, final: FinalFigures | null) => void;
-  spawned: (name: string, seconds: number) => void;
-  ready: (name: string, seconds: number) => void;
-  stopped: (name: string, seconds: number, killed: boolean) => void;
-  /** nsvisor-init reaped `count` orphans (processes of the service whose parent had ended), reported in batches. */
-  reaped: (name: string, count: number) => void;
-  output: (name: string, stream: net.Socket, source: 'stdout' | 'stderr') => void;
-  /** A zero-downtime restart began: a new instance starts beside the running one (a start and a restart). */
-  replacing: (name: string) => void;
-}
-
-export type ServiceRuntime = InstanceRuntime;
-
-/** How `restart` went about it: a new instance beside the old one, or stop then start. */
-export type RestartMode = 'zero-downtime' | 'stop-start';
-
-/** A zero-downtime restart whose new instance did not get ready; the old instance keeps serving. */
-export class RestartError extends Error {}
-
-const seconds = (since: number) => (performance.now() - since) / 1000;
 
 export class Service extends EventEmitter<ServiceEvents> {
   state: ServiceState = 'stopped';
-  startedAt: Date | null = null;
-  starts = 0;
-  restarts = 0;
-  /** Orphans reaped by the nsvisor-init of every instance so far. */
-  reaped = 0;
-  lastExit: ExitRecord | null = null;
-  /** Why the last attempt failed (spawn error, readiness), for status. */
-  failure: string | null = null;
-  /** The service's own words, from sd_notify STATUS=. */
-  statusText: string | null = null;
-  /** When the next start is due, while in backoff. */
-  nextStartAt: Date | null = null;
-
-  /** The instance that serves: the one status, metrics and exec see. */
-  private current: Instance | null = null;
-  /** The new instance of a zero-downtime restart, until it is ready. */
-  private candidate: Instance | null = null;
-  /** Every instance not yet ended: the current one, a candidate, old ones still draining. */
-  private readonly alive = new Set<Instance>();
-  /** The sockets of `listen`, held from the first start until the service is stopped for good. */
-  private listen: ListenSockets | null = null;
+  readonly slots: Slot[] = [];
+  /** The sockets of `listen`, held from the first start until the service is stopped for good, shared by the slots. */
+  private listen: ListenHold | null = null;
+  private opening: Promise<ListenHold> | null = null;
   private wanted = false;
-  private readonly backoff: Backoff;
-  private retryTimer?: NodeJS.Timeout;
-  private stopping?: Promise<void>;
-  private replacing?: Promise<void>;
-  /** The instance being spawned, or null when that spawn failed. */
-  private spawning: Promise<Instance | null> = Promise.resolve(null);
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  constructor(readonly name: string, readonly settings: ServiceConfig, private readonly runtime: ServiceRuntime) {
+  constructor(readonly name: string, public settings: ServiceConfig, private readonly runtime: ServiceRuntime) {
     super();
-    this.backoff = new Backoff(settings.restart);
+    for (let k = 0; k < settings.instances; k++) this.addSlot(k);
   }
 
-  /** Host pid of the current instance's nsvisor-init. */
-  get pid(): number | null {
-    return this.current?.pid ?? null;
+  private addSlot(index: number): Slot {
+    const slot = new Slot(this.name, index, this.settings, this.runtime, (s) => this.heldSockets(s));
+    for (const event of FROM_SLOTS) slot.on(event, (...args: unknown[]) => (this.emit as any)(event, this.name, ...args.slice(1), slot.name));
+    slot.on('state', () => this.sum(slot.name));
+    this.slots[index] = slot;
+    return slot;
   }
 
-  /** The cgroup of the current instance. */
-  get cgroup(): CgroupHandle | null {
-    return this.current?.cgroup ?? null;
+  private heldSockets(settings: ServiceConfig): Promise<ListenHold | null> {
+    if (!settings.listen.length) return Promise.resolve(null);
+    if (this.listen) return Promise.resolve(this.listen);
+    return (this.opening ??= this.runtime
+      .openListen(this.name, settings.listen)
+      .then((hold) => (this.listen = hold))
+      .finally(() => (this.opening = null)));
   }
 
-  /** Asks for the service to run; resolves once it is running and ready, rejects if it fails for good or is stopped first. */
-  start(): Promise<void> {
-    this.wanted = true;
-    if (this.state === 'stopped' || this.state === 'failed') void this.attempt();
-    return this.whenRunning();
-  }
-
-  /** Resolves at the first outcome of a start: running, backing off, or failed. */
-  settled(): Promise<void> {
-    const outcome = (s: ServiceState) => s === 'running' || s === 'backoff' || s === 'failed';
-    if (outcome(this.state)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const on = (_n: string, s: ServiceState) => {
-        if (!outcome(s)) return;
-        this.off('state', on);
-        resolve();
-      };
-      this.on('state', on);
-    });
-  }
-
-  whenRunning(): Promise<void> {
-    if (this.state === 'running') return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-  }
-
-  /** Stops the service and keeps it stopped; resolves once nothing of it runs. */
-  stop(): Promise<void> {
-    this.wanted = false;
-    clearTimeout(this.retryTimer);
-    if (this.state === 'backoff' || this.state === 'failed') this.setState('stopped');
-    if (this.state === 'stopped') return Promise.resolve();
-    return (this.stopping ??= this.stopInstances().finally(() => (this.stopping = undefined)));
-  }
-
-  /** Whether restart() would be zero-downtime now: listen sockets, a running instance, and nothing only one instance can have. */
-  get replaceable(): boolean {
-    const n = this.settings.network;
-    return this.settings.listen.length > 0 && this.state === 'running' && this.current !== null && !n?.address && !n?.device;
-  }
-
-  /**
-   * Zero-downtime when replaceable (SPEC 4.6): a new instance on the same sockets, and once it is ready the old one
-   * stops and drains; rejects with a RestartError, the old instance still serving, if the new one does not get
-   * ready. Otherwise stop, then start.
-   */
-  async restart(): Promise<RestartMode> {
-    if (this.replacing || this.replaceable) {
-      await (this.replacing ??= this.replace().finally(() => (this.replacing = undefined)));
-      return 'zero-downtime';
-    }
-    await this.stop();
-    await this.start();
-    return 'stop-start';
-  }
-
-  /** Sends a signal to the running instance (through nsvisor-init); false when none runs. */
-  kill(signal: NodeJS.Signals): boolean {
-    return this.current?.kill(signal) ?? false;
-  }
-
-  private setState(next: ServiceState): void {
+  /** The service's state anew from its slots'; said when it changed. The sockets go once nothing is wanted of it. */
+  private sum(instance: string): void {
     const prev = this.state;
-    if (prev === next) return;
-    assertTransition(this.name, prev, next);
+    const next = summedState(this.slots.map((s) => s.state));
+    if (this.slots.every((s) => s.state === 'stopped' || s.state === 'failed')) {
+      this.listen?.close();
+      this.listen = null;
+    }
+    if (next === prev) return;
     this.state = next;
-    this.nextStartAt = null;
-    if (next === 'stopped' || next === 'failed') this.closeListen();
-    this.emit('state', this.name, next, prev);
+    this.emit('state', this.name, next, prev, instance);
     if (next === 'running') this.settle();
     else if (next === 'failed' || (next === 'stopped' && !this.wanted)) this.settle(new Error(`${this.name}: ${next}${this.failure ? `: ${this.failure}` : ''}`));
   }
@@ -174,168 +75,177 @@ export class Service extends EventEmitter<ServiceEvents> {
     for (const w of waiters) (err ? w.reject(err) : w.resolve());
   }
 
-  private closeListen(): void {
-    this.listen?.close();
-    this.listen = null;
+  /** The slot that stands for the service where one is asked for (pid, exec): the first with an instance serving. */
+  private get first(): Slot {
+    return this.slots.find((s) => s.current !== null) ?? this.slots[0];
   }
 
-  /** Spawns an instance on the service's sockets; its end is handled by onExit. */
-  private async spawnInstance(): Promise<Instance> {
-    if (this.settings.listen.length) this.listen ??= await ListenSockets.open(this.name, this.settings.listen);
-    // A second instance alive beside another gets a cgroup and notify socket of its own.
-    const instanceName = this.alive.size === 0 ? this.name : `${this.name}.${this.starts}`;
-    const inst = await Instance.spawn(this.name, this.settings, this.runtime, {
-      instanceName,
-      listen: this.listen,
-      onStatusText: (text) => (this.statusText = text),
-      onOutput: (stream, source) => this.emit('output', this.name, stream, source),
-      onReaped: (n) => {
-        this.reaped += n;
-        this.emit('reaped', this.name, n);
-      },
-    });
-    this.alive.add(inst);
-    void inst.ended.then((end) => {
-      this.alive.delete(inst);
-      this.onExit(inst, end);
-    });
-    return inst;
+  get pid(): number | null {
+    return this.first.pid;
   }
 
-  /** spawnInstance(), remembered so that a stop arriving meanwhile waits for the instance and stops it too. */
-  private spawnTracked(): Promise<Instance> {
-    const spawning = this.spawnInstance();
-    this.spawning = spawning.catch(() => null);
-    return spawning;
+  get initPid(): number | null {
+    return this.first.initPid;
   }
 
-  private async attempt(): Promise<void> {
-    this.setState('starting');
-    if (this.starts++ > 0) this.restarts++;
-    const t0 = performance.now();
-    let inst: Instance;
+  get cgroup(): CgroupHandle | null {
+    return this.first.cgroup;
+  }
+
+  get startedAt(): Date | null {
+    return this.first.startedAt;
+  }
+
+  get starts(): number {
+    return this.slots.reduce((n, s) => n + s.starts, 0);
+  }
+
+  get restarts(): number {
+    return this.slots.reduce((n, s) => n + s.restarts, 0);
+  }
+
+  get reaped(): number {
+    return this.slots.reduce((n, s) => n + s.reaped, 0);
+  }
+
+  /** The latest exit of any instance. */
+  get lastExit(): ExitRecord | null {
+    return this.slots.map((s) => s.lastExit).reduce<ExitRecord | null>((a, b) => (b && (!a || b.at >= a.at) ? b : a), null);
+  }
+
+  get failure(): string | null {
+    return this.slots.find((s) => s.failure)?.failure ?? null;
+  }
+
+  set failure(text: string | null) {
+    for (const s of this.slots) s.failure = text;
+  }
+
+  get warning(): string | null {
+    return this.slots.find((s) => s.warning)?.warning ?? null;
+  }
+
+  set warning(text: string | null) {
+    for (const s of this.slots) s.warning = text;
+  }
+
+  get statusText(): string | null {
+    return this.first.statusText;
+  }
+
+  get nextStartAt(): Date | null {
+    return this.slots.find((s) => s.nextStartAt)?.nextStartAt ?? null;
+  }
+
+  /** Its instance positions for the metrics: each one's serving cgroup and nsvisor-init. */
+  get units(): { key: string; cgroup: CgroupHandle | null; pid: number | null }[] {
+    return this.slots.map((s) => ({ key: s.name, cgroup: s.cgroup, pid: s.initPid }));
+  }
+
+  /** Instances serving now. */
+  get running(): number {
+    return this.slots.filter((s) => s.state === 'running').length;
+  }
+
+  /** The slot of an instance name (NAME, NAME.K), or null. */
+  slot(instance: string): Slot | null {
+    return this.slots.find((s) => s.name === instance) ?? null;
+  }
+
+  /** Asks for the service to run; resolves once every instance runs and is ready, rejects if one fails for good or a stop comes first. */
+  start(): Promise<void> {
+    this.wanted = true;
+    for (const s of this.slots) s.start().catch(() => undefined); // the service's own waiters say how it went
+    return this.whenRunning();
+  }
+
+  whenRunning(): Promise<void> {
+    if (this.state === 'running') return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Resolves at the first outcome of every slot's start: running, backing off, or failed. */
+  async settled(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.settled()));
+  }
+
+  /** Marks the stopped service failed without trying it (the host checks found it cannot work). */
+  fail(reason: string): void {
+    for (const s of this.slots) s.fail(reason);
+  }
+
+  /** Stops every instance and keeps the service stopped; resolves once nothing of it runs. */
+  async stop(): Promise<void> {
+    this.wanted = false;
+    await Promise.all(this.slots.map((s) => s.stop()));
+  }
+
+  /** Whether a restart would be zero-downtime for every instance. */
+  get replaceable(): boolean {
+    return this.slots.every((s) => s.replaceable);
+  }
+
+  /** Restarts the instances one at a time, each new one ready before its old one stops where it can (SPEC 4.11). */
+  async restart(): Promise<RestartMode> {
+    let mode: RestartMode = 'zero-downtime';
+    for (const s of [...this.slots]) if ((await s.restart()) === 'stop-start') mode = 'stop-start';
+    return mode;
+  }
+
+  kill(signal: NodeJS.Signals): boolean {
+    return this.slots.map((s) => s.kill(signal)).some(Boolean);
+  }
+
+  /**
+   * Takes a definition that differs only in keys running instances can take (resources, restart, stop,
+   * ready.timeout, health, dependsOn, instances): every slot is retuned, and a changed `instances` scales. A
+   * slot that refuses (a limit the kernel refuses) puts back those already retuned and rejects.
+   */
+  async reconfigure(next: ServiceConfig): Promise<void> {
+    const prev = this.settings;
+    const done: Slot[] = [];
     try {
-      inst = await this.spawnTracked();
+      for (const s of this.slots) {
+        await s.reconfigure(next);
+        done.push(s);
+      }
     } catch (e) {
-      return this.spawnFailed(e as Error);
+      for (const s of done) await s.reconfigure(prev).catch(() => undefined);
+      throw e;
     }
-    this.current = inst;
-    this.startedAt = inst.startedAt;
-    this.failure = null;
-    this.emit('spawned', this.name, seconds(t0));
-    if (this.state !== 'starting') return; // a stop came while we were spawning: stopInstances takes this instance
-    try {
-      await inst.waitReady();
-    } catch (e) {
-      if (this.current !== inst || this.state !== 'starting') return; // it ended, or a stop took over
-      this.failure = `not ready: ${(e as Error).message}`;
-      inst.kill('SIGKILL'); // a failed attempt: onExit decides on the retry
-      return;
+    this.settings = next;
+    if (next.instances !== prev.instances) await this.scale(next.instances);
+  }
+
+  /**
+   * Replaces every instance with one of a new definition, one at a time (see Slot.redefine); the first that fails
+   * stops the change there, the instances done keep the new definition.
+   */
+  async redefine(next: ServiceConfig, opts: { zeroDowntime: boolean; start: boolean }): Promise<void> {
+    const start = opts.start || this.wanted;
+    if (start) this.wanted = true;
+    for (const s of [...this.slots]) await s.redefine(next, { ...opts, start });
+    this.settings = next;
+    if (next.instances !== this.slots.length) await this.scale(next.instances);
+  }
+
+  /**
+   * Sets the number of instances: new slots start (when the service is wanted), the highest ones stop and go; the
+   * others are not touched. Resolves once the new ones had their first outcome and the old ones have stopped.
+   */
+  async scale(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${this.name}: instances: expected a whole number, 1 or more, got ${n}`);
+    this.settings = { ...this.settings, instances: n };
+    for (const s of this.slots) s.settings = { ...s.settings, instances: n };
+    const gone = this.slots.splice(n);
+    const added: Slot[] = [];
+    for (let k = this.slots.length; k < n; k++) added.push(this.addSlot(k));
+    await Promise.all(gone.map((s) => s.stop()));
+    for (const s of gone) s.removeAllListeners();
+    if (this.wanted) {
+      for (const s of added) s.start().catch(() => undefined);
+      await Promise.all(added.map((s) => s.settled()));
     }
-    if (this.current !== inst || this.state !== 'starting') return;
-    this.emit('ready', this.name, seconds(t0));
-    this.setState('running');
-  }
-
-  /** The errors a start can meet before the command runs; anything else is a bug and propagates. */
-  private static startFailure(e: Error): boolean {
-    return e instanceof SpecError || e instanceof SpawnError || e instanceof CgroupError || e instanceof AddressError || e instanceof ListenError;
-  }
-
-  /** Records a start that did not reach the command as a spawn_failed exit. */
-  private recordSpawnFailure(e: Error): void {
-    if (!Service.startFailure(e)) throw e;
-    this.failure = e.message;
-    this.lastExit = { code: e instanceof SpawnError ? e.exitCode : null, signal: null, reason: 'spawn_failed', at: new Date() };
-    this.emit('exit', this.name, this.lastExit, false, null);
-  }
-
-  /** A start that did not reach the command: failed for good when it can never work, else a retry. */
-  private spawnFailed(e: Error): void {
-    this.recordSpawnFailure(e);
-    const permanent = e instanceof SpecError || e instanceof CgroupError || (e instanceof SpawnError && e.exitCode !== 125);
-    if (this.state === 'stopping') return; // stopInstances finishes the job
-    if (permanent || !this.wanted) this.setState(permanent ? 'failed' : 'stopped');
-    else this.scheduleRetry(0);
-  }
-
-  private onExit(inst: Instance, end: InstanceEnd): void {
-    this.lastExit = classifyExit(end.code, end.signal, end.oomKilled, new Date(), end.main);
-    const final = inst.cgroup && end.final ? { cgroup: inst.cgroup, stats: end.final } : null;
-    this.emit('exit', this.name, this.lastExit, inst !== this.current, final);
-    if (inst === this.candidate) this.candidate = null; // replace() learns it from the failed readiness wait
-    if (inst !== this.current) return; // a candidate, or an old instance retired by a zero-downtime restart
-    this.current = null;
-    if (this.state === 'stopping') return; // stopInstances finishes the job
-    // The serving instance died during a zero-downtime restart: the restart gives up, the usual retry follows.
-    this.candidate?.kill('SIGKILL');
-    const ranFor = Date.now() - inst.startedAt.getTime();
-    if (this.wanted && shouldRestart(this.settings.restart.policy, this.lastExit.reason)) this.scheduleRetry(ranFor);
-    else {
-      this.wanted = false;
-      this.setState('stopped');
-    }
-  }
-
-  private scheduleRetry(ranFor: number): void {
-    const delay = this.backoff.next(ranFor);
-    this.setState('backoff');
-    this.nextStartAt = new Date(Date.now() + delay);
-    this.retryTimer = setTimeout(() => void this.attempt(), delay);
-  }
-
-  /** The new instance beside the old; the old one stops (and drains) only once the new one is ready. */
-  private async replace(): Promise<void> {
-    const old = this.current!;
-    this.starts++;
-    this.restarts++;
-    this.emit('replacing', this.name);
-    const t0 = performance.now();
-    let next: Instance;
-    try {
-      next = await this.spawnTracked();
-    } catch (e) {
-      this.recordSpawnFailure(e as Error);
-      throw new RestartError(`${this.name}: the new instance did not start: ${(e as Error).message}; pid ${old.pid} keeps serving`);
-    }
-    // A stop, or the old instance's death (its usual retry follows), takes over from the restart.
-    const interrupted = () => this.current !== old || this.state !== 'running';
-    this.candidate = next;
-    this.emit('spawned', this.name, seconds(t0));
-    let notReady: Error | null = null;
-    try {
-      await next.waitReady();
-    } catch (e) {
-      notReady = e as Error;
-    }
-    if (notReady || interrupted()) {
-      this.candidate = null;
-      await next.stop(); // it may have accepted connections on the shared sockets already: let it finish them
-      const why = interrupted() ? 'was interrupted' : `was not ready: ${notReady!.message}`;
-      this.failure = `restart: the new instance ${why}`;
-      throw new RestartError(`${this.name}: the new instance ${why}${this.current === old ? `; pid ${old.pid} keeps serving` : ''}`);
-    }
-    this.candidate = null;
-    this.current = next;
-    this.startedAt = next.startedAt;
-    this.failure = null;
-    this.emit('ready', this.name, seconds(t0));
-    const s0 = performance.now();
-    const killed = await old.stop();
-    this.emit('stopped', this.name, seconds(s0), killed);
-  }
-
-  /** Stops every instance still alive (the current one, a candidate, old ones draining) with stop.signal, then SIGKILL after the timeout. */
-  private async stopInstances(): Promise<void> {
-    this.setState('stopping');
-    await this.spawning;
-    const t0 = performance.now();
-    const instances = [...this.alive];
-    if (!instances.length) return this.setState('stopped');
-    const killed = (await Promise.all(instances.map((i) => i.stop()))).some(Boolean);
-    this.setState('stopped');
-    this.emit('stopped', this.name, seconds(t0), killed);
+    this.sum(this.name);
   }
 }
-
-export const notifyDirOf = (controlSocket: string) => path.join(path.dirname(controlSocket), 'notify');

@@ -3,7 +3,7 @@ export const STATES = ['starting', 'running', 'stopping', 'stopped', 'backoff', 
 export type ServiceState = (typeof STATES)[number];
 
 const ALLOWED: Record<ServiceState, ServiceState[]> = {
-  stopped: ['starting'],
+  stopped: ['starting', 'failed'],
   starting: ['running', 'stopping', 'backoff', 'failed', 'stopped'],
   running: ['stopping', 'backoff', 'stopped'],
   stopping: ['stopped'],

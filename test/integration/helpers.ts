@@ -27,6 +27,18 @@ export function cli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
   return { code: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/** cli() without blocking the event loop (a load generator of the test's own keeps running meanwhile). */
+export function cliAsync(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
 const background = new Set<number>();
 
 /** Starts the CLI in the background (for signals and parent-death tests); killBackground() ends what is left. */

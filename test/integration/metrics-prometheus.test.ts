@@ -23,9 +23,9 @@ while True:
     s.sendto(b'nsvisor' * 20, (sys.argv[1], 9)); time.sleep(0.2)
 `;
 
-/** The fixtures: idle, a CPU burner under a quota, a memory hog the OOM killer ends, a crash-looper (with orphans), one on a bridge. */
+/** The fixtures: idle (with a health check), a CPU burner under a quota, a memory hog the OOM killer ends, a crash-looper (with orphans), one on a bridge. */
 const SERVICES = {
-  idle: { command: ['sleep', '3600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 }, stop: { timeout: '2s' } },
+  idle: { command: ['sleep', '3600'], resources: { memory: '32Mi', pids: 64, cpus: 0.5 }, stop: { timeout: '2s' }, health: { exec: ['true'], interval: '2s' } },
   burner: { command: ['sh', '-c', 'while :; do :; done'], resources: { cpus: 0.2 } },
   hog: {
     command: [process.execPath, '-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));'],
@@ -200,7 +200,9 @@ describe('the Grafana dashboard against a live Prometheus scraping nsvisor run (
     assert.equal(await value('nsvisor_service_oom_kills_total{name="hog"}'), 1);
     assert.ok((await value('nsvisor_service_restarts_total{name="crash"}')) >= 2);
     assert.ok((await value('nsvisor_service_reaped_total{name="crash"}')) >= 1);
-    assert.equal(await value('nsvisor_service_restarts_total{name="idle"}'), 2);
+    // idle's two restarts were asked for: starts, not automatic restarts.
+    assert.equal(await value('nsvisor_service_starts_total{name="idle"}'), 3);
+    assert.equal(await value('nsvisor_service_restarts_total{name="idle"}'), 0);
     assert.ok((await value('nsvisor_service_cpu_throttled_seconds_total{name="burner"}')) > 0);
     assert.ok((await value('nsvisor_service_network_receive_bytes_total{name="net", interface="eth0"}')) > 0);
     assert.equal(await value('count(nsvisor_service_network_receive_bytes_total{interface="lo"})'), NaN, 'lo is left out');

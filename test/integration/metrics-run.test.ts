@@ -116,9 +116,11 @@ describe('GET /metrics of nsvisor run (root, real kernel)', function () {
   });
 
   it('counts the CPU of an instance that lived and ended between two scrapes', async () => {
-    // A supervisor of its own that nothing scrapes until its one service, a 600 ms busy loop, has exited.
+    // A supervisor of its own that nothing scrapes until its one service, a busy loop of 600 ms of user CPU time (not of
+    // wall time: on a loaded machine that would be less CPU), has exited.
+    const spin = 'while (process.cpuUsage().user < 600_000);';
     const burst = await startRun(
-      { burst: { command: [process.execPath, '-e', 'const t = Date.now(); while (Date.now() - t < 600);'], restart: { policy: 'on-failure' } } },
+      { burst: { command: [process.execPath, '-e', spin], restart: { policy: 'on-failure' } } },
       { metrics: '127.0.0.1:0' },
     );
     try {

@@ -105,8 +105,8 @@ export class TestHost {
     return { child, out: () => text };
   }
 
-  private env() {
-    return { ...process.env, NSVISOR_LEASE_DIR: this.leaseDir };
+  private env(extra: Record<string, string> = {}) {
+    return { ...process.env, NSVISOR_LEASE_DIR: this.leaseDir, ...extra };
   }
 
   /** The nsvisor CLI run inside this namespace, to its end. */
@@ -116,15 +116,18 @@ export class TestHost {
   }
 
   /** The nsvisor CLI run inside this namespace in the background; its output is collected in `out`. */
-  background(args: string[]): { child: ChildProcess; out: () => string } {
-    return this.track(spawn('nsenter', [`--net=/run/netns/${this.name}`, '--', process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env() }));
+  background(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string } {
+    return this.track(spawn('nsenter', [`--net=/run/netns/${this.name}`, '--', process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env(env) }));
   }
 
-  /** `nsvisor run` of these services and networks inside this namespace, with the control CLI, a SIGTERM stop and a SIGKILL. */
-  async supervise(services: Record<string, unknown>, networks: Record<string, unknown>) {
-    const { socket, file, dir } = writeConfig(services);
+  /**
+   * `nsvisor run` of these services and networks inside this namespace, with the control CLI, a SIGTERM stop and a
+   * SIGKILL; `env` is added to its environment.
+   */
+  async supervise(services: Record<string, unknown>, networks: Record<string, unknown>, env: Record<string, string> = {}, supervisor: Record<string, unknown> = {}) {
+    const { socket, file, dir, root } = writeConfig(services, supervisor);
     fs.appendFileSync(file, stringify({ networks }));
-    const bg = this.background(['run', '-c', file]);
+    const bg = this.background(['run', '-c', file], env);
     await waitFor(`the control socket (${bg.out()})`, () => fs.existsSync(socket) || bg.child.exitCode !== null);
     if (!fs.existsSync(socket)) {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -140,6 +143,9 @@ export class TestHost {
     };
     return {
       ctl,
+      dir,
+      /** The cgroup root of its services. */
+      root,
       /** The supervisor's pid (nsenter execs it). */
       pid: bg.child.pid!,
       out: bg.out,

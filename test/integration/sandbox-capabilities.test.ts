@@ -2,7 +2,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 
-import { cli, mainPid, requireRoot, waitFor } from './helpers';
+import { cli, requireRoot, waitFor } from './helpers';
 import { removeRoots, startRun, stateOf, stopRun } from './supervisor-helpers';
 
 /** The Cap* and NoNewPrivs lines of /proc/self/status, as a map. */
@@ -87,7 +87,7 @@ describe('services: capabilities, user and no_new_privs reach the service, its e
     });
     try {
       await waitFor('web running', () => stateOf(run, 'web')?.state === 'running');
-      const main = statusOf(fs.readFileSync(`/proc/${await mainPid(stateOf(run, 'web').pid)}/status`, 'utf8'));
+      const main = statusOf(fs.readFileSync(`/proc/${stateOf(run, 'web').pid}/status`, 'utf8'));
       assert.equal(main.CapAmb, '0000000000000400');
       assert.equal(main.NoNewPrivs, '1');
       const exec = run.ctl(['exec', 'web', '--', 'sh', '-c', 'id -u; id -g; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status']);

@@ -25,7 +25,7 @@ describe('sandbox: failures (root, real kernel)', function () {
   const cases: [string, () => string[], number, RegExp][] = [
     ['a working directory that does not exist', () => ['--cwd', '/nope', '--', 'true'], 125, /^nsvisor: chdir\(\/nope\): No such file or directory$/],
     ['a rootfs without the command', () => ['--rootfs', root, '--', '/bin/sh'], 127, /^nsvisor: execve\(\/bin\/sh\): No such file or directory$/],
-    ['a bind target that cannot be created in the rootfs', () => ['--rootfs', root, '--bind', '/etc/hostname:/etc/hostname/x', '--', 'true'], 125, /^nsvisor: mkdir\(\/etc\/hostname\/x\): Not a directory$/],
+    ['a bind target that cannot be created in the rootfs', () => ['--rootfs', root, '--bind', '/etc/hostname:/etc/hostname/x', '--', 'true'], 125, /^nsvisor: mknod\(\/etc\/hostname\/x\): Not a directory$/],
     ['a missing bind source', () => ['--bind', '/no/such/source:/mnt', '--', 'true'], 125, /^nsvisor: mounts\[0\]\.source: \/no\/such\/source does not exist$/],
     ['a mount target missing on the host root', () => ['--tmpfs', '/no-such-target', '--', 'true'], 125, /does not exist \(without rootfs nsvisor creates nothing on the host\)$/],
     ['a hostname without a uts namespace', () => ['--isolate', 'pid,mount', '--hostname', 'x', '--', 'true'], 125, /^nsvisor: hostname: requires "uts" in isolate$/],

@@ -43,7 +43,7 @@ export function writeConfig(services: Record<string, unknown>, extra: Record<str
   };
   const file = path.join(dir, 'nsvisor.yaml');
   fs.writeFileSync(file, stringify(config));
-  return { dir, socket, file };
+  return { dir, socket, file, root };
 }
 
 export async function startRun(services: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<RunningSupervisor> {

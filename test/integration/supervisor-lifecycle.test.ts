@@ -7,6 +7,7 @@ import * as path from 'path';
 
 import { parseConfigText } from '../../src/config/load';
 import { openCgroups } from '../../src/cgroup';
+import { detectLayout } from '../../src/cgroup/detect';
 import { Supervisor } from '../../src/supervisor';
 import { removeTestRoot, testRoot } from './cgroup-helpers';
 import { mainPid, requireRoot, waitFor } from './helpers';
@@ -209,13 +210,34 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
     }
   });
 
-  it('a start that can never work is failed, with the reason', async () => {
-    const { sup, cleanup } = supervise({ broken: { command: ['/no/such/program'] } });
+  it('a start that can never work is failed, with the reason, and not retried; the others run', async () => {
+    const { sup, cleanup } = supervise({
+      broken: { command: ['/no/such/program'] },
+      // A bind source that does not exist: the mount step can never work.
+      unmountable: { command: ['true'], mounts: [{ type: 'bind', source: '/no/such/source', target: '/mnt' }] },
+      // memoryHigh exists on cgroup v2 only: on this host's v1 memory controller it can never be set.
+      soft: { command: ['sleep', '3600'], resources: { memoryHigh: '100Mi' } },
+      fine: { command: ['sleep', '3600'] },
+    });
+    const starts: string[] = [];
+    sup.on('attempt', (name) => starts.push(name));
     try {
       await sup.start();
       assert.equal(sup.service('broken').state, 'failed');
       assert.equal(sup.service('broken').failure, 'execve(/no/such/program): No such file or directory');
       assert.equal(sup.service('broken').lastExit?.reason, 'spawn_failed');
+      assert.equal(sup.service('unmountable').state, 'failed');
+      assert.equal(sup.service('unmountable').failure, 'mounts[0].source: /no/such/source does not exist');
+      if (detectLayout().v1.memory) {
+        assert.equal(sup.service('soft').state, 'failed');
+        assert.equal(sup.service('soft').failure, 'resources.memoryHigh: memory.high exists only on cgroup v2 (this host has the v1 memory controller)');
+      } else {
+        assert.equal(sup.service('soft').state, 'running');
+      }
+      assert.equal(sup.service('fine').state, 'running');
+      // failed, not backoff: no retry is scheduled (the state machine's unit tests pin that no timer is left).
+      assert.deepEqual(starts.filter((n) => n !== 'fine' && n !== 'soft').sort(), ['broken', 'unmountable'], 'each tried once');
+      assert.equal(sup.service('unmountable').nextStartAt, null);
     } finally {
       await cleanup();
     }

@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 
 import { CAPABILITIES, capabilityMask, capabilityName } from '../../src/config/capabilities';
-import { identityArgs } from '../../src/spec/spawn-spec';
+import { identityArgs } from '../../src/spawn-plan/plan';
 
 describe('capabilities', () => {
   it('names are taken with or without CAP_, in any case, and normalized', () => {

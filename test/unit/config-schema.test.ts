@@ -207,6 +207,7 @@ describe('config schema', () => {
       listen: [],
       restart: { policy: 'on-failure', delay: 100, maxDelay: 30_000, resetAfter: 10_000 },
       dependsOn: [],
+      instances: 1,
     });
   });
 

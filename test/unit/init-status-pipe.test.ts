@@ -63,13 +63,14 @@ describe('nsvisor-init: the status pipe', () => {
     opened.push(missing.closeRead);
     assert.equal(await missing.exited, 127);
     const { ENOENT, ESRCH } = os.constants.errno;
-    assert.deepEqual(await missing.records(), [{ kind: 'initStarted' }, { kind: 'error', step: 'execve', errno: ENOENT, index: -1 }]);
+    const error = (step: string, errno: number) => ({ kind: 'error', stepId: addon.stepNames.indexOf(step), step, errno, index: -1 });
+    assert.deepEqual(await missing.records(), [{ kind: 'initStarted' }, error('execve', ENOENT)]);
     assert.equal(missing.err(), '', 'the supervisor words it, from the record');
     const pid = gonePid();
     const join = startWithPipe(['--join', String(pid), '--', 'true']);
     opened.push(join.closeRead);
     assert.equal(await join.exited, 125);
-    assert.deepEqual(await join.records(), [{ kind: 'error', step: 'pidfd_open', errno: ESRCH, index: -1 }]);
+    assert.deepEqual(await join.records(), [error('pidfd_open', ESRCH)]);
     // Without a status pipe the same failure is a message with the step's name.
     const r = init(['--join', String(pid), '--', 'true']);
     assert.deepEqual([r.code, r.stderr], [125, `nsvisor-init: pidfd_open(${pid}): No such process\n`]);

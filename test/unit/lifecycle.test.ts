@@ -2,7 +2,7 @@
 import { strict as assert } from 'assert';
 
 import { Backoff, shouldRestart } from '../../src/service/backoff';
-import { classifyExit } from '../../src/service/exit-reason';
+import { classifyExit } from '../../src/launch/exit-reason';
 import { parseNotify } from '../../src/service/notify';
 import { assertTransition } from '../../src/service/states';
 

@@ -17,21 +17,40 @@ export interface FakeService {
 
 export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements MeteredSupervisor {
   readonly services = new Map<string, MeteredService & FakeService>();
+  private readonly started = new Set<string>();
 
   add(name: string, settings: Partial<FakeService['settings']> = {}): FakeService {
-    const s: FakeService = { name, settings: { restart: { policy: 'on-failure' }, resources: {}, ...settings }, state: 'stopped', cgroup: null, pid: null };
+    const s: FakeService & MeteredService = {
+      name,
+      settings: { restart: { policy: 'on-failure' }, resources: {}, ...settings },
+      state: 'stopped',
+      cgroup: null,
+      pid: null,
+      // One position, named for the service, serving the instance run() gave it.
+      get units() {
+        return [{ key: name, cgroup: s.cgroup, pid: s.pid }];
+      },
+      get running() {
+        return s.state === 'running' ? 1 : 0;
+      },
+    };
     this.services.set(name, s);
     return s;
   }
 
-  /** A new instance: a fresh cgroup (its dir names the instance), "starting", spawned (as `pid`), running. */
-  run(name: string, instance: string, pid = 100): void {
+  /**
+   * A new instance: a fresh cgroup (its dir names the instance), "starting", spawned (as `pid`), running. Every
+   * start after the first is an automatic restart unless `automatic` says otherwise.
+   */
+  run(name: string, instance: string, pid = 100, automatic?: boolean): void {
     const s = this.services.get(name)!;
     this.setState(name, 'starting');
+    this.emit('attempt', name, automatic ?? this.started.has(name), name);
+    this.started.add(name);
     s.cgroup = { statsTarget: { kind: 'v2', dirs: { v2: instance } } };
     s.pid = pid;
-    this.emit('spawned', name, 0.004);
-    this.emit('ready', name, 0.02);
+    this.emit('spawned', name, 0.004, name);
+    this.emit('ready', name, 0.02, name);
     this.setState(name, 'running');
   }
 
@@ -48,7 +67,7 @@ export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements Me
     }
     const code = reason === 'error' ? 3 : reason === 'completed' ? 0 : null;
     const signal = reason === 'signaled' || reason === 'oom_killed' ? 'SIGKILL' : null;
-    this.emit('exit', name, { code, signal, reason, at: new Date(1_700_000_000_000) }, !!aside, final && cgroup ? { cgroup: cgroup as never, stats: final } : null);
+    this.emit('exit', name, { code, signal, reason, at: new Date(1_700_000_000_000) }, !!aside, final && cgroup ? { cgroup: cgroup as never, stats: final } : null, name);
     if (aside) return;
     this.setState(name, next);
   }
@@ -57,7 +76,7 @@ export class FakeSupervisor extends EventEmitter<SupervisorEvents> implements Me
     const s = this.services.get(name)!;
     const prev = s.state;
     s.state = state;
-    this.emit('state', name, state, prev);
+    this.emit('state', name, state, prev, name);
   }
 }
 

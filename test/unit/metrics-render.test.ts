@@ -57,7 +57,7 @@ describe('metrics: the exposition writer', () => {
     const om = (await metrics.render(true)).body;
     assert.match(om, /^nsvisor_service_starts_total\{name="web"\} 1$/m);
     assert.match(om, /^# TYPE nsvisor_service_starts counter$/m);
-    sup.emit('stopped', 'web', 0.5, true);
+    sup.emit('stopped', 'web', 0.5, true, 'web');
     const third = (await metrics.render()).body;
     assert.match(third, /^nsvisor_service_shutdown_kills_total\{name="web"\} 1$/m);
     assert.match(third, /^nsvisor_service_shutdown_duration_seconds_count\{name="web"\} 1$/m);

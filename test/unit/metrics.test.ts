@@ -37,6 +37,10 @@ const SPEC: Record<string, [string, string[]]> = {
   nsvisor_service_pressure_cpu_waiting_seconds_total: ['counter', ['name']],
   nsvisor_service_pressure_memory_waiting_seconds_total: ['counter', ['name']],
   nsvisor_service_pressure_io_waiting_seconds_total: ['counter', ['name']],
+  nsvisor_service_health_checks_total: ['counter', ['name', 'result']],
+  nsvisor_service_instances: ['gauge', ['name']],
+  nsvisor_service_desired_instances: ['gauge', ['name']],
+  nsvisor_reloads_total: ['counter', ['result']],
   nsvisor_collect_duration_seconds: ['histogram', []],
 };
 
@@ -117,8 +121,8 @@ describe('metrics: lifecycle from the events', () => {
 
   it('records shutdown durations (buckets past 60 s) and stops that needed SIGKILL', async () => {
     const { sup, scrape } = setup();
-    sup.emit('stopped', 'worker', 0.3, false);
-    sup.emit('stopped', 'worker', 75, true);
+    sup.emit('stopped', 'worker', 0.3, false, 'worker');
+    sup.emit('stopped', 'worker', 75, true, 'worker');
     const v = await scrape();
     assert.equal(v.get('nsvisor_service_shutdown_duration_seconds_count{name="worker"}'), 2);
     assert.equal(v.get('nsvisor_service_shutdown_duration_seconds_bucket{le="60",name="worker"}'), 1);

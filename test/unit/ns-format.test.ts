@@ -35,6 +35,14 @@ describe('ns format: table', () => {
     for (const l of lines) assert.equal(l, l.trimEnd());
   });
 
+  it('cuts a command of several lines to its first, as lsns does (the JSON keeps it whole)', () => {
+    const multi = { ...entries[1], command: "sh -c \n  while :; do\n    sleep 5\n  done" };
+    const table = formatTable([multi]).split('\n');
+    assert.equal(table.length, 3);
+    assert.match(table[1], / 1000 sh -c \.\.\.$/);
+    assert.equal(JSON.parse(formatJson([multi]))[0].command, multi.command);
+  });
+
   it('prints only the header for no namespaces', () => {
     assert.equal(formatTable([]), 'NS TYPE NPROCS PID USER USERNS PARENT OWNER COMMAND\n');
   });

@@ -2,8 +2,8 @@
 import { strict as assert } from 'assert';
 
 import { isolationSchema, IsolationInput } from '../../src/config/isolation';
-import { CLONE, MS } from '../../src/native';
-import { buildSpawnPlan, kernelIdMap, mapsRoot, PathKind, SpecContext, SpecError } from '../../src/spec/spawn-spec';
+import { CLONE, createKinds, mountKinds, MS, timeModes } from '../../src/native';
+import { buildSpawnPlan, kernelIdMap, mapsRoot, PathKind, SpecContext, SpecError } from '../../src/spawn-plan/plan';
 
 const files: Record<string, PathKind> = {
   '/srv/root': 'dir',
@@ -51,8 +51,8 @@ describe('spawn spec: namespaces and flags', () => {
     const p = plan({ isolate: ['pid'], time: { boottime: '-1h', monotonic: 'fromZero' }, userns: 'auto' });
     assert.deepEqual(p.namespaces, ['pid', 'time', 'user']);
     assert.equal(p.request.cloneFlags, CLONE.NEWPID | CLONE.NEWUSER);
-    assert.deepEqual(p.request.boottime, { mode: 1, sec: -3600, nsec: 0 });
-    assert.deepEqual(p.request.monotonic, { mode: 2, sec: 0, nsec: 0 });
+    assert.deepEqual(p.request.boottime, { mode: timeModes.offset, sec: -3600, nsec: 0 });
+    assert.deepEqual(p.request.monotonic, { mode: timeModes.fromZero, sec: 0, nsec: 0 });
   });
 
   it('net brings lo up; no mount namespace means no mounts and no propagation change', () => {
@@ -74,8 +74,8 @@ describe('spawn spec: mounts', () => {
   it('on the host root: proc for the pid namespace, targets must exist, nothing is created', () => {
     const p = plan({ mounts: [{ type: 'bind', source: '/data', target: '/mnt', readonly: true }] });
     assert.deepEqual(p.request.mounts, [
-      { kind: 3, source: null, target: '/proc', data: null, readonly: false, create: 0 },
-      { kind: 1, source: '/data', target: '/mnt', data: null, readonly: true, create: 0 },
+      { kind: mountKinds.proc, source: null, target: '/proc', data: null, readonly: false, create: createKinds.never },
+      { kind: mountKinds.bind, source: '/data', target: '/mnt', data: null, readonly: true, create: createKinds.never },
     ]);
     assert.deepEqual(p.mountTargets, ['/proc', '/mnt']);
     assert.throws(() => plan({ mounts: [{ type: 'tmpfs', target: '/nope' }] }), /mounts\[0\]\.target: \/nope does not exist/);
@@ -94,21 +94,21 @@ describe('spawn spec: mounts', () => {
     const m = p.request.mounts;
     assert.deepEqual(p.mountTargets, ['/proc', '/dev', '/dev/null', '/dev/zero', '/dev/shm', '/dev/pts', '/dev/mqueue', '/etc/resolv.conf', '/tmp']);
     assert.equal(m[0].target, '/srv/root/proc');
-    assert.deepEqual(m[1], { kind: 2, source: null, target: '/srv/root/dev', data: 'mode=0755', readonly: false, create: 1 });
-    assert.deepEqual(m[2], { kind: 1, source: '/dev/null', target: '/srv/root/dev/null', data: null, readonly: false, create: 2 });
-    assert.deepEqual(m[5], { kind: 6, source: '/srv/root/dev/ptmx', target: '/srv/root/dev/pts', data: 'newinstance,ptmxmode=0666,mode=0620', readonly: false, create: 1 });
-    assert.equal(m[6].kind, 4);
-    assert.equal(m[7].create, 2, 'a file bind gets an empty file as its target');
-    assert.deepEqual(m[8], { kind: 2, source: null, target: '/srv/root/tmp', data: `mode=1777,size=${64 * 2 ** 20}`, readonly: false, create: 1 });
+    assert.deepEqual(m[1], { kind: mountKinds.tmpfs, source: null, target: '/srv/root/dev', data: 'mode=0755', readonly: false, create: createKinds.directory });
+    assert.deepEqual(m[2], { kind: mountKinds.bind, source: '/dev/null', target: '/srv/root/dev/null', data: null, readonly: false, create: createKinds.file });
+    assert.deepEqual(m[5], { kind: mountKinds.devpts, source: '/srv/root/dev/ptmx', target: '/srv/root/dev/pts', data: 'newinstance,ptmxmode=0666,mode=0620', readonly: false, create: createKinds.directory });
+    assert.equal(m[6].kind, mountKinds.mqueue);
+    assert.equal(m[7].create, createKinds.file, 'a file bind gets an empty file as its target');
+    assert.deepEqual(m[8], { kind: mountKinds.tmpfs, source: null, target: '/srv/root/tmp', data: `mode=1777,size=${64 * 2 ** 20}`, readonly: false, create: createKinds.directory });
     assert.equal(p.request.rootfs, '/srv/root');
     assert.equal(p.request.readonlyRoot, true);
     assert.equal(p.request.cwd, '/', 'a new root starts at /');
   });
 
   it('a network namespace gets a sysfs of its own, the host cgroup mounts carried under it; a rootfs only if it has /sys', () => {
-    const sysfs = { kind: 5, source: '/sys/fs/cgroup', target: '/sys', data: '/sys/fs/cgroup', readonly: false, create: 0 };
+    const sysfs = { kind: mountKinds.sysfs, source: '/sys/fs/cgroup', target: '/sys', data: '/sys/fs/cgroup', readonly: false, create: createKinds.never };
     assert.deepEqual(plan({ isolate: ['pid', 'mount', 'net'] }).request.mounts[1], sysfs);
-    assert.ok(!plan({ isolate: ['pid', 'mount'] }).request.mounts.some((m) => m.kind === 5), 'not without net');
+    assert.ok(!plan({ isolate: ['pid', 'mount'] }).request.mounts.some((m) => m.kind === mountKinds.sysfs), 'not without net');
     assert.ok(plan({ isolate: ['mount', 'net'] }).mountTargets.includes('/sys'), 'without a pid namespace too');
     const withSys = plan({ isolate: ['pid', 'mount', 'net'], rootfs: '/srv/root' }, ctx({ probe: (p) => (p === '/srv/root/sys' ? 'dir' : files[p] ?? null) }));
     assert.deepEqual(withSys.request.mounts[1], { ...sysfs, target: '/srv/root/sys', data: '/srv/root/sys/fs/cgroup' });
@@ -156,5 +156,62 @@ describe('spawn spec: ids, environment and init arguments', () => {
       '--uid', '1000', '--gid', '100', '--', '/bin/app', '--flag',
     ]);
     assert.equal(p.request.cwd, '/home/me');
+  });
+});
+
+describe('spawn spec: NOTIFY_SOCKET whatever the service mounts', () => {
+  const socket = '/tmp/sup/notify/web.sock';
+  const withSocket = (over: Partial<SpecContext> = {}) =>
+    ctx({ notifySocket: socket, probe: (p) => ({ ...files, '/tmp': 'dir', '/tmp/sup': 'dir', '/run': 'dir' } as Record<string, PathKind>)[p] ?? null, ...over });
+  const carried = { kind: mountKinds.carry, source: socket, target: socket, data: null, readonly: true, create: createKinds.file };
+  const carries = (p: ReturnType<typeof plan>) => p.request.mounts.filter((m) => m.kind === mountKinds.carry);
+
+  it('nothing to carry where no mount hides it, also with a read-only root or without a mount namespace', () => {
+    assert.deepEqual(carries(plan({ mounts: [{ type: 'tmpfs', target: '/run' }] }, withSocket())), []);
+    assert.deepEqual(carries(plan({ readonlyRoot: true }, withSocket())), [], 'a read-only mount does not keep a datagram out');
+    assert.deepEqual(plan({ isolate: ['pid', 'net'] }, withSocket()).request.mounts, []);
+  });
+
+  it('a tmpfs over a parent: the socket mount is carried in last, onto the same path, created there', () => {
+    for (const target of ['/tmp', '/tmp/sup']) {
+      const p = plan({ mounts: [{ type: 'tmpfs', target }] }, withSocket());
+      assert.deepEqual(p.request.mounts.at(-1), carried, target);
+      assert.equal(p.mountTargets.at(-1), socket, 'a failure on it names the socket');
+    }
+    const ro = plan({ readonlyRoot: true, mounts: [{ type: 'tmpfs', target: '/tmp' }] }, withSocket());
+    assert.deepEqual(carries(ro), [carried]);
+  });
+
+  it('a rootfs: carried in, its target a path inside the new root, with or without a read-only root', () => {
+    for (const readonlyRoot of [false, true]) {
+      const p = plan({ rootfs: '/srv/root', readonlyRoot }, withSocket());
+      assert.deepEqual(carries(p), [carried], 'target not prefixed: it is placed after pivot_root');
+    }
+  });
+
+  it('refuses a bind of a host directory over it, naming the mount and what to do', () => {
+    const bind = { type: 'bind' as const, source: '/data', target: '/tmp' };
+    assert.throws(
+      () => plan({ mounts: [bind] }, withSocket()),
+      new SpecError('mounts[0]', 'the bind of /data on /tmp hides NOTIFY_SOCKET /tmp/sup/notify/web.sock, and nsvisor creates nothing in a host directory; mount a tmpfs on /tmp instead, or put supervisor.control outside /tmp'),
+    );
+    assert.throws(() => plan({ rootfs: '/srv/root', mounts: [{ type: 'tmpfs', target: '/tmp' }, { ...bind, target: '/tmp/sup' }] }, withSocket()), /^Error: mounts\[1\]: the bind of \/data on \/tmp\/sup hides/);
+    assert.deepEqual(carries(plan({ mounts: [bind, { type: 'tmpfs', target: '/tmp/sup' }] }, withSocket())), [carried], 'a tmpfs on top of the bind is where it goes');
+  });
+
+  it('refuses a read-only tmpfs and a file system nothing can be created in', () => {
+    assert.throws(
+      () => plan({ mounts: [{ type: 'tmpfs', target: '/tmp', readonly: true }] }, withSocket()),
+      new SpecError('mounts[0]', 'the read-only tmpfs on /tmp hides NOTIFY_SOCKET /tmp/sup/notify/web.sock, and nothing can be created on it; make it writable, or put supervisor.control outside /tmp'),
+    );
+    assert.throws(
+      () => plan({ mounts: [{ type: 'proc', target: '/tmp' }] }, withSocket()),
+      new SpecError('mounts[0]', 'the proc mount on /tmp hides NOTIFY_SOCKET /tmp/sup/notify/web.sock, and nothing can be created in proc; put supervisor.control outside /tmp'),
+    );
+    assert.throws(
+      () => plan({ rootfs: '/srv/root' }, withSocket({ notifySocket: '/dev/mqueue/web.sock' })),
+      new SpecError('ready.notify', 'the mqueue mount on /dev/mqueue hides NOTIFY_SOCKET /dev/mqueue/web.sock, and nothing can be created in mqueue; put supervisor.control outside /dev/mqueue'),
+    );
+    assert.deepEqual(carries(plan({ rootfs: '/srv/root' }, withSocket({ notifySocket: '/dev/shm/web.sock' }))).length, 1, 'the tmpfs of a new /dev can hold it');
   });
 });

@@ -1,7 +1,7 @@
-// Turns how nsvisor-init ended into the exit record of SPEC 4.2: code, signal and reason.
+// Turns how nsvisor-init ended into the exit record of SPEC 4.2 (code, signal, reason), for services and sandboxes alike.
 import * as os from 'os';
 
-export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed';
+export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed' | 'unhealthy';
 
 export interface ExitRecord {
   code: number | null;
@@ -32,4 +32,9 @@ export function classifyExit(code: number | null, signal: string | null, oomKill
     return { code, signal: SIGNAL_NAMES.get(code - 128)!, reason: 'signaled', at };
   }
   return { code, signal: null, reason: code === 0 ? 'completed' : 'error', at };
+}
+
+/** The exit record of a launched instance's end (nsvisor-init's exit, its report on the main process, the OOM count). */
+export function classifyEnd(end: { code: number | null; signal: string | null; oomKilled: boolean; main: MainEnd | null }, at = new Date()): ExitRecord {
+  return classifyExit(end.code, end.signal, end.oomKilled, at, end.main);
 }

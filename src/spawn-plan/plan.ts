@@ -5,7 +5,7 @@ import { capabilityMask } from '../config/capabilities';
 import type { Isolation, Namespace } from '../config/isolation';
 import { DEFAULT_ISOLATE } from '../config/isolation';
 import { toSecNsec } from '../config/units';
-import { CLONE, MS, MountRequest, SpawnRequest, TimeOffsetRequest } from '../native';
+import { CLONE, createKinds, MountKind, mountKinds, MountRequest, MS, SpawnRequest, TimeOffsetRequest, timeModes } from '../native';
 
 /** What a path is, as far as the spec builder needs to know. */
 export type PathKind = 'dir' | 'file' | 'other' | null;
@@ -29,6 +29,8 @@ export interface SpecContext {
   passFds: number[];
   newSession: boolean;
   probe(path: string): PathKind;
+  /** NOTIFY_SOCKET of a supervised service: carried into its mount namespace wherever a mount or the rootfs hides it. */
+  notifySocket?: string;
 }
 
 export interface IdMaps {
@@ -56,7 +58,7 @@ export class SpecError extends Error {
 /** Device nodes a service expects; bound from the host into the /dev of a new root. */
 const DEV_NODES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
 
-const NONE: TimeOffsetRequest = { mode: 0, sec: 0, nsec: 0 };
+const NONE: TimeOffsetRequest = { mode: timeModes.none, sec: 0, nsec: 0 };
 
 export function namespacesOf(iso: Isolation, mapRoot: boolean): Namespace[] {
   const set = new Set<Namespace>(iso.isolate ?? DEFAULT_ISOLATE);
@@ -67,8 +69,8 @@ export function namespacesOf(iso: Isolation, mapRoot: boolean): Namespace[] {
 
 function timeOffset(value: number | 'fromZero' | undefined): TimeOffsetRequest {
   if (value === undefined) return NONE;
-  if (value === 'fromZero') return { mode: 2, sec: 0, nsec: 0 };
-  return { mode: 1, ...toSecNsec(value) };
+  if (value === 'fromZero') return { mode: timeModes.fromZero, sec: 0, nsec: 0 };
+  return { mode: timeModes.offset, ...toSecNsec(value) };
 }
 
 /** "0:100000:65536,..." -> the kernel's "0 100000 65536\n..." */
@@ -111,56 +113,100 @@ function requireNs(namespaces: Namespace[], ns: Namespace, key: string): void {
   if (!namespaces.includes(ns)) throw new SpecError(key, `requires "${ns}" in isolate`);
 }
 
+/** A mount of the plan, with the path it has inside and the index of the declared mount it comes from (or null). */
+interface PlannedMount {
+  request: MountRequest;
+  inside: string;
+  declared: number | null;
+}
+
 function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext): { mounts: MountRequest[]; targets: string[] } {
   const prefix = iso.rootfs ?? '';
-  const mounts: MountRequest[] = [];
-  const targets: string[] = [];
+  const planned: PlannedMount[] = [];
   const creatable = iso.rootfs !== undefined;
-  const add = (m: MountRequest, inside: string) => {
-    mounts.push(m);
-    targets.push(inside);
-  };
+  const dir = creatable ? createKinds.directory : createKinds.never;
+  const add = (request: MountRequest, inside: string, declared: number | null = null) => planned.push({ request, inside, declared });
   const declares = (target: string) => iso.mounts.some((m) => m.target === target);
   if (ns.includes('pid') && !declares('/proc')) {
-    add({ kind: 3, source: null, target: `${prefix}/proc`, data: null, readonly: false, create: creatable ? 1 : 0 }, '/proc');
+    add({ kind: mountKinds.proc, source: null, target: `${prefix}/proc`, data: null, readonly: false, create: dir }, '/proc');
   }
   // In a network namespace of its own, /sys/class/net lists its own devices only: a fresh sysfs, with the cgroup
   // mounts carried over from the host's /sys/fs/cgroup. A rootfs gets one only where it has a /sys.
   if (ns.includes('net') && !declares('/sys') && (!creatable || ctx.probe(`${prefix}/sys`) === 'dir')) {
-    add({ kind: 5, source: '/sys/fs/cgroup', target: `${prefix}/sys`, data: `${prefix}/sys/fs/cgroup`, readonly: false, create: 0 }, '/sys');
+    const sysfs = { kind: mountKinds.sysfs, source: '/sys/fs/cgroup', target: `${prefix}/sys`, data: `${prefix}/sys/fs/cgroup` };
+    add({ ...sysfs, readonly: false, create: createKinds.never }, '/sys');
   }
   // A new root gets a small /dev of its own, with the host's harmless character devices bound in.
   const ownDev = creatable && !declares('/dev');
   if (ownDev) {
-    add({ kind: 2, source: null, target: `${prefix}/dev`, data: 'mode=0755', readonly: false, create: 1 }, '/dev');
+    const tmpfs = (inside: string, mode: string) =>
+      add({ kind: mountKinds.tmpfs, source: null, target: `${prefix}${inside}`, data: mode, readonly: false, create: createKinds.directory }, inside);
+    tmpfs('/dev', 'mode=0755');
     for (const dev of DEV_NODES.filter((d) => ctx.probe(d) === 'other')) {
-      add({ kind: 1, source: dev, target: `${prefix}${dev}`, data: null, readonly: false, create: 2 }, dev);
+      add({ kind: mountKinds.bind, source: dev, target: `${prefix}${dev}`, data: null, readonly: false, create: createKinds.file }, dev);
     }
-    add({ kind: 2, source: null, target: `${prefix}/dev/shm`, data: 'mode=1777', readonly: false, create: 1 }, '/dev/shm');
-    const pts = { kind: 6 as const, source: `${prefix}/dev/ptmx`, target: `${prefix}/dev/pts`, readonly: false, create: 1 as const };
+    tmpfs('/dev/shm', 'mode=1777');
+    const pts = { kind: mountKinds.devpts, source: `${prefix}/dev/ptmx`, target: `${prefix}/dev/pts`, readonly: false, create: createKinds.directory };
     add({ ...pts, data: 'newinstance,ptmxmode=0666,mode=0620' }, '/dev/pts');
   }
   if (ns.includes('ipc') && (ownDev || ctx.probe(`${prefix}/dev/mqueue`) === 'dir')) {
-    add({ kind: 4, source: null, target: `${prefix}/dev/mqueue`, data: null, readonly: false, create: ownDev ? 1 : 0 }, '/dev/mqueue');
+    const create = ownDev ? createKinds.directory : createKinds.never;
+    add({ kind: mountKinds.mqueue, source: null, target: `${prefix}/dev/mqueue`, data: null, readonly: false, create }, '/dev/mqueue');
   }
   iso.mounts.forEach((m, i) => {
     const key = `mounts[${i}]`;
     const target = `${prefix}${m.target}`;
-    let create: 0 | 1 | 2 = creatable ? 1 : 0;
+    let create = dir;
     if (m.type === 'bind') {
       const kind = ctx.probe(m.source);
       if (kind === null) throw new SpecError(`${key}.source`, `${m.source} does not exist`);
-      if (kind === 'file' && creatable) create = 2;
+      if (kind === 'file' && creatable) create = createKinds.file;
     }
     if (!creatable && ctx.probe(target) === null) {
       throw new SpecError(`${key}.target`, `${m.target} does not exist (without rootfs nsvisor creates nothing on the host)`);
     }
     const base = { target, readonly: m.type !== 'proc' && m.readonly, create };
-    if (m.type === 'bind') add({ kind: 1, source: m.source, data: null, ...base }, m.target);
-    else if (m.type === 'tmpfs') add({ kind: 2, source: null, data: m.size ? `mode=1777,size=${m.size}` : 'mode=1777', ...base }, m.target);
-    else add({ kind: 3, source: null, data: null, ...base }, m.target);
+    if (m.type === 'bind') add({ kind: mountKinds.bind, source: m.source, data: null, ...base }, m.target, i);
+    else if (m.type === 'tmpfs') add({ kind: mountKinds.tmpfs, source: null, data: m.size ? `mode=1777,size=${m.size}` : 'mode=1777', ...base }, m.target, i);
+    else add({ kind: mountKinds.proc, source: null, data: null, ...base }, m.target, i);
   });
-  return { mounts, targets };
+  if (ctx.notifySocket !== undefined) {
+    const carried = notifySocketMount(ctx.notifySocket, creatable, planned);
+    if (carried) add(carried, ctx.notifySocket);
+  }
+  return { mounts: planned.map((p) => p.request), targets: planned.map((p) => p.inside) };
+}
+
+const kindName = (kind: MountKind) => Object.entries(mountKinds).find(([, v]) => v === kind)?.[0] ?? `kind ${kind}`;
+
+/** Whether a mount at `target` hides `path` (both as seen inside). */
+const hides = (target: string, path: string) => target === '/' || path === target || path.startsWith(`${target}/`);
+
+/**
+ * NOTIFY_SOCKET whatever the service mounts: where a mount or the rootfs hides the socket's path, the socket's own
+ * mount is carried in (kind carry, read-only: sending a datagram needs write permission on the socket, not a
+ * writable mount). Its target is created where missing, which may happen only on a tmpfs of the service's own or
+ * inside its rootfs; a bind of a host directory, or a file system that cannot hold it, over the path is refused.
+ * Null where the service sees the socket anyway.
+ */
+function notifySocketMount(socket: string, rootfs: boolean, planned: PlannedMount[]): MountRequest | null {
+  const cover = planned.filter((p) => hides(p.inside, socket)).pop();
+  if (!cover && !rootfs) return null;
+  if (cover && (cover.request.kind !== mountKinds.tmpfs || cover.request.readonly)) {
+    const key = cover.declared === null ? 'ready.notify' : `mounts[${cover.declared}]`;
+    const on = cover.inside;
+    const elsewhere = `put supervisor.control outside ${on}`;
+    const hidden = `hides NOTIFY_SOCKET ${socket}`;
+    if (cover.request.kind === mountKinds.bind) {
+      throw new SpecError(key, `the bind of ${cover.request.source} on ${on} ${hidden}, and nsvisor creates nothing in a host directory; mount a tmpfs on ${on} instead, or ${elsewhere}`);
+    }
+    if (cover.request.kind === mountKinds.tmpfs) {
+      throw new SpecError(key, `the read-only tmpfs on ${on} ${hidden}, and nothing can be created on it; make it writable, or ${elsewhere}`);
+    }
+    const name = kindName(cover.request.kind);
+    throw new SpecError(key, `the ${name} mount on ${on} ${hidden}, and nothing can be created in ${name}; ${elsewhere}`);
+  }
+  return { kind: mountKinds.carry, source: socket, target: socket, data: null, readonly: true, create: createKinds.file };
 }
 
 function envList(iso: Isolation, ctx: SpecContext): string[] {

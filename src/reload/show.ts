@@ -1,0 +1,27 @@
+// A reload plan in words, one line per change, as `nsvisor reload` and the supervisor's output print it. Pure.
+import type { ReloadPlan, ServiceChange } from './plan';
+
+function serviceLine(c: ServiceChange): string | null {
+  switch (c.kind) {
+    case 'unchanged':
+      return null;
+    case 'add':
+      return `${c.service}: add`;
+    case 'remove':
+      return `${c.service}: remove`;
+    case 'update':
+      return `${c.service}: update in place (${c.keys.join(', ')})`;
+    case 'replace':
+      return `${c.service}: replace ${c.mode === 'zero-downtime' ? 'without downtime' : 'by stop, then start'} (${c.keys.join(', ')})`;
+  }
+}
+
+/** The changes in the order they apply; unchanged services are left out (and counted on a last line). */
+export function planLines(plan: ReloadPlan): string[] {
+  const lines = plan.services.map(serviceLine).filter((l): l is string => l !== null);
+  for (const n of plan.networks) lines.push(`network ${n.network}: ${n.kind}${n.kind === 'update' ? ` (${n.keys.join(', ')})` : ''}`);
+  for (const k of plan.supervisor) lines.push(`supervisor.${k}: update`);
+  const same = plan.services.filter((s) => s.kind === 'unchanged').length;
+  if (same) lines.push(`${same} service${same === 1 ? '' : 's'} unchanged`);
+  return lines;
+}
