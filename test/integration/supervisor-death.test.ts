@@ -81,7 +81,7 @@ describe('a SIGKILLed supervisor leaves no process of its services (root, real k
       const run = await startRun({ svc: c.service });
       const init = await waitFor('the service to run', () => {
         const s = run.status().find((x: { name: string }) => x.name === 'svc');
-        return s?.state === 'running' && s.pid;
+        return s?.state === 'running' && s.initPid;
       });
       const seen = await serviceTree(init, c);
       run.child.kill('SIGKILL');
