@@ -1,11 +1,12 @@
 // Benchmark: startup latency of nsvisor-init against Debian's tini side by side (`INIT -- /bin/true`, interleaved, timed in C by bench/init-startup.c), and their memory (PSS).
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 
 import { initPath } from '../src/native';
 import { buildBenchProgram } from './floor';
 import { measureInitMemory, MemoryResult } from './init-memory';
-import { MachineInfo, machineInfo } from './machine';
+import { MachineInfo, machineInfo, othersCpuMeter } from './machine';
 import { summarize, Summary } from './stats';
 import { getTini } from './tini';
 
@@ -37,9 +38,18 @@ export interface StartupRow {
 export interface InitStartupResult {
   machine: MachineInfo;
   tini: { version: string | null; source: string };
+  /** CPUs other processes kept busy while the runs were timed (a shared machine's noise). */
+  othersBusyCpus: number;
   rows: StartupRow[];
   target: { what: string; ratio: number | null; limit: number; met: boolean | null; detail: string };
   memory: MemoryResult[];
+}
+
+/** CPU seconds of our reaped children so far (cutime + cstime of /proc/self/stat): the harness and what it ran. */
+function childrenCpuSeconds(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100; // fields 16 and 17, in USER_HZ ticks
 }
 
 /** Runs the harness: `rounds` interleaved runs of each command line; per command line its samples in ms. */
@@ -63,7 +73,11 @@ export async function measureInitStartup(opts: { rounds: number; nodeRounds: num
     ];
     // How `nsvisor init` started before bin/nsvisor skipped Node: a few runs suffice at this cost.
     const slow: Contender[] = [{ id: 'node-init', label: 'nsvisor init through Node', shown: `node bin/nsvisor init -- ${TRUE}`, argv: [process.execPath, binNsvisor, 'init', '--', TRUE] }];
+    const others = othersCpuMeter();
+    const [t0, children0] = [Date.now(), childrenCpuSeconds()];
     const samples = [...timeRuns(harness, opts.rounds, fast), ...timeRuns(harness, opts.nodeRounds, slow)];
+    const ours = (childrenCpuSeconds() - children0) / ((Date.now() - t0) / 1000);
+    const othersBusyCpus = Math.max(0, others() - ours);
     const all = [...fast, ...slow];
     const tiniP50 = tini.tini ? summarize(samples[all.findIndex((c) => c.id === 'tini')]).p50 : null;
     const rows = all.map((c, i): StartupRow => {
@@ -77,7 +91,7 @@ export async function measureInitStartup(opts: { rounds: number; nodeRounds: num
         ? { what, ratio, limit: STARTUP_RATIO_LIMIT, met: null, detail: tini.source }
         : { what, ratio, limit: STARTUP_RATIO_LIMIT, met: ratio <= STARTUP_RATIO_LIMIT, detail: `${ratio.toFixed(2)}x` };
     const memory = await measureInitMemory(opts.memoryInstances, 300, tini.tini);
-    return { machine: machineInfo(), tini: { version: tini.version, source: tini.source }, rows, target, memory };
+    return { machine: machineInfo(), tini: { version: tini.version, source: tini.source }, othersBusyCpus, rows, target, memory };
   } finally {
     tini.cleanup();
   }
@@ -97,7 +111,7 @@ export function initStartupMarkdown(r: InitStartupResult): string {
     '',
     'Wall time from posix_spawn to the reaped exit of each command line (the init starts, forks and execs `/bin/true`,',
     'reaps it and exits), stdio on /dev/null. One round runs each command line once, in a shuffled order, timed in C',
-    '(bench/init-startup.c), so machine noise hits all alike.',
+    `(bench/init-startup.c), so machine noise hits all alike. Meanwhile other processes kept ${r.othersBusyCpus.toFixed(1)} of the ${m.cpus} CPUs busy.`,
     '',
     '| contender | command | runs | p50 ms | p90 ms | p99 ms | p50 vs tini |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
