@@ -36,7 +36,18 @@
     {
       "target_name": "nsvisor-init",
       "type": "executable",
-      "sources": ["native/init.c", "native/seccomp_load.c"],
+      "sources": [
+        "native/init.c",
+        "native/init_command.c",
+        "native/init_join.c",
+        "native/init_license.c",
+        "native/init_log.c",
+        "native/init_options.c",
+        "native/init_procs.c",
+        "native/init_signals.c",
+        "native/seccomp_load.c"
+      ],
+      "defines": ["NSV_VERSION=\"<!(node -p \"require('./package.json').version\")\""],
       "cflags": ["-Wall", "-Wextra", "-Werror", "-O2"],
       "ldflags": ["-static-pie"]
     }

@@ -1,26 +1,29 @@
-// Builds bench/floor.c with cc -O2 into bench/build/ and drives it as a coprocess: a count in, that many nanosecond timings out.
+// Builds the bench's C programs (bench/NAME.c) with cc -O2 into bench/build/, and drives floor.c as a coprocess: a count in, that many nanosecond timings out.
 import { ChildProcessWithoutNullStreams, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
 
 const benchDir = path.resolve(__dirname, '..', '..', 'bench');
-const source = path.join(benchDir, 'floor.c');
 const buildDir = path.join(benchDir, 'build');
 
-/** Compiles the floor program (bench/build/ is gitignored); returns its path. */
-export function buildFloor(): string {
-  const out = path.join(buildDir, 'floor');
+/** Compiles bench/NAME.c with cc -O2 into bench/build/NAME (gitignored); returns its path. */
+export function buildBenchProgram(name: string): string {
+  const source = path.join(benchDir, `${name}.c`);
+  const out = path.join(buildDir, name);
   fs.mkdirSync(buildDir, { recursive: true });
   try {
     // TMPDIR: cc's intermediate files go (and are removed) beside the output, not in /tmp.
     execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', out, source], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: buildDir } });
   } catch (e) {
     const err = e as Error & { stderr?: Buffer };
-    throw new Error(`building the C floor failed: cc -O2 ${source}: ${err.stderr?.toString().trim() || err.message}`);
+    throw new Error(`building ${name} failed: cc -O2 ${source}: ${err.stderr?.toString().trim() || err.message}`);
   }
   return out;
 }
+
+/** The C floor of the spawn latency bench. */
+export const buildFloor = () => buildBenchProgram('floor');
 
 /** One running floor program for one namespace set (and, with initPath, nsvisor's own child steps and init). */
 export class FloorProcess {

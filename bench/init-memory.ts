@@ -4,7 +4,6 @@ import * as fs from 'fs';
 
 import { sandbox, SandboxResult } from '../src';
 import type { IsolatedProcess } from '../src/process/isolated-process';
-import { findExecutable } from './tools';
 
 export interface MemoryResult {
   label: string;
@@ -127,10 +126,10 @@ export async function measureNsvisorInit(instances: number, settleMs: number): P
   }
 }
 
-export async function measureTini(instances: number, settleMs: number): Promise<MemoryResult> {
+/** tini at `file` (null: none to be had, skipped). */
+export async function measureTini(instances: number, settleMs: number, file: string | null): Promise<MemoryResult> {
   const label = 'tini';
   const command = 'tini -- sleep 30 (child_process)';
-  const file = findExecutable('tini');
   if (!file) return { label, command, instances: 0, pssKb: null, rssKb: null, privateKb: null, allGone: null, skipped: 'tini not installed, skipped' };
   const children: ChildProcess[] = [];
   const seen: Seen[] = [];
@@ -153,11 +152,11 @@ export async function measureTini(instances: number, settleMs: number): Promise<
   }
 }
 
-/** Both measurements, each followed by the check that everything it started has gone. */
-export async function measureInitMemory(instances: number, settleMs = 300): Promise<MemoryResult[]> {
+/** Both measurements, each followed by the check that everything it started has gone; tini is the one at `tiniFile`. */
+export async function measureInitMemory(instances: number, settleMs: number, tiniFile: string | null): Promise<MemoryResult[]> {
   const nsvisor = await measureNsvisorInit(instances, settleMs);
   nsvisor.allGone = true; // measureNsvisorInit throws otherwise
-  const tini = await measureTini(instances, settleMs);
+  const tini = await measureTini(instances, settleMs, tiniFile);
   if (!tini.skipped) tini.allGone = true;
   return [nsvisor, tini];
 }

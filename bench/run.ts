@@ -1,4 +1,4 @@
-// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, restarts under load, accept spread over instances; results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, init startup against tini, restarts under load, accept spread over instances, reload; results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -6,6 +6,7 @@ import { measureAcceptSpread } from './accept-spread';
 import { acceptSpreadMarkdown } from './accept-spread-report';
 import { cgroupStatsMarkdown, measureCgroupStats } from './cgroup-stats';
 import { measureInitMemory } from './init-memory';
+import { initStartupMarkdown, measureInitStartup } from './init-startup';
 import { measureMetricsScrape, metricsScrapeMarkdown } from './metrics-scrape';
 import { measureNetSetup, netSetupMarkdown } from './net-setup';
 import { machineInfo } from './machine';
@@ -14,6 +15,7 @@ import { measureRestartLoad, restartLoadMarkdown } from './restart-load';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
 import { latencyTargets, memoryTarget } from './targets';
+import { getTini } from './tini';
 
 const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
@@ -60,6 +62,13 @@ const PARTS: Record<string, { file: string; run: () => Promise<PartResult> }> = 
     run: async () => {
       const r = await measureNetSetup({ netlink: Number(process.env.BENCH_NET_ROUNDS ?? 300), ip: Number(process.env.BENCH_NET_IP_ROUNDS ?? 60) });
       return { json: r, markdown: netSetupMarkdown(r) };
+    },
+  },
+  'init-startup': {
+    file: 'init-startup',
+    run: async () => {
+      const r = await measureInitStartup({ rounds: Number(process.env.BENCH_INIT_ROUNDS ?? 500), nodeRounds: Number(process.env.BENCH_INIT_NODE_ROUNDS ?? 20), memoryInstances: MEMORY_INSTANCES });
+      return { json: r, markdown: initStartupMarkdown(r) };
     },
   },
   reload: {
@@ -117,9 +126,10 @@ async function main(): Promise<void> {
     },
   });
   process.stderr.write(`init memory: ${MEMORY_INSTANCES} instances each\n`);
-  const initMemory = await measureInitMemory(MEMORY_INSTANCES);
+  const tini = getTini();
+  const initMemory = await measureInitMemory(MEMORY_INSTANCES, 300, tini.tini).finally(() => tini.cleanup());
   const results: BenchResults = {
-    machine,
+    machine: { ...machine, tools: { ...machine.tools, tini: machine.tools.tini ?? (tini.version && `${tini.version} (${tini.source})`) } },
     config: { rounds: ROUNDS, warmup: WARMUP, seed: SEED, memoryInstances: MEMORY_INSTANCES, seconds: (Date.now() - t0) / 1000 },
     spawnLatency,
     initMemory,

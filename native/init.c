@@ -1,437 +1,301 @@
-/* nsvisor-init: PID 1 of a service's pid namespace (or a subreaper): forwards signals to the main process, reaps orphans, drains, exits with the main process's status. */
+/* nsvisor-init: PID 1 of a service's pid namespace (or a subreaper) and a drop-in for tini: forwards signals to the main process, reaps orphans, drains, exits with the main process's status. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
-#include <stdint.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sched.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "init_command.h"
+#include "init_join.h"
+#include "init_log.h"
+#include "init_options.h"
+#include "init_procs.h"
+#include "init_signals.h"
 #include "seccomp_load.h"
 #include "steps.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
+/* While SIGKILL goes to whatever is left (the drain is over, or the supervisor is gone): how often to look again
+   when no child has ended meanwhile. */
+#define KILL_RETRY_MS 50
 
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-
-#define MAX_EXPECTED 32
-
-struct options {
-  int process_group;          /* -g: forward to the main process's group */
-  int expected[MAX_EXPECTED]; /* -e CODE: exit codes reported as 0 */
-  int n_expected;
-  int status_fd;              /* --status-fd N: records for the supervisor, or -1 */
-  int listen_fds;             /* --listen-fds N: fds 3.. that belong to the main process */
-  int stop_signal;            /* --stop-signal N: what the drain sends */
-  long drain_ms;              /* --drain MS */
-  int supervised;             /* --supervised: die with the supervisor */
-  long uid, gid;              /* --uid / --gid, -1 = keep */
-  long join_pid;              /* --join PID: enter the namespaces of PID first (nsvisor exec), 0 = no */
-  int limit_caps;             /* --caps MASK given: the main process keeps only caps */
-  uint64_t caps;              /* bit N = capability N */
-  int no_new_privs;           /* --no-new-privs */
-  int seccomp_fd;             /* --seccomp-fd N: read the filter from N at startup, or -1 */
-  struct nsv_seccomp seccomp; /* what was read: installed in the main process before execve */
-  char **command;
-};
-
-static const char *prog = "nsvisor-init";
-
-static void usage(void) {
-  fprintf(stderr,
-          "usage: %s [-g] [-e CODE]... [--drain MS] [--stop-signal N] [--uid U] [--gid G] [--caps HEX] [--no-new-privs]\n"
-          "       [--seccomp-fd N] [--join PID] -- CMD [ARG...]\n"
-          "  -g              forward signals to CMD's process group, not just CMD\n"
-          "  -e CODE         report exit code CODE as 0 (repeatable)\n"
-          "  --drain MS      after CMD exits, signal what is left and wait up to MS (default 5000)\n"
-          "  --stop-signal N the signal the drain sends (default 15, SIGTERM)\n"
-          "  --uid U --gid G run CMD with these ids\n"
-          "  --caps HEX      CMD keeps only these capabilities (bit N = capability N; 0 = none), as root or not\n"
-          "  --no-new-privs  set no_new_privs for CMD: setuid bits and file capabilities raise nothing\n"
-          "  --seccomp-fd N  read a seccomp BPF program (struct sock_filter[]) from fd N; CMD runs under it\n"
-          "  --join PID      first enter the namespaces of PID (as nsenter -a -t PID)\n",
-          prog);
-  exit(2);
-}
-
-static long parse_long(const char *s, const char *what) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || *s == '\0' || *end != '\0') {
-    fprintf(stderr, "%s: %s: expected a number, got \"%s\"\n", prog, what, s);
-    exit(2);
-  }
-  return v;
-}
-
-static uint64_t parse_mask(const char *s, const char *what) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 16);
-  if (errno || *s == '\0' || *end != '\0') {
-    fprintf(stderr, "%s: %s: expected a hexadecimal mask, got \"%s\"\n", prog, what, s);
-    exit(2);
-  }
-  return (uint64_t)v;
-}
-
-static void parse_options(int argc, char **argv, struct options *o) {
-  int i;
-  memset(o, 0, sizeof *o);
-  o->status_fd = -1;
-  o->stop_signal = SIGTERM;
-  o->drain_ms = 5000;
-  o->uid = o->gid = -1;
-  o->seccomp_fd = -1;
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "--") == 0) { i++; break; }
-    if (strcmp(a, "-g") == 0) { o->process_group = 1; continue; }
-    if (strcmp(a, "--supervised") == 0) { o->supervised = 1; continue; }
-    if (strcmp(a, "--no-new-privs") == 0) { o->no_new_privs = 1; continue; }
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) usage();
-    if (!next) usage();
-    if (strcmp(a, "-e") == 0) {
-      long v = parse_long(next, "-e");
-      if (v < 0 || v > 255 || o->n_expected == MAX_EXPECTED) usage();
-      o->expected[o->n_expected++] = (int)v;
-    } else if (strcmp(a, "--status-fd") == 0) o->status_fd = (int)parse_long(next, a);
-    else if (strcmp(a, "--listen-fds") == 0) o->listen_fds = (int)parse_long(next, a);
-    else if (strcmp(a, "--stop-signal") == 0) o->stop_signal = (int)parse_long(next, a);
-    else if (strcmp(a, "--drain") == 0) o->drain_ms = parse_long(next, a);
-    else if (strcmp(a, "--uid") == 0) o->uid = parse_long(next, a);
-    else if (strcmp(a, "--gid") == 0) o->gid = parse_long(next, a);
-    else if (strcmp(a, "--join") == 0) o->join_pid = parse_long(next, a);
-    else if (strcmp(a, "--seccomp-fd") == 0) o->seccomp_fd = (int)parse_long(next, a);
-    else if (strcmp(a, "--caps") == 0) { o->caps = parse_mask(next, a); o->limit_caps = 1; }
-    else usage();
-    i++;
-  }
-  if (i >= argc) usage();
-  o->command = argv + i;
-}
-
-static void report(int fd, int step, int err) {
-  struct nsv_record rec = {NSV_REC_ERROR, step, err, -1};
-  if (fd >= 0 && write(fd, &rec, sizeof rec) < 0) { /* the supervisor is gone; the exit code still tells */ }
-}
-
-/* In the main process before its exec: the error record for the supervisor, one byte that tells init it failed, exit. */
-static void fail_main(int fd, int exec_fd, int step, int err, int code) {
-  char failed = 1;
-  report(fd, step, err);
-  if (exec_fd >= 0 && write(exec_fd, &failed, 1) < 0) { /* init then reads EOF and sees the exit */ }
-  _exit(code);
-}
-
-/* Drops every capability outside o->caps from the bounding set, so not even an exec as root or of a file with
-   capabilities can get it back. Stops at the first number the kernel does not know. Returns the failing errno or 0. */
-static int drop_bounding_set(const struct options *o) {
-  for (int cap = 0; cap < 64; cap++) {
-    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) return errno == EINVAL ? 0 : errno;
-    if (!(o->caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return errno;
-  }
-  return 0;
-}
-
-/* After the ids are final: permitted, effective and inheritable become o->caps. A process that is not root loses
-   them at exec unless they are ambient too, so there they are raised as ambient. Returns the failed step or 0. */
-static int set_capabilities(const struct options *o) {
-  struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2];
-  for (int i = 0; i < 2; i++) data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(o->caps >> (32 * i));
-  if (syscall(SYS_capset, &head, data) < 0) return STEP_CAPSET;
-  if (getuid() == 0) return 0;
-  for (int cap = 0; cap < 64; cap++)
-    if ((o->caps >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return STEP_CAP_AMBIENT;
-  return 0;
-}
-
-/* The filter goes on last before execve when no_new_privs is set; without it the kernel requires CAP_SYS_ADMIN, so
-   it goes on before the ids and capabilities change (as runc does), and they and execve must pass it. */
-static void install_seccomp(const struct options *o, int exec_fd) {
-  int err = nsv_seccomp_install(&o->seccomp);
-  if (err) fail_main(o->status_fd, exec_fd, STEP_SECCOMP, err, 125);
-}
-
-/* The main process: ids, a clean signal state, its own process group (foreground of our terminal), exec.
-   exec_fd is close-on-exec: init reads EOF from its pipe once the command runs. */
-static void exec_main(const struct options *o, const sigset_t *saved, int exec_fd) {
-  int fd = o->status_fd, code;
-  /* Whatever started us may have ignored some (Node ignores SIGPIPE): the service starts from defaults. */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGTTOU) signal(sig, SIG_DFL);
-  if (setpgid(0, 0) == 0 && isatty(STDIN_FILENO)) {
-    /* SIGTTOU is still blocked here, so a background init may hand the terminal over. */
-    if (tcsetpgrp(STDIN_FILENO, getpgrp()) < 0 && errno != ENOTTY && errno != ENXIO && errno != EPERM)
-      perror("nsvisor-init: tcsetpgrp");
-  }
-  signal(SIGTTOU, SIG_DFL);
-  sigprocmask(SIG_SETMASK, saved, NULL);
-  if (o->supervised) prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (o->limit_caps) {
-    int err = drop_bounding_set(o);
-    if (err) fail_main(fd, exec_fd, STEP_CAP_BOUND, err, 125);
-    /* Keep the permitted set through setuid to a user that is not root; set_capabilities trims it. */
-    if (o->uid > 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_main(fd, exec_fd, STEP_KEEPCAPS, errno, 125);
-  }
-  if (o->seccomp.len && !o->no_new_privs) install_seccomp(o, exec_fd);
-  if (o->gid >= 0) {
-    gid_t g = (gid_t)o->gid;
-    if (setgroups(1, &g) < 0) fail_main(fd, exec_fd, STEP_SETGROUPS, errno, 125);
-    if (setgid(g) < 0) fail_main(fd, exec_fd, STEP_SETGID, errno, 125);
-  }
-  if (o->uid >= 0 && setuid((uid_t)o->uid) < 0) fail_main(fd, exec_fd, STEP_SETUID, errno, 125);
-  if (o->limit_caps) {
-    int step = set_capabilities(o);
-    if (step) fail_main(fd, exec_fd, step, errno, 125);
-  }
-  if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail_main(fd, exec_fd, STEP_NO_NEW_PRIVS, errno, 125);
-  if (o->seccomp.len && o->no_new_privs) install_seccomp(o, exec_fd);
-  if (o->listen_fds > 0) {
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    setenv("LISTEN_PID", pid, 1);
-  }
-  execvp(o->command[0], o->command);
-  code = errno == ENOENT ? 127 : 126;
-  if (fd < 0) fprintf(stderr, "%s: execve(%s): %s\n", prog, o->command[0], strerror(errno));
-  fail_main(fd, exec_fd, STEP_EXEC, errno, code);
-}
-
-/* The namespaces of pid that differ from ours, as CLONE_NEW* flags (setns refuses to re-enter our own user ns). */
-static int differing_namespaces(long pid) {
-  static const struct { const char *name; int flag; } types[] = {
-      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},     {"uts", CLONE_NEWUTS},   {"ipc", CLONE_NEWIPC},
-      {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"pid", CLONE_NEWPID}, {"time", CLONE_NEWTIME},
-  };
-  int flags = 0;
-  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-    char theirs[64], ours[64];
-    struct stat a, b;
-    snprintf(theirs, sizeof theirs, "/proc/%ld/ns/%s", pid, types[i].name);
-    snprintf(ours, sizeof ours, "/proc/self/ns/%s", types[i].name);
-    if (stat(theirs, &a) == 0 && stat(ours, &b) == 0 && a.st_ino != b.st_ino) flags |= types[i].flag;
-  }
-  return flags;
-}
-
-/* Enters every namespace of pid at once through its pidfd; our children are born in its pid and time namespaces. */
-static void join_namespaces(long pid) {
-  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-  int flags = differing_namespaces(pid);
-  if (pidfd < 0 || (flags && setns(pidfd, flags) < 0)) {
-    fprintf(stderr, "%s: %s(%ld): %s\n", prog, pidfd < 0 ? "pidfd_open" : "setns", pid, strerror(errno));
-    exit(125);
-  }
-  close(pidfd);
-  /* In a user namespace of its own, become its root (when root is mapped there), as the service's init did. */
-  if ((flags & CLONE_NEWUSER) && setresgid(0, 0, 0) == 0) setresuid(0, 0, 0);
-}
-
-static long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Sends sig to every process we still have: all of the namespace as its PID 1, else each child (orphans come to us as subreaper). */
-static void signal_rest(int sig) {
-  char path[64];
-  if (getpid() == 1) {
-    kill(-1, sig);
-    return;
-  }
-  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-  FILE *f = fopen(path, "re");
-  if (!f) return;
-  int pid;
-  while (fscanf(f, "%d", &pid) == 1) kill(pid, sig);
-  fclose(f);
-}
-
-struct state {
+struct init_state {
+  const struct init_options *o;
+  int sfd;             /* the signalfd */
   pid_t main_pid;
   int main_status;     /* wait status, valid once main_done */
   int main_done;
-  int status_fd;       /* the supervisor's pipe while the service runs, or -1 */
+  int status_fd;       /* the supervisor's pipe while it listens, or -1 */
   int32_t reaped;      /* orphans reaped and not reported yet */
+  long drain_deadline; /* CLOCK_MONOTONIC ms at which the drain ends; -1 before it starts */
+  int killing;         /* the drain is over: SIGKILL to whatever is found */
+  struct nsv_seccomp seccomp; /* from --seccomp-fd, for the main process */
 };
 
-/* Reaps every exited child; returns 1 when no child is left at all. */
-static int reap(struct state *st) {
+/* A failure nsvisor-init cannot go on from. Named on the status pipe (read by the supervisor until the command
+   runs) and on stderr (the service's log once it runs); exit 125, and as PID 1 the kernel ends the namespace. */
+__attribute__((noreturn)) static void die(const struct init_state *st, int step, const char *subject, int err) {
+  report_step(st->status_fd, step, subject, err);
+  if (st->status_fd >= 0) init_error("%s: %s", step_name(step), strerror(err));
+  _exit(125);
+}
+
+static long now_ms(const struct init_state *st) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0) die(st, STEP_CLOCK, NULL, errno);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* SIGKILL to everything below us; called again and again until reap() finds nothing left, since a fork racing
+   the kill hands its child to us (we are PID 1 or a subreaper). Returns -1 when what is left cannot be found. */
+static int kill_rest(const struct init_state *st) {
+  if (signal_rest(SIGKILL, st->main_done ? 0 : st->main_pid) >= 0) return 0;
+  init_log(INIT_WARN, "cannot list the processes left (/proc: %s): only the main process and its group were signalled", strerror(errno));
+  return -1;
+}
+
+static void note_reaped(struct init_state *st, pid_t pid, int status) {
+  if (pid != st->main_pid) {
+    if (st->reaped < INT32_MAX) st->reaped++;
+    if (st->o->warn_on_reap) init_log(INIT_WARN, "Reaped zombie process with pid=%d", (int)pid);
+    else init_log(INIT_DEBUG, "reaped orphan %d", (int)pid);
+    return;
+  }
+  st->main_status = status;
+  st->main_done = 1;
+  if (WIFEXITED(status)) init_log(INIT_INFO, "main process %d exited with code %d", (int)pid, WEXITSTATUS(status));
+  else init_log(INIT_INFO, "main process %d was killed by SIG%s", (int)pid, sigabbrev_np(WTERMSIG(status)) ?: "?");
+}
+
+/* Reaps every child that has ended; returns 1 when no child is left at all. */
+static int reap(struct init_state *st) {
   for (;;) {
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid > 0) {
-      if (pid == st->main_pid) {
-        st->main_status = status;
-        st->main_done = 1;
-      } else if (st->reaped < INT32_MAX) {
-        st->reaped++;
-      }
-      continue;
-    }
-    if (pid < 0 && errno == EINTR) continue;
-    return pid < 0 && errno == ECHILD;
+    if (pid > 0) note_reaped(st, pid, status);
+    else if (pid == 0) return 0;
+    else if (errno == ECHILD) return 1;
+    else if (errno != EINTR) die(st, STEP_INIT_WAIT, NULL, errno);
   }
 }
 
-/* One REAPED record for all the orphans reaped since the last one. The pipe does not block: when it is full,
-   the count waits for the next record; when the supervisor is gone, reporting stops. */
-static void report_reaped(struct state *st) {
-  struct nsv_record rec = {NSV_REC_REAPED, st->reaped, 0, -1};
-  if (st->status_fd < 0 || st->reaped == 0) return;
-  if (write(st->status_fd, &rec, sizeof rec) == (ssize_t)sizeof rec) {
-    st->reaped = 0;
-  } else if (errno == EPIPE) {
-    close(st->status_fd);
-    st->status_fd = -1;
+/* The supervisor is gone: its end of the status pipe closed, so it died (even by SIGKILL; we no longer die with it,
+   see start()). Nothing of the service may outlive it: as PID 1 we kill all of the namespace; as a subreaper every
+   orphan of the service is ours, so we kill everything below us until nothing is left. Then we exit.
+   This is the one place that decides what a supervisor's end means for its service. */
+__attribute__((noreturn)) static void on_supervisor_gone(struct init_state *st) {
+  init_log(INIT_WARN, "the supervisor is gone (its status pipe closed): ending every process of the service");
+  if (getpid() == 1) {
+    /* Our exit alone would end the namespace too; the kill makes it immediate. ESRCH: nothing else is left. */
+    if (kill(-1, SIGKILL) < 0 && errno != ESRCH) init_log(INIT_WARN, "kill(-1, SIGKILL): %s", strerror(errno));
+    _exit(128 + SIGKILL);
+  }
+  for (;;) {
+    if (kill_rest(st) < 0 || reap(st)) _exit(128 + SIGKILL);
+    struct pollfd p = {st->sfd, POLLIN, 0};
+    struct signalfd_siginfo si;
+    if (poll(&p, 1, KILL_RETRY_MS) < 0 && errno != EINTR) die(st, STEP_INIT_POLL, NULL, errno);
+    /* SIGCHLD woke us, or a signal for a service that is ending anyway: read them all, forward none. */
+    while (read(st->sfd, &si, sizeof si) == (ssize_t)sizeof si) continue;
   }
 }
 
-/* How the main process ended, for the supervisor: the last record before we exit (lost only if the pipe is full). */
-static void report_main_exit(const struct state *st) {
-  int exited = WIFEXITED(st->main_status);
-  struct nsv_record rec = {NSV_REC_MAIN_EXIT, exited ? WEXITSTATUS(st->main_status) : -1, exited ? 0 : WTERMSIG(st->main_status), -1};
-  if (st->status_fd >= 0 && write(st->status_fd, &rec, sizeof rec) < 0) { /* the supervisor infers it from our code */ }
-}
-
-/* After the fork: waits until the main process has run its command (EOF) or failed (a byte). Keeps the status
-   pipe, non-blocking, to report reaped orphans, once the command runs; else lets the supervisor read its end. */
-static void await_exec(struct state *st, int exec_fd) {
-  char failed;
-  ssize_t n;
-  struct nsv_record ok = {NSV_REC_EXEC_OK, 0, 0, -1};
-  do n = read(exec_fd, &failed, 1); while (n < 0 && errno == EINTR);
-  close(exec_fd);
-  if (n == 0 && fcntl(st->status_fd, F_SETFL, fcntl(st->status_fd, F_GETFL) | O_NONBLOCK) == 0 &&
-      write(st->status_fd, &ok, sizeof ok) == (ssize_t)sizeof ok)
-    return;
-  close(st->status_fd);
+/* A status write failed with EPIPE: under the supervisor that is its end; otherwise reporting just stops. */
+static void status_pipe_closed(struct init_state *st) {
+  if (st->o->supervised) on_supervisor_gone(st);
+  if (close(st->status_fd) < 0) init_log(INIT_WARN, "close(status pipe): %s", strerror(errno));
   st->status_fd = -1;
 }
 
-static void forward(const struct options *o, const struct state *st, int sig) {
-  if (st->main_done) return;
-  if (kill(o->process_group ? -st->main_pid : st->main_pid, sig) < 0 && errno != ESRCH)
-    fprintf(stderr, "%s: forwarding signal %d: %s\n", prog, sig, strerror(errno));
+/* Writes one record; 0 when written, -1 when the non-blocking pipe is full (it waits for the next). */
+static int send_record(struct init_state *st, int32_t kind, int32_t step, int32_t err) {
+  struct nsv_record rec = {kind, step, err, -1};
+  if (st->status_fd < 0) return 0;
+  if (write(st->status_fd, &rec, sizeof rec) == (ssize_t)sizeof rec) return 0;
+  if (errno == EAGAIN) return -1;
+  if (errno != EPIPE) die(st, STEP_INIT_STATUS_WRITE, NULL, errno);
+  status_pipe_closed(st);
+  return 0;
 }
 
-static int exit_code(const struct options *o, int status) {
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  for (int i = 0; i < o->n_expected; i++)
-    if (o->expected[i] == code) return 0;
-  return code;
+/* One REAPED record for all the orphans reaped since the last one (when the pipe is full, the count waits). */
+static void report_reaped(struct init_state *st) {
+  if (st->reaped && send_record(st, NSV_REC_REAPED, st->reaped, 0) == 0) st->reaped = 0;
+}
+
+/* Joins the service (--join), says we started, reads the seccomp filter, settles how we reap, takes over the signals,
+   settles how we die. */
+static void start(struct init_state *st, struct saved_signals *saved) {
+  const struct init_options *o = st->o;
+  struct nsv_record started = {NSV_REC_INIT_STARTED, 0, 0, -1};
+  int step, err, bit = 0;
+  if (o->join_pid > 0 && (step = join_namespaces(o->join_pid))) {
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)o->join_pid);
+    die(st, step, pid, errno);
+  }
+  if (st->status_fd >= 0) {
+    if (fcntl(st->status_fd, F_SETFD, FD_CLOEXEC) < 0) die(st, STEP_INIT_STATUS_FD, NULL, errno);
+    /* Blocking, as nothing runs yet: it fails only when the supervisor is gone, and then there is nothing to end. */
+    if (write(st->status_fd, &started, sizeof started) != (ssize_t)sizeof started) _exit(125);
+  }
+  if (o->seccomp_fd >= 0 && (err = nsv_seccomp_read(o->seccomp_fd, &st->seccomp))) {
+    if (st->status_fd >= 0) report_step(st->status_fd, STEP_SECCOMP_READ, NULL, err);
+    init_error("--seccomp-fd %d: %s", o->seccomp_fd, strerror(err));
+    _exit(125);
+  }
+  if (getpid() != 1) {
+    /* Orphans come to a subreaper: the drain and the end of a supervisor need them. tini registers only on -s. */
+    if (o->subreaper || managed(o) || o->drain_ms > 0) {
+      if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) die(st, STEP_INIT_SUBREAPER, NULL, errno);
+      init_log(INIT_TRACE, "registered as a child subreaper");
+    } else if (prctl(PR_GET_CHILD_SUBREAPER, &bit, 0, 0, 0) < 0) {
+      init_log(INIT_DEBUG, "PR_GET_CHILD_SUBREAPER: %s", strerror(errno));
+    } else if (!bit) {
+      init_log(INIT_WARN, "nsvisor-init is neither PID 1 nor a child subreaper, so orphans do not come to it and zombie "
+                          "reaping won't work: give it -s (or set TINI_SUBREAPER), or run it as PID 1");
+    }
+  }
+  if ((step = take_signals(saved, &st->sfd))) die(st, step, NULL, errno);
+  /* Under the supervisor this clears the SIGKILL the clone child armed: we learn of the supervisor's end from the
+     status pipe instead, and must live on to end the service. Otherwise it is tini's -p, armed once the signal
+     is ours to take (and forward). */
+  if ((o->supervised || o->parent_death_signal) && prctl(PR_SET_PDEATHSIG, o->parent_death_signal, 0, 0, 0) < 0)
+    die(st, STEP_INIT_PDEATHSIG, NULL, errno);
+}
+
+/* Forks the main process; returns the read end of its exec pipe (-1 without a status pipe to tell). */
+static int spawn_main(struct init_state *st, const struct saved_signals *saved) {
+  const struct init_options *o = st->o;
+  int exec_pipe[2] = {-1, -1};
+  struct command_start c = {o, saved, &st->seccomp, -1, getpid()};
+  if (st->status_fd >= 0 && pipe2(exec_pipe, O_CLOEXEC) < 0) die(st, STEP_INIT_EXEC_PIPE, NULL, errno);
+  st->main_pid = fork();
+  if (st->main_pid < 0) die(st, STEP_INIT_FORK, NULL, errno);
+  if (st->main_pid == 0) {
+    c.exec_fd = exec_pipe[1]; /* the read end, close-on-exec, goes at the execve */
+    run_command(&c);
+  }
+  init_log(INIT_INFO, "spawned %s as pid %d", o->command[0], (int)st->main_pid);
+  /* The main process holds what it needs; we keep only the signalfd, stdio and the status pipe. */
+  for (int fd = 3; fd < 3 + o->listen_fds; fd++)
+    if (close(fd) < 0) init_log(INIT_WARN, "close(listen fd %d): %s", fd, strerror(errno));
+  if (exec_pipe[1] >= 0 && close(exec_pipe[1]) < 0) die(st, STEP_INIT_CLOSE, NULL, errno);
+  return exec_pipe[0];
+}
+
+/* Waits until the main process has run its command (EOF) or failed (a byte). Once it runs, says so and keeps the
+   status pipe, non-blocking, for reaped counts and the supervisor's end; when it failed, it wrote its own error,
+   and we let go of the pipe so the supervisor reads it to the end. */
+static void await_exec(struct init_state *st, int exec_fd) {
+  char failed;
+  ssize_t n;
+  if (exec_fd < 0) return;
+  do n = read(exec_fd, &failed, 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) die(st, STEP_INIT_EXEC_PIPE, NULL, errno);
+  if (close(exec_fd) < 0) die(st, STEP_INIT_CLOSE, NULL, errno);
+  if (n == 1) {
+    if (close(st->status_fd) < 0) die(st, STEP_INIT_CLOSE, NULL, errno);
+    st->status_fd = -1;
+    return;
+  }
+  send_record(st, NSV_REC_EXEC_OK, 0, 0); /* blocking still: an empty pipe takes it */
+  int flags = st->status_fd >= 0 ? fcntl(st->status_fd, F_GETFL) : 0;
+  if (flags < 0 || (st->status_fd >= 0 && fcntl(st->status_fd, F_SETFL, flags | O_NONBLOCK) < 0)) die(st, STEP_INIT_STATUS_FD, NULL, errno);
+}
+
+static void forward(const struct init_state *st, int sig) {
+  pid_t target = st->o->process_group ? -st->main_pid : st->main_pid;
+  if (st->main_done) return;
+  init_log(INIT_DEBUG, "passing SIG%s to %s %d", sigabbrev_np(sig) ?: "?", target < 0 ? "process group" : "pid", (int)st->main_pid);
+  if (kill(target, sig) == 0) return;
+  if (errno == ESRCH) init_log(INIT_WARN, "the main process was gone when SIG%s came for it", sigabbrev_np(sig) ?: "?");
+  else init_log(INIT_WARN, "passing SIG%s to %d: %s", sigabbrev_np(sig) ?: "?", (int)target, strerror(errno));
+}
+
+/* Reads every pending signal: SIGCHLD means reaping, the rest goes to the main process. */
+static void take_pending_signals(struct init_state *st) {
+  struct signalfd_siginfo si;
+  for (;;) {
+    ssize_t n = read(st->sfd, &si, sizeof si);
+    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0 && errno == EINTR) continue;
+    if (n != (ssize_t)sizeof si) die(st, STEP_INIT_READ_SIGNAL, NULL, n < 0 ? errno : EIO);
+    if (si.ssi_signo == SIGCHLD) init_log(INIT_DEBUG, "Received SIGCHLD");
+    /* A SIGPIPE of our own (a write to the supervisor's closed pipe) is not the service's business. */
+    else if (!(si.ssi_signo == SIGPIPE && si.ssi_pid == (uint32_t)getpid())) forward(st, (int)si.ssi_signo);
+  }
+}
+
+/* Sleeps until a signal comes, the supervisor goes, or the drain's clock says so. */
+static void wait_for_events(struct init_state *st) {
+  /* A pipe's write end reports POLLERR once its read end is closed: the supervisor is gone. */
+  struct pollfd p[2] = {{st->sfd, POLLIN, 0}, {st->status_fd, 0, 0}};
+  int timeout = -1;
+  if (st->killing) timeout = KILL_RETRY_MS;
+  else if (st->drain_deadline >= 0) {
+    long left = st->drain_deadline - now_ms(st);
+    timeout = left > 0 ? (int)left : 0;
+  }
+  int n = poll(p, 2, timeout);
+  if (n < 0 && errno != EINTR) die(st, STEP_INIT_POLL, NULL, errno);
+  if (n <= 0) return;
+  if (p[1].revents & POLLNVAL) die(st, STEP_INIT_POLL, "status pipe", EBADF);
+  if (p[1].revents & (POLLERR | POLLHUP)) status_pipe_closed(st);
+  if (p[0].revents & POLLIN) take_pending_signals(st);
+}
+
+/* The main process has ended and others are left: returns 0 to exit now (tini's way: --drain 0 standalone),
+   else starts the drain (the stop signal, then SIGKILL once its time is over; at once for --drain 0 under nsvisor). */
+static int start_drain(struct init_state *st) {
+  const struct init_options *o = st->o;
+  if (o->drain_ms == 0 && !managed(o)) return 0;
+  st->drain_deadline = now_ms(st) + o->drain_ms;
+  if (o->drain_ms == 0) {
+    st->killing = 1;
+    return 1;
+  }
+  init_log(INIT_DEBUG, "the main process has ended: SIG%s to what is left, SIGKILL in %ld ms", sigabbrev_np(o->stop_signal) ?: "?", o->drain_ms);
+  if (signal_rest(o->stop_signal, 0) < 0) init_log(INIT_WARN, "cannot find the processes left to drain (/proc: %s)", strerror(errno));
+  return 1;
+}
+
+static int exit_code(const struct init_options *o, int status) {
+  int code = (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) % 256;
+  return o->expected[code / 8] >> (code % 8) & 1 ? 0 : code;
 }
 
 int main(int argc, char **argv) {
-  struct options o;
-  struct state st = {0, 0, 0, -1, 0};
-  int exec_pipe[2] = {-1, -1};
-  sigset_t all, saved;
-  int sfd, none_left = 0, err;
-  long drain_deadline = -1;
-
+  struct init_options o;
+  struct saved_signals saved;
+  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0, {NULL, 0}};
   parse_options(argc, argv, &o);
-  if (o.join_pid > 0) join_namespaces(o.join_pid);
-  if (o.status_fd >= 0) {
-    struct nsv_record rec = {NSV_REC_INIT_STARTED, 0, 0, -1};
-    fcntl(o.status_fd, F_SETFD, FD_CLOEXEC);
-    if (write(o.status_fd, &rec, sizeof rec) < 0) return 125;
-  }
-  if (o.seccomp_fd >= 0 && (err = nsv_seccomp_read(o.seccomp_fd, &o.seccomp))) {
-    report(o.status_fd, STEP_SECCOMP_READ, err);
-    fprintf(stderr, "%s: --seccomp-fd %d: %s\n", prog, o.seccomp_fd, strerror(err));
-    return 125;
-  }
-  if (o.supervised) prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) perror("nsvisor-init: PR_SET_CHILD_SUBREAPER");
-
-  /* Every signal we can take arrives through the signalfd; faults stay synchronous. */
-  sigfillset(&all);
-  sigdelset(&all, SIGSEGV);
-  sigdelset(&all, SIGBUS);
-  sigdelset(&all, SIGFPE);
-  sigdelset(&all, SIGILL);
-  sigdelset(&all, SIGTRAP);
-  sigdelset(&all, SIGSYS);
-  sigdelset(&all, SIGABRT);
-  sigprocmask(SIG_SETMASK, &all, &saved);
-  signal(SIGTTIN, SIG_IGN);
-  signal(SIGTTOU, SIG_IGN);
-  sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (sfd < 0) { report(o.status_fd, STEP_INIT_FORK, errno); perror("nsvisor-init: signalfd"); return 125; }
-
-  if (o.status_fd >= 0 && pipe2(exec_pipe, O_CLOEXEC) < 0) { report(o.status_fd, STEP_INIT_FORK, errno); perror("nsvisor-init: pipe2"); return 125; }
-  st.main_pid = fork();
-  if (st.main_pid < 0) { report(o.status_fd, STEP_INIT_FORK, errno); perror("nsvisor-init: fork"); return 125; }
-  if (st.main_pid == 0) {
-    if (exec_pipe[0] >= 0) close(exec_pipe[0]);
-    exec_main(&o, &saved, exec_pipe[1]);
-  }
-
-  /* The main process holds what it needs; keep only the signalfd, stdio and the status pipe. */
-  for (int fd = 3; fd < 3 + o.listen_fds; fd++) close(fd);
-  if (o.status_fd >= 0) {
-    close(exec_pipe[1]);
-    st.status_fd = o.status_fd;
-    await_exec(&st, exec_pipe[0]);
-  }
-
+  st.status_fd = o.status_fd;
+  start(&st, &saved);
+  await_exec(&st, spawn_main(&st, &saved));
   for (;;) {
-    struct pollfd p = {sfd, POLLIN, 0};
-    int timeout = -1;
-    if (drain_deadline >= 0) {
-      long left = drain_deadline - now_ms();
-      if (left <= 0) {
-        signal_rest(SIGKILL);
-        drain_deadline = -1;
-        continue;
-      }
-      timeout = (int)left;
-    }
-    if (!none_left && poll(&p, 1, timeout) > 0) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == sizeof si) {
-        /* A SIGPIPE of our own (the supervisor closed the status pipe) is not the service's business. */
-        if (si.ssi_signo == SIGPIPE && si.ssi_pid == (uint32_t)getpid()) continue;
-        if (si.ssi_signo != SIGCHLD) forward(&o, &st, (int)si.ssi_signo);
-      }
-    }
-    int main_was_done = st.main_done;
-    none_left = reap(&st);
+    wait_for_events(&st);
+    int none_left = reap(&st);
     report_reaped(&st);
     if (!st.main_done) continue;
     if (none_left) break;
-    if (!main_was_done) {
-      /* The main process just ended: ask the rest to leave, give them the drain time, then kill. */
-      signal_rest(o.stop_signal);
-      drain_deadline = now_ms() + (o.drain_ms > 0 ? o.drain_ms : 0);
-    }
+    if (st.drain_deadline < 0 && !start_drain(&st)) break;
+    if (!st.killing && now_ms(&st) >= st.drain_deadline) st.killing = 1;
+    if (st.killing && kill_rest(&st) < 0) break;
   }
-  report_main_exit(&st);
+  /* How the main process ended, which our exit code 128+N cannot tell from an exit(128+N): the last record. It is
+     lost when the pipe is full, or when the supervisor is gone, and then nothing is left below us to end. */
+  int exited = WIFEXITED(st.main_status);
+  struct nsv_record last = {NSV_REC_MAIN_EXIT, exited ? WEXITSTATUS(st.main_status) : -1, exited ? 0 : WTERMSIG(st.main_status), -1};
+  if (st.status_fd >= 0 && write(st.status_fd, &last, sizeof last) != (ssize_t)sizeof last)
+    init_log(INIT_DEBUG, "the last record was not written: %s", strerror(errno));
   return exit_code(&o, st.main_status);
 }

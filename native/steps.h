@@ -67,6 +67,30 @@
   X(STEP_CARRY_CLONE, "open_tree(OPEN_TREE_CLONE)") \
   X(STEP_CARRY_READONLY, "mount_setattr(carried mount, MOUNT_ATTR_RDONLY)") \
   X(STEP_CARRY_MOVE, "move_mount")           \
+  /* nsvisor-init: one step for each system call that had none of its own */ \
+  X(STEP_INIT_STATUS_FD, "fcntl(status pipe)") \
+  X(STEP_INIT_STATUS_WRITE, "write(status pipe)") \
+  X(STEP_INIT_PDEATHSIG, "prctl(PR_SET_PDEATHSIG) in nsvisor-init") \
+  X(STEP_INIT_SUBREAPER, "prctl(PR_SET_CHILD_SUBREAPER)") \
+  X(STEP_INIT_SIGMASK, "sigprocmask")         \
+  X(STEP_INIT_SIGACTION, "sigaction(SIGTTIN, SIGTTOU)") \
+  X(STEP_INIT_SIGNALFD, "signalfd")           \
+  X(STEP_INIT_EXEC_PIPE, "pipe2")             \
+  X(STEP_INIT_POLL, "poll")                   \
+  X(STEP_INIT_READ_SIGNAL, "read(signalfd)")  \
+  X(STEP_INIT_WAIT, "waitpid")                \
+  X(STEP_INIT_CLOSE, "close")                 \
+  X(STEP_SETPGID, "setpgid")                  \
+  X(STEP_TCSETPGRP, "tcsetpgrp")              \
+  X(STEP_COMMAND_SIGACTION, "sigaction (the command's signals)") \
+  X(STEP_COMMAND_SIGMASK, "sigprocmask (the command's signal mask)") \
+  X(STEP_COMMAND_PDEATHSIG, "prctl(PR_SET_PDEATHSIG) in the command") \
+  X(STEP_PARENT_CHANGED, "nsvisor-init ended before the command started") \
+  X(STEP_SETENV, "setenv(LISTEN_PID)")        \
+  X(STEP_JOIN_PIDFD, "pidfd_open")            \
+  X(STEP_JOIN_NS_INFO, "stat(/proc/PID/ns)")  \
+  X(STEP_JOIN_SETNS, "setns")                 \
+  X(STEP_JOIN_IDS, "setresuid(0) in the joined user namespace") \
   X(STEP_KEEP_WRITABLE, "mount_setattr(read-only cleared)") \
   X(STEP_SYMLINK, "symlink")
 
