@@ -53,13 +53,14 @@ static int drop_bounding_set(uint64_t caps) {
 }
 
 /* After the ids are final: permitted, effective and inheritable become caps. A process that is not root loses
-   them at exec unless they are ambient too, so there they are raised as ambient. Returns the failed step or 0. */
-static int set_capabilities(uint64_t caps) {
+   them at exec unless they are ambient too: with `ambient` (a set given for it) they are raised as ambient; without
+   (the default set) they only bound what it may get back. Returns the failed step or 0. */
+static int set_capabilities(uint64_t caps, int ambient) {
   struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   for (int i = 0; i < 2; i++) data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(caps >> (32 * i));
   if (syscall(SYS_capset, &head, data) < 0) return STEP_CAPSET;
-  if (getuid() == 0) return 0;
+  if (getuid() == 0 || !ambient) return 0;
   for (int cap = 0; cap < 64; cap++)
     if ((caps >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return STEP_CAP_AMBIENT;
   return 0;
@@ -93,7 +94,7 @@ static void set_identity(const struct command_start *c) {
     die_with_init(c);
   }
   if (o->limit_caps) {
-    int step = set_capabilities(o->caps);
+    int step = set_capabilities(o->caps, o->ambient);
     if (step) fail(c, step, errno, 125);
   }
   if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(c, STEP_NO_NEW_PRIVS, errno, 125);
@@ -107,11 +108,11 @@ void run_command(const struct command_start *c) {
   int step = managed(o) ? default_signals() : restore_caller_signals(c->saved);
   if (step) fail(c, step, errno, 125);
   set_identity(c);
-  if (o->listen_fds > 0) {
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    if (setenv("LISTEN_PID", pid, 1) < 0) fail(c, STEP_SETENV, errno, 125);
-  }
+  char pid[16];
+  snprintf(pid, sizeof pid, "%d", (int)getpid());
+  if (o->listen_fds > 0 && setenv("LISTEN_PID", pid, 1) < 0) fail(c, STEP_SETENV, errno, 125);
+  /* health.watchdog: WATCHDOG_PID names the main process, as systemd sets it, so sd_watchdog_enabled() answers yes. */
+  if (managed(o) && getenv("WATCHDOG_USEC") && setenv("WATCHDOG_PID", pid, 1) < 0) fail(c, STEP_SETENV, errno, 125);
   execvp(o->command[0], o->command);
   fail(c, STEP_EXEC, errno, errno == ENOENT ? 127 : 126);
 }

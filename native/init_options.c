@@ -47,6 +47,7 @@ static void usage(int fd) {
           "  --stop-signal S  the signal the drain sends first (default SIGTERM)\n"
           "  --uid U --gid G  run CMD with these ids\n"
           "  --caps HEX       CMD keeps only these capabilities (bit N = capability N; 0 = none)\n"
+          "  --ambient        raise them as ambient too, so that a CMD that is not root keeps them across exec\n"
           "  --no-new-privs   set no_new_privs for CMD: setuid bits and file capabilities raise nothing\n"
           "  --seccomp-fd N   read a seccomp BPF program (struct sock_filter[]) from fd N; CMD runs under it\n"
           "  --join PID       first enter every namespace of PID (as nsenter -a -t PID; nsvisor exec)\n"
@@ -154,6 +155,7 @@ static int parse_long(int argc, char **argv, int i, struct init_options *o) {
   if (!strcmp(name, "--help") && !eq) { usage(STDOUT_FILENO); exit(0); }
   if (!strcmp(name, "--supervised") && !eq) { o->supervised = 1; return i; }
   if (!strcmp(name, "--no-new-privs") && !eq) { o->no_new_privs = 1; return i; }
+  if (!strcmp(name, "--ambient") && !eq) { o->ambient = 1; return i; }
   static const char *const with_value[] = {"--status-fd", "--listen-fds", "--stop-signal", "--drain", "--uid", "--gid", "--join", "--caps", "--seccomp-fd"};
   int known = 0;
   for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) known |= !strcmp(name, with_value[k]);

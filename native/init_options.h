@@ -23,6 +23,7 @@ struct init_options {
   int limit_caps;          /* --caps MASK given: CMD keeps only caps */
   uint64_t caps;           /* bit N = capability N */
   int no_new_privs;        /* --no-new-privs */
+  int ambient;             /* --ambient: the kept capabilities raised as ambient (for a CMD that is not root) */
   int seccomp_fd;          /* --seccomp-fd N: read a seccomp filter from N at startup, or -1 */
   char **command;
 };

@@ -86,7 +86,7 @@
   X(STEP_COMMAND_SIGMASK, "sigprocmask (the command's signal mask)") \
   X(STEP_COMMAND_PDEATHSIG, "prctl(PR_SET_PDEATHSIG) in the command") \
   X(STEP_PARENT_CHANGED, "nsvisor-init ended before the command started") \
-  X(STEP_SETENV, "setenv(LISTEN_PID)")        \
+  X(STEP_SETENV, "setenv(LISTEN_PID, WATCHDOG_PID)") \
   X(STEP_JOIN_PIDFD, "pidfd_open")            \
   X(STEP_JOIN_NS_INFO, "stat(/proc/PID/ns)")  \
   X(STEP_JOIN_SETNS, "setns")                 \

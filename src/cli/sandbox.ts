@@ -40,6 +40,9 @@ interface Flags {
   pids?: string;
   cgroupRoot?: string;
   caps?: string;
+  seccomp?: string;
+  privileged?: boolean;
+  device: string[];
   /** Commander's reading of --no-new-privs: false when given. */
   newPrivs?: boolean;
 }
@@ -110,8 +113,17 @@ export function optionsFromFlags(flags: Flags, command: string[]): SandboxOption
     };
   }
   if (flags.cgroupRoot) opts.cgroupRoot = flags.cgroupRoot;
-  if (flags.caps !== undefined) opts.capabilities = flags.caps.split(',').map((c) => c.trim()).filter(Boolean);
+  if (flags.caps !== undefined) {
+    opts.capabilities = flags.caps === 'all' || flags.caps === 'default' ? flags.caps : flags.caps.split(',').map((c) => c.trim()).filter(Boolean);
+  }
   if (flags.newPrivs === false) opts.noNewPrivileges = true;
+  if (flags.seccomp !== undefined) opts.seccomp = flags.seccomp;
+  if (flags.device.length) opts.devices = flags.device;
+  if (flags.privileged) {
+    const clash = [flags.caps !== undefined && '--caps', flags.seccomp !== undefined && '--seccomp', flags.device.length > 0 && '--device'].filter(Boolean);
+    if (clash.length) throw new UsageError(`--privileged keeps every capability, no filter and the host's /dev: ${clash.join(', ')} would have no effect`);
+    opts.privileged = true;
+  }
   return opts;
 }
 
@@ -165,7 +177,10 @@ export function register(program: Command): void {
     .option('--net <none|bridge>', 'new network namespace: only lo up (none), or also eth0 on a veth to BRIDGE (created if absent)')
     .option('--subnet <cidr>', 'subnet of a bridge --net creates; the bridge gets the first address (default 10.88.0.0/24)')
     .option('--address <ip>', 'address of eth0 with --net BRIDGE (default: the next free one)')
-    .option('--caps <list>', 'capabilities CMD keeps, comma-separated (CAP_NET_BIND_SERVICE or net_bind_service; "" = none); default all')
+    .option('--caps <list>', 'capabilities CMD keeps: default (the 14 of Docker\'s default set), all, or a comma-separated list (CAP_NET_BIND_SERVICE or net_bind_service; "" = none)')
+    .option('--seccomp <profile>', 'the seccomp filter: default (modelled on Docker\'s), unconfined, or the path of an OCI/Docker seccomp profile (JSON)')
+    .option('--device <path>', 'pass a host device into the sandbox\'s own /dev, e.g. /dev/fuse (repeatable)', collect, [])
+    .option('--privileged', "turn every protection off: all capabilities, no seccomp filter, the host's /dev, /proc unmasked, /sys and the cgroup file systems writable")
     .option('--no-new-privs', 'set no_new_privs: setuid programs and file capabilities raise nothing')
     .option('--env <K=V>', 'set a variable for CMD (repeatable; the rest of the environment is inherited)', collect, [])
     .option('--cwd <dir>', 'working directory inside (default: the current one, or / with --rootfs)')
@@ -177,6 +192,12 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
+By default CMD is protected as every service is: as root it keeps the 14 capabilities of Docker's default
+set, a seccomp filter modelled on Docker's refuses what a service has no business doing (EPERM; ENOSYS for
+calls newer than it knows), /proc's sensitive files are masked and its tunables read-only, /sys is read-only,
+/sys/fs/cgroup shows only its own cgroup (read-only), and with a mount namespace it gets a /dev of its own.
+--privileged turns all of that off (nsvisor's behaviour before these defaults).
+
 Exit status: CMD's; 128+N if it was killed by signal N; 127 CMD not found, 126 not executable;
 125 when nsvisor failed before CMD started (the message names the step and errno).
 
@@ -186,7 +207,9 @@ Examples:
   nsvisor sandbox --rootfs /srv/alpine --bind /data:/data:ro -- /bin/sh
   nsvisor sandbox --boottime fromZero -- cat /proc/uptime
   nsvisor sandbox --memory 64Mi --cpus 0.5 --pids 64 -- sh -c 'cat /proc/self/cgroup'
-  nsvisor sandbox --user 1000:1000 --caps net_bind_service --no-new-privs -- python3 -m http.server 80`,
+  nsvisor sandbox --user 1000:1000 --caps net_bind_service --no-new-privs -- python3 -m http.server 80
+  nsvisor sandbox --device /dev/fuse --caps default,sys_admin -- sshfs host:/srv /mnt
+  nsvisor sandbox --privileged -- mount -t tmpfs none /mnt     # every protection off`,
     )
     .action(async (command: string[], flags: Flags) => {
       const isolate = flags.isolate?.split(',').filter((n) => n && !(NAMESPACES as readonly string[]).includes(n));

@@ -141,11 +141,14 @@ function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext, guard: P
     add({ kind: mountKinds.proc, source: null, target: `${prefix}/proc`, data: null, readonly: false, create: dir, keepWritable: true }, '/proc');
   }
   if (guard.hardened && !declares('/proc') && (newProc || has('/proc/self'))) procMasks(prefix, ctx.probe, addMount);
-  // In a network namespace of its own, /sys/class/net lists its own devices only: a fresh sysfs. Hardened, its
-  // /sys/fs/cgroup shows the service's own cgroup; otherwise the host's cgroup mounts are carried over.
+  // In a network namespace of its own, /sys/class/net lists its own devices only: a fresh sysfs. Hardened in a cgroup
+  // namespace of its own, its /sys/fs/cgroup shows the service's own cgroup; otherwise the host's cgroup mounts are
+  // carried over (read-only when hardened: fresh ones would show the host's whole tree, and a user namespace
+  // may not mount v1 hierarchies outside a cgroup namespace of its own).
   const sys = !declares('/sys') && has('/sys');
+  const ownCgroups = guard.hardened && ns.includes('cgroup');
   if (ns.includes('net') && sys) {
-    const cgroups = guard.hardened ? '' : '/sys/fs/cgroup';
+    const cgroups = ownCgroups ? '' : '/sys/fs/cgroup';
     add({ kind: mountKinds.sysfs, source: cgroups, target: `${prefix}/sys`, data: `${prefix}/sys/fs/cgroup`, readonly: guard.hardened, create: createKinds.never }, '/sys');
   } else if (guard.hardened && sys && !creatable) {
     add({ kind: mountKinds.bind, source: '/sys', target: '/sys', data: null, readonly: true, create: createKinds.never }, '/sys');
@@ -154,7 +157,7 @@ function buildMounts(iso: Isolation, ns: Namespace[], ctx: SpecContext, guard: P
     if (ctx.probe('/sys/firmware') === 'dir') {
       add({ kind: mountKinds.tmpfs, source: null, target: `${prefix}/sys/firmware`, data: 'mode=0555,size=0', readonly: true, create: createKinds.never }, '/sys/firmware');
     }
-    cgroupView(prefix, ctx.cgroupMounts, addMount);
+    if (ownCgroups) cgroupView(prefix, ctx.cgroupMounts, addMount);
   }
   // A /dev of its own for every hardened service (and for a rootfs always), with its devices bound in.
   const hasOwnDev = (guard.hardened || creatable) && !declares('/dev');

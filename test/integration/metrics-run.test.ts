@@ -49,7 +49,8 @@ describe('GET /metrics of nsvisor run (root, real kernel)', function () {
     const v = await waitForAsync('two restarts of crash and the OOM kill of hog', async () => {
       const v = await values();
       const ok = (v.get('nsvisor_service_restarts_total{name="crash"}') ?? 0) >= 2 && v.get('nsvisor_service_exits_total{name="hog",reason="oom_killed"}') === 1;
-      return ok && v.get('nsvisor_service_state{name="idle",state="running"}') === 1 && v;
+      // A collection serves the scrapes of a second: the one that counts must have been made with idle running.
+      return ok && v.get('nsvisor_service_state{name="idle",state="running"}') === 1 && v.has('nsvisor_service_memory_usage_bytes{name="idle"}') && v;
     }, 60_000);
 
     // idle: running, with its kernel limits and real usage.

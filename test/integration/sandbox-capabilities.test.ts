@@ -18,14 +18,22 @@ const NET = ['--isolate', 'pid,mount,uts,ipc,cgroup,net'];
 describe('sandbox: capabilities and no_new_privs (root, real kernel)', function () {
   before(requireRoot);
 
-  it('by default the command keeps every capability of the caller and no_new_privs is off', () => {
+  it('by default a root command keeps the 14 capabilities of Docker\'s default set; --caps all and --privileged keep every one', () => {
     const r = cli(['sandbox', '--', ...SHOW]);
     assert.equal(r.code, 0, r.stderr);
     const inside = statusOf(r.stdout);
-    const ours = statusOf(fs.readFileSync('/proc/self/status', 'utf8'));
-    assert.equal(inside.CapBnd, ours.CapBnd);
-    assert.equal(inside.CapEff, ours.CapEff);
+    for (const set of ['CapPrm', 'CapEff', 'CapBnd']) assert.equal(inside[set], '00000000a80425fb', set);
     assert.equal(inside.NoNewPrivs, '0');
+    const ours = statusOf(fs.readFileSync('/proc/self/status', 'utf8'));
+    for (const flag of [['--caps', 'all'], ['--privileged']]) {
+      const all = statusOf(cli(['sandbox', ...flag, '--', ...SHOW]).stdout);
+      assert.deepEqual([all.CapBnd, all.CapEff], [ours.CapBnd, ours.CapEff], flag.join(' '));
+    }
+  });
+
+  it('a user that is not root gets the default set only as a bound: nothing effective, nothing ambient', () => {
+    const s = statusOf(cli(['sandbox', '--user', '1000:1000', '--', ...SHOW]).stdout);
+    assert.deepEqual([s.CapBnd, s.CapEff, s.CapPrm, s.CapAmb], ['00000000a80425fb', '0000000000000000', '0000000000000000', '0000000000000000']);
   });
 
   it('--caps "" as root: every set is empty, and mount(2) is refused', () => {
@@ -36,7 +44,7 @@ describe('sandbox: capabilities and no_new_privs (root, real kernel)', function 
     const mount = cli(['sandbox', '--caps', '', '--', 'mount', '-t', 'tmpfs', 'none', '/mnt']);
     assert.notEqual(mount.code, 0, 'mount without CAP_SYS_ADMIN must fail');
     assert.match(mount.stderr, /permission denied|must be superuser|not permitted/i);
-    assert.equal(cli(['sandbox', '--', 'mount', '-t', 'tmpfs', 'none', '/mnt']).code, 0, 'with every capability it works');
+    assert.equal(cli(['sandbox', '--privileged', '--', 'mount', '-t', 'tmpfs', 'none', '/mnt']).code, 0, 'with every capability it works');
   });
 
   it('--caps net_bind_service --user 1000: kept as ambient across exec, so a uid 1000 process binds port 80', () => {

@@ -67,7 +67,8 @@ describe('sandbox: namespaces (root, real kernel)', function () {
     execFileSync('mount', ['-t', 'mqueue', 'none', hostQueues]);
     try {
       fs.writeFileSync(path.join(hostQueues, 'host-queue'), ''); // creating a file in mqueuefs creates a queue
-      const r = cli(['sandbox', '--tmpfs', '/mnt', '--', 'sh', '-c', 'mkdir /mnt/q && mount -t mqueue none /mnt/q && touch /mnt/q/inner && ls /mnt/q']);
+      // Mounting inside needs CAP_SYS_ADMIN and mount(2), which the defaults take away: privileged.
+      const r = cli(['sandbox', '--privileged', '--tmpfs', '/mnt', '--', 'sh', '-c', 'mkdir /mnt/q && mount -t mqueue none /mnt/q && touch /mnt/q/inner && ls /mnt/q']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.trim(), 'inner');
       assert.deepEqual(fs.readdirSync(hostQueues), ['host-queue']);
@@ -116,7 +117,7 @@ describe('sandbox: namespaces (root, real kernel)', function () {
 
   it('mount: a mount made inside never appears on the host', async () => {
     const marker = `inside-${process.pid}`;
-    await withSandbox({ command: ['sh', '-c', `mount -t tmpfs ${marker} /mnt && sleep 3600`] }, async (proc) => {
+    await withSandbox({ command: ['sh', '-c', `mount -t tmpfs ${marker} /mnt && sleep 3600`], privileged: true }, async (proc) => {
       const main = await mainPid(proc.pid);
       await waitFor('the mount inside', () => mountinfo(main).includes(marker));
       assert.ok(!mountinfo('self').includes(marker), 'the host sees the sandbox mount');

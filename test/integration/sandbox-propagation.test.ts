@@ -36,7 +36,8 @@ describe('sandbox: mount propagation (root, real kernel)', function () {
       const inner = `inner-${mode}-${process.pid}`;
       const fromHost = `fromhost-${mode}-${process.pid}`;
       await withSandbox(
-        { command: ['sh', '-c', `mount -t tmpfs ${inner} ${dir}/inner && exec sleep 3600`], propagation: mode },
+        // Mounting inside needs what the defaults take away (CAP_SYS_ADMIN, mount(2)): privileged.
+        { command: ['sh', '-c', `mount -t tmpfs ${inner} ${dir}/inner && exec sleep 3600`], propagation: mode, privileged: true },
         async (proc) => {
           const main = await mainPid(proc.pid);
           await waitFor('the mount inside', () => mountinfo(main).includes(inner));

@@ -3,12 +3,12 @@ import { strict as assert } from 'assert';
 
 import { optionsFromFlags } from '../../src/cli/sandbox';
 
-const base = { bind: [], tmpfs: [], env: [] };
+const base = { bind: [], tmpfs: [], env: [], device: [] };
 
 describe('sandbox flags', () => {
   it('map to the service keys', () => {
     const o = optionsFromFlags(
-      { ...base, isolate: 'pid, mount,uts', hostname: 'h', bind: ['/a:/b:ro', '/c:/d'], tmpfs: ['/tmp'], env: ['A=1', 'B=x=y'], boottime: 'fromZero', drain: '2s' },
+      { ...base, isolate: 'pid, mount,uts', hostname: 'h', bind: ['/a:/b:ro', '/c:/d'], tmpfs: ['/tmp'], device: [], env: ['A=1', 'B=x=y'], boottime: 'fromZero', drain: '2s' },
       ['cmd', 'arg'],
     );
     assert.deepEqual(o.command, ['cmd', 'arg']);

@@ -163,8 +163,13 @@ describe('spawn spec: the hardened view of every service that is not privileged'
       [mountKinds.fs, 'cgroup', '/sys/fs/cgroup/cpu,cpuacct', 'cpu,cpuacct', true],
       [mountKinds.bind, '/sys/fs/cgroup', '/sys/fs/cgroup', null, true],
     ], 'a tmpfs with each hierarchy (as the cgroup namespace shows it), then all of it read-only');
-    const net = byTarget(plan({ isolate: ['pid', 'mount', 'net'] }, on()));
+    const net = byTarget(plan({ isolate: ['pid', 'mount', 'net', 'cgroup'] }, on()));
     assert.deepEqual(net.get('/sys'), { kind: mountKinds.sysfs, source: '', target: '/sys', data: '/sys/fs/cgroup', readonly: true, create: createKinds.never }, 'a fresh sysfs, no host cgroup mounts carried');
+    assert.equal(net.get('/sys/fs/cgroup')?.kind, mountKinds.fs);
+    // Without a cgroup namespace a fresh cgroup mount would show the whole tree: the host's, read-only, instead.
+    const shared = byTarget(plan({ isolate: ['pid', 'mount', 'net'] }, on()));
+    assert.deepEqual(shared.get('/sys'), { kind: mountKinds.sysfs, source: '/sys/fs/cgroup', target: '/sys', data: '/sys/fs/cgroup', readonly: true, create: createKinds.never });
+    assert.ok(!shared.has('/sys/fs/cgroup'));
   });
 
   it('a /dev of its own on the host root too, with the devices asked for; privileged keeps the host /dev', () => {
