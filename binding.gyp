@@ -20,6 +20,7 @@
         "native/process_binding.cc",
         "native/notify_binding.cc",
         "native/listen_binding.cc",
+        "native/devices_binding.cc",
         "native/spawn.c",
         "native/nsinfo_binding.cc",
         "native/nsinfo.c",

@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNsInfoBindings(env, exports);
   InitNetlinkBindings(env, exports);
   InitListenBindings(env, exports);
+  InitDevicesBindings(env, exports);
   return exports;
 }
 

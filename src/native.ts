@@ -182,6 +182,11 @@ interface Addon {
   netLinkIndex(name: string, pid: number): number | null;
   /** Byte counters of every link but lo in the namespace of `pid`. */
   netLinkStats(pid: number): { name: string; rxBytes: number; txBytes: number }[];
+  /**
+   * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) and attaches it to a cgroup v2 directory; throws
+   * an Error with .syscall, .errno and, when the verifier refused it, .verifierLog.
+   */
+  attachDeviceProgram(cgroupDir: string, program: Buffer): void;
   recordKinds: { initStarted: number; error: number; execOk: number; reaped: number; mainExit: number };
 }
 

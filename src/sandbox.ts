@@ -9,6 +9,7 @@ import { launch } from './launch/launch';
 import { Network } from './net/network';
 import { hostContext } from './process/host-context';
 import type { IsolatedProcess } from './process/isolated-process';
+import { devicePolicy } from './security/device-policy';
 import { protectionsOf } from './security/protections';
 import { seccompProgram } from './security/seccomp-program';
 import { buildSpawnPlan, namespacesOf } from './spawn-plan/plan';
@@ -87,7 +88,10 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
     const guard = protectionsOf(iso);
     const plan = (seccompFd: number | undefined) => buildSpawnPlan(iso, { ...ctx, seccompFd });
     const namespaces = namespacesOf(iso, !!mapRoot);
-    const cgroups: CgroupDriver | null = wantsCgroup(iso.resources, cgroupRoot) ? openCgroups({ root: cgroupRoot }) : null;
+    // Root outside a user namespace could mknod a host disk and open it: the cgroup's allow-list stops that. In a
+    // user namespace of its own the kernel refuses device nodes (and an unprivileged caller has no cgroup to give).
+    const devices = namespaces.includes('user') ? null : devicePolicy(guard);
+    const cgroups: CgroupDriver | null = devices || wantsCgroup(iso.resources, cgroupRoot) ? openCgroups({ root: cgroupRoot }) : null;
     const attach = net ? bridgeOf(net, namespaces) : null;
     network = attach?.network ?? null;
     const launched = await launch({
@@ -95,6 +99,7 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
       owner: name ?? 'sandbox',
       plan,
       seccomp: () => seccompProgram(guard.seccomp, guard.capabilities),
+      devices: () => devices,
       resources: iso.resources ?? {},
       cgroups,
       network: attach,

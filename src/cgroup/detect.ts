@@ -1,8 +1,8 @@
 // Which cgroup layout this host has (pure v2, hybrid, pure v1) and where each hierarchy is mounted, from mountinfo.
 import * as fs from 'fs';
 
-/** The v1 controllers nsvisor uses: limits, accounting, freezing. */
-export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'freezer'] as const;
+/** The v1 controllers nsvisor uses: limits, accounting, freezing, the device allow-list. */
+export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'devices'] as const;
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 export interface Layout {

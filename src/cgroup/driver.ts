@@ -1,5 +1,6 @@
 // The one cgroup driver interface the sandbox and the supervisor use, whatever the host's layout.
 import type { Layout } from './detect';
+import type { DeviceRule } from '../security/device-rules';
 import type { Limits } from './limits';
 
 /** How a new process gets into a service's cgroup before its first instruction. */
@@ -38,6 +39,8 @@ export interface CgroupHandle {
   setLimits(limits: Limits): void;
   /** Takes the limits of a running cgroup from `prev` to `next` (a limit taken away goes back to unlimited). */
   updateLimits(prev: Limits, next: Limits): void;
+  /** Lets the processes of the cgroup open only the devices the rules allow (v1 devices.allow, v2 a BPF program). */
+  restrictDevices(rules: readonly DeviceRule[]): void;
   /** The OOM killer's kill count for this cgroup (memory.events oom_kill / memory.oom_control oom_kill). */
   oomKills(): number;
   /** Host pids of the processes in the cgroup. */

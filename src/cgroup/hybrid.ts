@@ -2,6 +2,7 @@
 import type { Layout } from './detect';
 import { CgroupDriver, CgroupHandle, destroyAll, Placement, StatsTarget } from './driver';
 import { exists, removeEmpty, removeTree, until } from './files';
+import type { DeviceRule } from '../security/device-rules';
 import type { Limits } from './limits';
 import { V1Cgroup, V1Driver } from './v1';
 import { V2Cgroup, V2Driver } from './v2';
@@ -32,6 +33,12 @@ export class HybridCgroup implements CgroupHandle {
 
   updateLimits(prev: Limits, next: Limits): void {
     this.v1.updateLimits(prev, next);
+  }
+
+  /** The v1 devices controller where the host mounts it (it is the one that applies); else the program on the v2 tree. */
+  restrictDevices(rules: readonly DeviceRule[]): void {
+    if (this.v1.byController.devices) this.v1.restrictDevices(rules);
+    else this.v2.restrictDevices(rules);
   }
 
   oomKills(): number {

@@ -4,6 +4,7 @@ import * as path from 'path';
 import type { Layout, V1Controller } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
 import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
+import { DeviceRule, v1Line } from '../security/device-rules';
 import { controllersFor, Limits, v1Updates, v1Writes } from './limits';
 import { parseFlatKeyed } from './stats';
 
@@ -39,6 +40,14 @@ export class V1Cgroup implements CgroupHandle {
   updateLimits(prev: Limits, next: Limits): void {
     const memsw = this.prepare(next);
     for (const w of v1Updates(prev, next, memsw)) writeLimit(`${this.dir(w.controller)}/${w.file}`, w.value);
+  }
+
+  /** Everything denied, then each rule allowed: the kernel keeps a child's list within its parent's. */
+  restrictDevices(rules: readonly DeviceRule[]): void {
+    const dir = this.dir('devices');
+    if (!dir) throw new CgroupError("/proc/self/mountinfo: the devices controller (v1) is not mounted: cannot keep the service from the host's devices");
+    writeFile(`${dir}/devices.deny`, 'a');
+    for (const r of rules) writeFile(`${dir}/devices.allow`, v1Line(r));
   }
 
   oomKills(): number {

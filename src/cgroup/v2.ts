@@ -4,6 +4,9 @@ import * as path from 'path';
 import type { Layout } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
 import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
+import { addon } from '../native';
+import { deviceProgram } from '../security/device-program';
+import type { DeviceRule } from '../security/device-rules';
 import { controllersFor, Limits, v2Updates, v2Writes } from './limits';
 import { parseFlatKeyed } from './stats';
 
@@ -50,6 +53,11 @@ export class V2Cgroup implements CgroupHandle {
   updateLimits(prev: Limits, next: Limits): void {
     this.checkControllers(next);
     for (const w of v2Updates(prev, next, exists(`${this.dir}/memory.swap.max`))) writeLimit(`${this.dir}/${w.file}`, w.value);
+  }
+
+  /** v2 has no devices files: a BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup holds the rules. */
+  restrictDevices(rules: readonly DeviceRule[]): void {
+    addon.attachDeviceProgram(this.dir, deviceProgram(rules));
   }
 
   oomKills(): number {

@@ -6,6 +6,7 @@ import { LentDevice } from '../net/device';
 import type { Network } from '../net/network';
 import { IsolatedProcess, startIsolated } from '../process/isolated-process';
 import type { ExitStatus } from '../process/isolated-process';
+import type { DeviceRule } from '../security/device-rules';
 import type { SpawnPlan } from '../spawn-plan/plan';
 import { programFd } from '../security/seccomp-program';
 import { statsOf } from '../workers/cgroup-stats';
@@ -23,6 +24,8 @@ export interface LaunchSpec {
   plan: (seccompFd: number | undefined) => SpawnPlan;
   /** The seccomp program nsvisor-init installs for the command, or null (privileged, unconfined). */
   seccomp: () => Buffer | null;
+  /** The devices it may open (the cgroup holds the list), or null for any: privileged. Needs a cgroup. */
+  devices: () => readonly DeviceRule[] | null;
   /** Limits for the cgroup; no cgroup at all without a driver. */
   resources: Limits;
   cgroups: CgroupDriver | null;
@@ -104,7 +107,12 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
     const program = spec.seccomp();
     seccompFd = program ? programFd(program) : undefined;
     const plan = spec.plan(seccompFd);
+    const devices = spec.devices();
     held.cgroup = spec.cgroups?.create(spec.name, spec.resources) ?? null;
+    if (devices) {
+      if (!held.cgroup) throw LaunchFailure.ofStep('devices', null, 'devices: the device allow-list needs a cgroup, and there is none', true);
+      held.cgroup.restrictDevices(devices);
+    }
     if (spec.network) {
       const { network, wanted } = spec.network;
       held.address = network.lease(spec.owner, wanted);

@@ -11,6 +11,7 @@ import { addon } from '../native';
 import type { Network } from '../net/network';
 import { hostContext } from '../process/host-context';
 import type { IsolatedProcess } from '../process/isolated-process';
+import { devicePolicy } from '../security/device-policy';
 import { protectionsOf } from '../security/protections';
 import { seccompProgram } from '../security/seccomp-program';
 import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-plan/plan';
@@ -83,6 +84,7 @@ export class Instance implements InstanceHandle {
           const p = protectionsOf(settings);
           return seccompProgram(p.seccomp, p.capabilities);
         },
+        devices: () => devicePolicy(protectionsOf(settings)),
         resources: settings.resources,
         cgroups: runtime.cgroups,
         network: networkOf(settings, runtime),

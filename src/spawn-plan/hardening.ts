@@ -52,6 +52,9 @@ export function cgroupView(prefix: string, hierarchies: CgroupMount[], add: AddM
   const root = `${prefix}/sys/fs/cgroup`;
   const under = hierarchies.filter((h) => h.mountPoint.startsWith('/sys/fs/cgroup'));
   if (under.length === 1 && under[0].mountPoint === '/sys/fs/cgroup') {
+    // The kernel refuses a file system mounted on the root of a mount of itself (EBUSY): a tmpfs goes between
+    // them, as /sys carried over still has the host's cgroup2 at /sys/fs/cgroup.
+    add({ ...base, kind: mountKinds.tmpfs, source: null, target: root, data: 'mode=0755' }, '/sys/fs/cgroup');
     add({ ...base, kind: mountKinds.fs, source: 'cgroup2', target: root, readonly: true }, '/sys/fs/cgroup');
     return;
   }

@@ -5,6 +5,7 @@ import * as path from 'path';
 
 import { sandbox, SandboxOptions, SandboxResult } from '../../src';
 import type { IsolatedProcess } from '../../src/process/isolated-process';
+import './session-root';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const devNull = fs.openSync('/dev/null', 'r+');

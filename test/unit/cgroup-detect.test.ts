@@ -15,7 +15,7 @@ describe('cgroup: layout detection', () => {
     assert.equal(l.unified, '/sys/fs/cgroup/unified');
     assert.deepEqual(l.v1, {
       cpu: '/sys/fs/cgroup/cpu', cpuacct: '/sys/fs/cgroup/cpuacct', memory: '/sys/fs/cgroup/memory',
-      pids: '/sys/fs/cgroup/pids', freezer: '/sys/fs/cgroup/freezer',
+      pids: '/sys/fs/cgroup/pids', freezer: '/sys/fs/cgroup/freezer', devices: '/sys/fs/cgroup/devices',
     });
     assert.equal(l.self.memory, '/process_api/x');
     assert.equal(l.self[''], '/');
