@@ -89,8 +89,8 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
     const plan = (seccompFd: number | undefined) => buildSpawnPlan(iso, { ...ctx, seccompFd });
     const namespaces = namespacesOf(iso, !!mapRoot);
     // Root outside a user namespace could mknod a host disk and open it: the cgroup's allow-list stops that. In a
-    // user namespace of its own the kernel refuses device nodes (and an unprivileged caller has no cgroup to give).
-    const devices = namespaces.includes('user') ? null : devicePolicy(guard);
+    // user namespace of its own, or started by a user that is not root, it cannot make a device node at all.
+    const devices = namespaces.includes('user') || ctx.uid !== 0 ? null : devicePolicy(guard);
     const cgroups: CgroupDriver | null = devices || wantsCgroup(iso.resources, cgroupRoot) ? openCgroups({ root: cgroupRoot }) : null;
     const attach = net ? bridgeOf(net, namespaces) : null;
     network = attach?.network ?? null;

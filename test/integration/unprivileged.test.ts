@@ -15,6 +15,8 @@ function asNobody(args: string[], cli = cliPath) {
     encoding: 'utf8',
     cwd: '/',
     timeout: 60_000,
+    // The run's cgroup root is root's: nobody makes no cgroup (a root named would ask for one).
+    env: { ...process.env, NSVISOR_CGROUP_ROOT: undefined },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
