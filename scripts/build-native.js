@@ -62,7 +62,7 @@ function main() {
     process.stderr.write(`nsvisor: cannot build the native addon and nsvisor-init: missing ${missing.join('; ')} (${DEBIAN_HINT})\n`);
     return 1;
   }
-  const args = [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild'];
+  const args = [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', '--jobs=max'];
   const nodedir = localNodeDir();
   if (nodedir) args.push(`--nodedir=${nodedir}`);
   else process.stderr.write(`nsvisor: no Node headers beside ${process.execPath} nor in /usr/include/node: node-gyp will download them\n`);
@@ -75,4 +75,5 @@ function main() {
   return r.status ?? 1;
 }
 
-process.exitCode = main();
+if (require.main === module) process.exitCode = main();
+module.exports = { missingTools, localNodeDir };
