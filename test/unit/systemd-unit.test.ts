@@ -58,6 +58,7 @@ describe('contrib/nsvisor.service', () => {
   });
 
   it('runs and reloads nsvisor, delegates its cgroup and leaves the services to nsvisor on stop', () => {
+    assert.equal(one('Type'), 'notify', 'nsvisor run says READY=1 once its services have started');
     assert.equal(one('ExecStart'), `${INSTALLED} run -c /etc/nsvisor/nsvisor.yaml`);
     assert.equal(one('ExecReload'), `${INSTALLED} reload --socket /run/nsvisor/nsvisor.sock`);
     assert.equal(one('Delegate'), 'yes');
