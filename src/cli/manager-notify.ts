@@ -24,7 +24,7 @@ export class ManagerNotify {
     try {
       addon.sdNotify(this.socket, text);
     } catch (e) {
-      this.events.note('notify_failed', `NOTIFY_SOCKET ${this.socket}: ${(e as Error).message}`);
+      this.events.note('notify_failed', `cannot tell the service manager (NOTIFY_SOCKET): ${(e as Error).message}`);
     }
   }
 }
