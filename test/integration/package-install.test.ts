@@ -1,13 +1,13 @@
 // nsvisor as a user installs it: `npm pack`, then `npm install -g` of the tarball with a fresh HOME and prefix, then the installed command for real.
 import { strict as assert } from 'assert';
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
 
 import { removeTestRoot, testRoot } from './cgroup-helpers';
-import { repoRoot, requireRoot, SLOWDOWN, waitFor } from './helpers';
+import { repoRoot, requireRoot, SLOWDOWN, waitFor, watched } from './helpers';
 
 const npm = fs.existsSync(path.join(path.dirname(process.execPath), 'npm')) ? path.join(path.dirname(process.execPath), 'npm') : 'npm';
 
@@ -81,15 +81,11 @@ describe('package install (npm pack, npm install -g, root)', function () {
     const socket = path.join(scratch, 'control.sock');
     const file = path.join(scratch, 'nsvisor.yaml');
     fs.writeFileSync(file, stringify({ ...demo, supervisor: { ...demo.supervisor, control: socket, cgroupRoot } }));
-    const child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', installed(), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, exited, output } = watched('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', installed(), 'run', '-c', file]);
     let code: number | null;
     try {
       const status = () => spawnSync(installed(), ['status', '--socket', socket, '--json'], { encoding: 'utf8' });
-      const states = await waitFor(`both demo services running (output so far: ${out})`, () => {
+      const states = await waitFor(`both demo services running (output so far: ${output()})`, () => {
         if (!fs.existsSync(socket)) return null;
         const r = status();
         const list = r.status === 0 ? JSON.parse(r.stdout) : [];
@@ -100,7 +96,7 @@ describe('package install (npm pack, npm install -g, root)', function () {
       child.kill('SIGTERM');
       code = await exited; // gone before after() removes its cgroup root
     }
-    assert.equal(code, 0, out);
-    assert.match(out, /all services stopped/);
+    assert.equal(code, 0, output());
+    assert.match(output(), /all services stopped/);
   });
 });

@@ -1,12 +1,11 @@
 // `nsvisor run` as a Type=notify service: READY=1 to its NOTIFY_SOCKET only once its services are ready, STOPPING=1 on SIGTERM.
 import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
 import { addon } from '../../src/native';
-import { cli, cliPath, requireRoot, SLOWDOWN, waitFor } from './helpers';
+import { cli, cliPath, requireRoot, SLOWDOWN, waitFor, watched } from './helpers';
 import { removeRoots, writeConfig } from './supervisor-helpers';
 
 describe('nsvisor run tells its service manager (root)', function () {
@@ -22,28 +21,21 @@ describe('nsvisor run tells its service manager (root)', function () {
     });
     const heard: string[] = [];
     const manager = new addon.NotifySocket(path.join(dir, 'manager.sock'), (text) => heard.push(text));
-    const child = spawn(process.execPath, [cliPath, 'run', '-c', file], {
-      env: { ...process.env, NOTIFY_SOCKET: path.join(dir, 'manager.sock') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, exited, output } = watched(process.execPath, [cliPath, 'run', '-c', file], { ...process.env, NOTIFY_SOCKET: path.join(dir, 'manager.sock') });
     let code: number | null;
     try {
       const state = () => {
         const r = cli(['status', '--socket', socket, '--json']);
         return r.code === 0 ? JSON.parse(r.stdout)[0].state : null;
       };
-      assert.equal(await waitFor(`web starting (output: ${out})`, () => fs.existsSync(socket) && state()), 'starting');
+      assert.equal(await waitFor(`web starting (output: ${output()})`, () => fs.existsSync(socket) && state()), 'starting');
       assert.deepEqual(heard, [], 'nothing said while a service is not ready');
       fs.writeFileSync(gate, '');
-      await waitFor(`READY=1 (output: ${out})`, () => heard.length > 0);
+      await waitFor(`READY=1 (output: ${output()})`, () => heard.length > 0);
       assert.deepEqual(heard, ['READY=1\nSTATUS=supervising 1 services\n']);
       assert.equal(state(), 'running');
       child.kill('SIGTERM');
-      await waitFor(`STOPPING=1 (output: ${out})`, () => heard.length > 1);
+      await waitFor(`STOPPING=1 (output: ${output()})`, () => heard.length > 1);
       assert.equal(heard[1], 'STOPPING=1\nSTATUS=SIGTERM: stopping all services\n');
     } finally {
       child.kill('SIGTERM');
@@ -51,6 +43,6 @@ describe('nsvisor run tells its service manager (root)', function () {
       manager.close();
       fs.rmSync(gates, { recursive: true, force: true });
     }
-    assert.equal(code, 0, out);
+    assert.equal(code, 0, output());
   });
 });
