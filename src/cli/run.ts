@@ -34,6 +34,8 @@ a service not ready in time, an OOM kill, an unexpected exit, the delay before t
 service marked failed, a log that cannot be written. Services' own output goes to supervisor.logDir.
 
 Works as PID 1 of a container: it reaps every orphan and turns SIGTERM into a graceful shutdown.
+Under a service manager that set NOTIFY_SOCKET (systemd's Type=notify, contrib/nsvisor.service) it
+sends READY=1 once every service has had its first start (ready, or failed), STOPPING=1 at shutdown.
 A second SIGINT stops waiting: every service is killed at once.
 SIGHUP reloads the configuration file, as "nsvisor reload" does: only what changed is touched
 ("nsvisor restart --all" restarts every running service, dependencies first).
