@@ -13,7 +13,7 @@ const npm = fs.existsSync(path.join(path.dirname(process.execPath), 'npm')) ? pa
 
 /** The environment of a fresh user: this one's PATH and certificates, its own HOME, none of an outer npm's settings. */
 function freshEnv(home: string): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'XDG_CACHE_HOME'));
   return { ...env, HOME: home };
 }
 
@@ -63,6 +63,9 @@ describe('package install (npm pack, npm install -g, root)', function () {
     run(npm, ['install', '-g', `--allow-scripts=file:${tarball}`, '--strict-allow-scripts', '--prefix', prefix, '--cache', cache, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: scratch, env: freshEnv(home) });
     for (const f of ['nsvisor.node', 'nsvisor-init']) assert.ok(fs.existsSync(path.join(pkgDir(), 'build', 'Release', f)), `build/Release/${f}`);
     assert.ok(!fs.existsSync(path.join(home, '.cache', 'node-gyp')), 'node-gyp downloaded no headers');
+    const gypi = fs.readFileSync(path.join(pkgDir(), 'build', 'config.gypi'), 'utf8');
+    const local = [path.resolve(process.execPath, '..', '..'), '/usr'].map((p) => `"nodedir": "${p}"`);
+    assert.ok(local.some((l) => gypi.includes(l)), `built against ${local.join(' or ')}`);
     assert.ok(fs.lstatSync(installed()).isSymbolicLink(), 'npm links PREFIX/bin/nsvisor');
   });
 
