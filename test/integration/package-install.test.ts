@@ -30,6 +30,7 @@ describe('package install (npm pack, npm install -g, root)', function () {
   let cgroupRoot = '';
   const installed = () => path.join(scratch, 'prefix', 'bin', 'nsvisor');
   const pkgDir = () => path.join(scratch, 'prefix', 'lib', 'node_modules', 'nsvisor');
+  const leftOver = path.join(repoRoot, 'dist', 'src', 'left-over.js');
 
   before(() => {
     requireRoot();
@@ -37,17 +38,21 @@ describe('package install (npm pack, npm install -g, root)', function () {
     cgroupRoot = testRoot();
   });
   after(async () => {
+    fs.rmSync(leftOver, { force: true }); // a pack that failed leaves it
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
     if (cgroupRoot) await removeTestRoot(cgroupRoot);
   });
 
-  it('npm pack compiles the TypeScript into the tarball, which holds no tests', () => {
+  it('npm pack compiles the TypeScript afresh into the tarball, which holds no tests', () => {
+    // What an earlier build left in dist/src without a source (a module since removed) is not shipped.
+    fs.writeFileSync(leftOver, '');
     const [packed] = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', scratch], { cwd: repoRoot }));
     const files: string[] = packed.files.map((f: { path: string }) => f.path);
     for (const f of ['bin/nsvisor', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'binding.gyp', 'native/init.c', 'scripts/build-native.js', 'contrib/nsvisor.service']) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
-    assert.deepEqual(files.filter((f) => /^(dist\/)?(test|bench)\//.test(f) || f.endsWith('.map')), [], 'no tests, benchmarks or source maps');
+    assert.deepEqual(files.filter((f) => /^(dist\/)?(test|bench)\//.test(f) || f.endsWith('.map') || f.includes('left-over')), [], 'no tests, benchmarks, source maps or left-overs');
+    assert.ok(!fs.existsSync(leftOver), 'dist/src is built afresh');
     assert.ok(fs.existsSync(path.join(scratch, packed.filename)));
   });
 
