@@ -65,7 +65,7 @@ describe('package install (npm pack, npm install -g, root)', function () {
     // The registry cache of the machine (the dependencies are mostly there), not the fresh HOME's empty one.
     const cache = spawnSync(npm, ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
     const tarball = path.join(scratch, 'nsvisor-0.1.0.tgz');
-    run(npm, ['install', '-g', `--allow-scripts=file:${tarball}`, '--strict-allow-scripts', '--prefix', prefix, '--cache', cache, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: scratch, env: freshEnv(home) });
+    run(npm, ['install', '-g', `--allow-scripts=file:${tarball}`, '--strict-allow-scripts', '--prefix', prefix, '--cache', cache, '--prefer-offline', '--no-audit', '--no-fund', './nsvisor-0.1.0.tgz'], { cwd: scratch, env: freshEnv(home) });
     for (const f of ['nsvisor.node', 'nsvisor-init']) assert.ok(fs.existsSync(path.join(pkgDir(), 'build', 'Release', f)), `build/Release/${f}`);
     assert.ok(!fs.existsSync(path.join(home, '.cache', 'node-gyp')), 'node-gyp downloaded no headers');
     const gypi = fs.readFileSync(path.join(pkgDir(), 'build', 'config.gypi'), 'utf8');
