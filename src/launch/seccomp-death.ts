@@ -1,0 +1,67 @@
+// What killed a main process that died of SIGSYS: the seccomp filter's audit record in the kernel log (/dev/kmsg), found by its host pid.
+import * as fs from 'fs';
+
+import { lastSigsysRecord, syscallNameOf } from '../seccomp/audit-record';
+
+/** A SIGSYS death explained: the syscall the filter refused, or why the kernel log does not say. */
+export interface SeccompDeath {
+  /** The system call number the record names, or null when no record was found. */
+  syscall: number | null;
+  /** Its name on the record's architecture, when nsvisor's table has it. */
+  name: string | null;
+  /** When syscall is null: why ("the kernel logged no record", "cannot read /dev/kmsg: EPERM"). */
+  missing?: string;
+}
+
+/** The kernel prints audit records from a thread of its own (kauditd) when auditd is not running: a record may come a little after the death. */
+const RECORD_WAIT_MS = 300;
+const POLL_MS = 20;
+
+/** Every record /dev/kmsg holds now, one line each (a record overwritten while reading is skipped). */
+function kmsgLines(): string[] {
+  const fd = fs.openSync('/dev/kmsg', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const buf = Buffer.alloc(8192); // a record is at most 8 KiB (CONSOLE_EXT_LOG_MAX)
+  const lines: string[] = [];
+  try {
+    for (;;) {
+      try {
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        lines.push(buf.toString('utf8', 0, n));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') break;
+        if (code !== 'EPIPE') throw e; // EPIPE: the ring buffer wrapped past our place; the next read goes on
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return lines;
+}
+
+/**
+ * The syscall that made the seccomp filter kill `pid` (a host pid) no earlier than `since` (ms since the epoch),
+ * from the kernel log; waits up to RECORD_WAIT_MS for the record to be printed.
+ */
+export async function seccompDeathOf(pid: number, since: number, readLines: () => string[] = kmsgLines): Promise<SeccompDeath> {
+  const deadline = Date.now() + RECORD_WAIT_MS;
+  for (;;) {
+    let lines: string[];
+    try {
+      lines = readLines();
+    } catch (e) {
+      return { syscall: null, name: null, missing: `cannot read /dev/kmsg: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    }
+    const r = lastSigsysRecord(lines, pid, since);
+    if (r) return { syscall: r.syscall, name: syscallNameOf(r.arch, r.syscall) };
+    if (Date.now() >= deadline) return { syscall: null, name: null, missing: 'the kernel logged no record' };
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** "killed by the seccomp filter (SIGSYS) at syscall 110 (getppid)", or, without a record, why the syscall is not known. */
+export function describeSeccompDeath(d: SeccompDeath): string {
+  if (d.syscall === null) return `killed by SIGSYS, as the seccomp filter kills (${d.missing ?? 'the kernel logged no record'}: the syscall is not known)`;
+  return `killed by the seccomp filter (SIGSYS) at syscall ${d.syscall}${d.name ? ` (${d.name})` : ''}`;
+}
