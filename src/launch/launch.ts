@@ -103,7 +103,7 @@ const RECORD_CLOCK_SLACK_MS = 1000;
 
 /** Why the main process (host pid `mainPid`) got SIGSYS, from the kernel log. */
 function sigsysCause(mainPid: number | null, launchedAt: number): Promise<SeccompDeath> {
-  if (mainPid === null) return Promise.resolve({ syscall: null, name: null, missing: 'its host pid was not known' });
+  if (mainPid === null) return Promise.resolve({ syscall: null, name: null, missing: 'it ended before nsvisor read its host pid' });
   return seccompDeathOf(mainPid, launchedAt - RECORD_CLOCK_SLACK_MS);
 }
 

@@ -40,11 +40,36 @@ function kmsgLines(): string[] {
   return lines;
 }
 
+/** The kernel's command line, where audit=0 turns every audit record off until reboot. */
+function kernelCmdline(): string {
+  try {
+    return fs.readFileSync('/proc/cmdline', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Whether the kernel was booted with audit off (audit=0 or audit=off): then it logs no seccomp record at all. */
+export function auditOff(cmdline: string): boolean {
+  return /(?:^|\s)audit=(?:0|off)(?=\s|$)/.test(cmdline);
+}
+
+export interface LogSources {
+  /** Every record of the kernel log, one line each. */
+  kmsg(): string[];
+  /** The kernel's command line. */
+  cmdline(): string;
+}
+
+const HOST_LOG: LogSources = { kmsg: kmsgLines, cmdline: kernelCmdline };
+
 /**
  * The syscall that made the seccomp filter kill `pid` (a host pid) no earlier than `since` (ms since the epoch),
- * from the kernel log; waits up to RECORD_WAIT_MS for the record to be printed.
+ * from the kernel log; waits up to RECORD_WAIT_MS for the record to be printed (not when audit is off).
  */
-export async function seccompDeathOf(pid: number, since: number, readLines: () => string[] = kmsgLines): Promise<SeccompDeath> {
+export async function seccompDeathOf(pid: number, since: number, log: LogSources = HOST_LOG): Promise<SeccompDeath> {
+  if (auditOff(log.cmdline())) return { syscall: null, name: null, missing: 'the kernel logs no record, it was booted with audit off' };
+  const readLines = () => log.kmsg();
   const deadline = Date.now() + RECORD_WAIT_MS;
   for (;;) {
     let lines: string[];
@@ -62,6 +87,6 @@ export async function seccompDeathOf(pid: number, since: number, readLines: () =
 
 /** "killed by the seccomp filter (SIGSYS) at syscall 110 (getppid)", or, without a record, why the syscall is not known. */
 export function describeSeccompDeath(d: SeccompDeath): string {
-  if (d.syscall === null) return `killed by SIGSYS, as the seccomp filter kills (${d.missing ?? 'the kernel logged no record'}: the syscall is not known)`;
+  if (d.syscall === null) return `killed by SIGSYS, as the seccomp filter kills; which syscall is not known: ${d.missing ?? 'the kernel logged no record'}`;
   return `killed by the seccomp filter (SIGSYS) at syscall ${d.syscall}${d.name ? ` (${d.name})` : ''}`;
 }

@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 
 import { describeExit } from '../../src/events/event-log';
 import { classifyEnd } from '../../src/launch/exit-reason';
-import { describeSeccompDeath, seccompDeathOf } from '../../src/launch/seccomp-death';
+import { auditOff, describeSeccompDeath, seccompDeathOf } from '../../src/launch/seccomp-death';
 import { lastSigsysRecord, parseSeccompRecord, syscallNameOf } from '../../src/seccomp/audit-record';
 
 /** A record as this kernel printed it to /dev/kmsg when python3 called getppid under SCMP_ACT_KILL_PROCESS. */
@@ -47,19 +47,29 @@ describe('seccomp audit record', () => {
 });
 
 describe('seccomp death', () => {
+  const log = (kmsg: () => string[], cmdline = 'console=ttyS0 quiet') => ({ kmsg, cmdline: () => cmdline });
+
   it('finds the record once the kernel has printed it', async () => {
     let reads = 0;
-    const death = await seccompDeathOf(12325, AT - 1000, () => (++reads < 3 ? [] : [KILL]));
+    const death = await seccompDeathOf(12325, AT - 1000, log(() => (++reads < 3 ? [] : [KILL])));
     assert.deepEqual(death, { syscall: 110, name: 'getppid' });
     assert.equal(reads, 3);
   });
 
   it('says that the kernel logged no record, or that the log could not be read', async () => {
-    assert.deepEqual(await seccompDeathOf(1, 0, () => []), { syscall: null, name: null, missing: 'the kernel logged no record' });
+    assert.deepEqual(await seccompDeathOf(1, 0, log(() => [])), { syscall: null, name: null, missing: 'the kernel logged no record' });
     const denied = () => {
       throw Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' });
     };
-    assert.equal((await seccompDeathOf(1, 0, denied)).missing, 'cannot read /dev/kmsg: EPERM');
+    assert.equal((await seccompDeathOf(1, 0, log(denied))).missing, 'cannot read /dev/kmsg: EPERM');
+  });
+
+  it('says that audit is off when the kernel was booted with audit=0, without reading the log', async () => {
+    assert.equal(auditOff('console=ttyS0 audit=0 quiet'), true);
+    assert.equal(auditOff('audit=off'), true);
+    assert.equal(auditOff('audit=1 audit_backlog_limit=0'), false);
+    const unread = () => assert.fail('the log is not read when audit is off');
+    assert.deepEqual(await seccompDeathOf(1, 0, log(unread, 'quiet audit=0')), { syscall: null, name: null, missing: 'the kernel logs no record, it was booted with audit off' });
   });
 
   it('is the died: wording of an exit by SIGSYS, and only of one', () => {
@@ -69,6 +79,6 @@ describe('seccomp death', () => {
     const segv = classifyEnd({ code: 139, signal: null, oomKilled: false, main: { code: null, signal: 'SIGSEGV' }, seccomp });
     assert.equal(describeExit(segv), 'killed by SIGSEGV');
     assert.equal(describeSeccompDeath({ syscall: null, name: null, missing: 'the kernel logged no record' }),
-      'killed by SIGSYS, as the seccomp filter kills (the kernel logged no record: the syscall is not known)');
+      'killed by SIGSYS, as the seccomp filter kills; which syscall is not known: the kernel logged no record');
   });
 });
