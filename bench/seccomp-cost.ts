@@ -53,6 +53,8 @@ export interface SeccompCostResult {
   options: SeccompCostOptions;
   /** /proc/sys/net/core/bpf_jit_enable: 1 when the kernel compiles the filter to machine code, null when unreadable. */
   bpfJit: number | null;
+  /** The machine's 1-minute load average before and after: other work on a shared machine slows every mode alike. */
+  load: { before: number; after: number };
   spawn: SpawnRow[];
   loop: LoopRow[];
 }
@@ -129,10 +131,11 @@ function bpfJit(): number | null {
 /** Both measurements, under a cgroup root of their own (removed after): the default sandbox of root has a cgroup for its device allow-list. */
 export async function measureSeccompCost(o: SeccompCostOptions): Promise<SeccompCostResult> {
   const root = `/nsvisor-bench-${crypto.randomBytes(4).toString('hex')}`;
+  const before = os.loadavg()[0];
   try {
     const spawn = await spawnLatency(o, root);
     const loop = await syscallLoop(o, root);
-    return { options: o, bpfJit: bpfJit(), spawn, loop };
+    return { options: o, bpfJit: bpfJit(), load: { before, after: os.loadavg()[0] }, spawn, loop };
   } finally {
     await openCgroups({ root, prepare: false }).removeRoot();
   }
@@ -145,6 +148,8 @@ export function seccompCostMarkdown(r: SeccompCostResult): string {
   const o = r.options;
   return [
     '## What the default protections cost',
+    '',
+    `Load average (1 min) ${r.load.before.toFixed(1)} before, ${r.load.after.toFixed(1)} after, on ${os.cpus().length} CPUs: other work shares the machine, and slows each mode alike (they are interleaved).`,
     '',
     `Spawn latency of \`sandbox({ command: ['/bin/true'] })\` (spawn, run, exit, reap, cgroup removed), the three modes interleaved in a shuffled order, ${o.rounds} runs each after ${o.warmup} warm-up rounds; ratios over privileged.`,
     '',
