@@ -69,12 +69,11 @@ const HOST_LOG: LogSources = { kmsg: kmsgLines, cmdline: kernelCmdline };
  */
 export async function seccompDeathOf(pid: number, since: number, log: LogSources = HOST_LOG): Promise<SeccompDeath> {
   if (auditOff(log.cmdline())) return { syscall: null, name: null, missing: 'the kernel logs no record, it was booted with audit off' };
-  const readLines = () => log.kmsg();
   const deadline = Date.now() + RECORD_WAIT_MS;
   for (;;) {
     let lines: string[];
     try {
-      lines = readLines();
+      lines = log.kmsg();
     } catch (e) {
       return { syscall: null, name: null, missing: `cannot read /dev/kmsg: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
     }
