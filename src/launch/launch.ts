@@ -101,10 +101,13 @@ async function release(spec: LaunchSpec, held: Held, readFinal: boolean): Promis
 /** The audit record's clock is coarse (a tick behind at most): a second of slack before the launch. */
 const RECORD_CLOCK_SLACK_MS = 1000;
 
-/** Why the main process (host pid `mainPid`) got SIGSYS, from the kernel log. */
-function sigsysCause(mainPid: number | null, launchedAt: number): Promise<SeccompDeath> {
-  if (mainPid === null) return Promise.resolve({ syscall: null, name: null, missing: 'it ended before nsvisor read its host pid' });
-  return seccompDeathOf(mainPid, launchedAt - RECORD_CLOCK_SLACK_MS);
+/** How many pids after its init's the main process may have had: other processes of the host start meanwhile. */
+const PID_WINDOW = 256;
+
+/** Why the main process got SIGSYS, from the kernel log: by its host pid, or by its init's when it ended before its own was read. */
+function sigsysCause(mainPid: number | null, initPid: number, launchedAt: number): Promise<SeccompDeath> {
+  const victim = mainPid === null ? { after: initPid, within: PID_WINDOW } : { pid: mainPid };
+  return seccompDeathOf(victim, launchedAt - RECORD_CLOCK_SLACK_MS);
 }
 
 /**
@@ -145,7 +148,7 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
   }
   const mainPid = proc.mainPid;
   const ended = proc.exited.then(async (end): Promise<LaunchEnd> => {
-    const [final, seccomp] = await Promise.all([release(spec, held, true), end.main?.signal === 'SIGSYS' ? sigsysCause(mainPid, launchedAt) : undefined]);
+    const [final, seccomp] = await Promise.all([release(spec, held, true), end.main?.signal === 'SIGSYS' ? sigsysCause(mainPid, proc.pid, launchedAt) : undefined]);
     return { code: end.code, signal: end.signal, main: end.main, oomKilled: (final?.oomKills ?? 0) > 0, final, ...(seccomp ? { seccomp } : {}) };
   });
   return { proc, cgroup: held.cgroup, ended };

@@ -1,7 +1,7 @@
 // What killed a main process that died of SIGSYS: the seccomp filter's audit record in the kernel log (/dev/kmsg), found by its host pid.
 import * as fs from 'fs';
 
-import { lastSigsysRecord, syscallNameOf } from '../seccomp/audit-record';
+import { sigsysRecordOf, syscallNameOf, Victim } from '../seccomp/audit-record';
 
 /** A SIGSYS death explained: the syscall the filter refused, or why the kernel log does not say. */
 export interface SeccompDeath {
@@ -64,10 +64,11 @@ export interface LogSources {
 const HOST_LOG: LogSources = { kmsg: kmsgLines, cmdline: kernelCmdline };
 
 /**
- * The syscall that made the seccomp filter kill `pid` (a host pid) no earlier than `since` (ms since the epoch),
- * from the kernel log; waits up to RECORD_WAIT_MS for the record to be printed (not when audit is off).
+ * The syscall that made the seccomp filter kill `victim` (a host pid, or the pids after its init's) no earlier than
+ * `since` (ms since the epoch), from the kernel log; waits up to RECORD_WAIT_MS for the record to be printed (not
+ * when audit is off).
  */
-export async function seccompDeathOf(pid: number, since: number, log: LogSources = HOST_LOG): Promise<SeccompDeath> {
+export async function seccompDeathOf(victim: Victim, since: number, log: LogSources = HOST_LOG): Promise<SeccompDeath> {
   if (auditOff(log.cmdline())) return { syscall: null, name: null, missing: 'the kernel logs no record, it was booted with audit off' };
   const deadline = Date.now() + RECORD_WAIT_MS;
   for (;;) {
@@ -77,8 +78,9 @@ export async function seccompDeathOf(pid: number, since: number, log: LogSources
     } catch (e) {
       return { syscall: null, name: null, missing: `cannot read /dev/kmsg: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
     }
-    const r = lastSigsysRecord(lines, pid, since);
-    if (r) return { syscall: r.syscall, name: syscallNameOf(r.arch, r.syscall) };
+    const { record, pids } = sigsysRecordOf(lines, victim, since);
+    if (record) return { syscall: record.syscall, name: syscallNameOf(record.arch, record.syscall) };
+    if (pids > 1) return { syscall: null, name: null, missing: `it ended before nsvisor read its pid, and ${pids} processes started after its init died of the filter` };
     if (Date.now() >= deadline) return { syscall: null, name: null, missing: 'the kernel logged no record' };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

@@ -50,12 +50,26 @@ export function syscallNameOf(auditArch: number, nr: number): string | null {
   return null;
 }
 
-/** The last SIGSYS record for `pid` no older than `since` (ms since the epoch) among `lines`, or null. */
-export function lastSigsysRecord(lines: Iterable<string>, pid: number, since: number): SeccompRecord | null {
-  let found: SeccompRecord | null = null;
+/**
+ * Whose record to look for: the main process's host pid; or, when it ended before its pid was read, any pid
+ * after its init's (`after`, up to `within` more): the kernel hands out pids in order, and init's first fork is
+ * the main process.
+ */
+export type Victim = { pid: number } | { after: number; within: number };
+
+export interface VictimRecord {
+  /** The last SIGSYS record of the victim no older than `since`; for a range, only when one pid of it has any. */
+  record: SeccompRecord | null;
+  /** How many pids had a SIGSYS record (more than one in a range: it cannot say which is the victim). */
+  pids: number;
+}
+
+export function sigsysRecordOf(lines: Iterable<string>, victim: Victim, since: number): VictimRecord {
+  const fits = 'pid' in victim ? (pid: number) => pid === victim.pid : (pid: number) => pid > victim.after && pid <= victim.after + victim.within;
+  const last = new Map<number, SeccompRecord>();
   for (const line of lines) {
     const r = parseSeccompRecord(line);
-    if (r && r.pid === pid && r.sig === 31 && r.at >= since) found = r;
+    if (r && r.sig === 31 && r.at >= since && fits(r.pid)) last.set(r.pid, r);
   }
-  return found;
+  return { record: last.size === 1 ? [...last.values()][0] : null, pids: last.size };
 }

@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import { describeExit } from '../../src/events/event-log';
 import { classifyEnd } from '../../src/launch/exit-reason';
 import { auditOff, describeSeccompDeath, seccompDeathOf } from '../../src/launch/seccomp-death';
-import { lastSigsysRecord, parseSeccompRecord, syscallNameOf } from '../../src/seccomp/audit-record';
+import { parseSeccompRecord, sigsysRecordOf, syscallNameOf } from '../../src/seccomp/audit-record';
 
 /** A record as this kernel printed it to /dev/kmsg when python3 called getppid under SCMP_ACT_KILL_PROCESS. */
 const KILL = '5,618,360729694,-;audit: type=1326 audit(1796410268.550:1): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=12325 '
@@ -36,13 +36,23 @@ describe('seccomp audit record', () => {
     assert.equal(syscallNameOf(0xc000003e, 100000), null);
   });
 
+  const older = KILL.replace('audit(1796410268.550', 'audit(1796410200.000').replace('syscall=110', 'syscall=39');
+  const other = KILL.replace('pid=12325', 'pid=12326').replace('syscall=110', 'syscall=62');
+  const errno = KILL.replace('sig=31', 'sig=0').replace('syscall=110', 'syscall=102');
+
   it('takes the last SIGSYS record of the pid since the launch', () => {
-    const older = KILL.replace('audit(1796410268.550', 'audit(1796410200.000').replace('syscall=110', 'syscall=39');
-    const other = KILL.replace('pid=12325', 'pid=12326').replace('syscall=110', 'syscall=62');
-    const errno = KILL.replace('sig=31', 'sig=0').replace('syscall=110', 'syscall=102');
-    assert.equal(lastSigsysRecord([older, KILL, other, errno], 12325, AT - 1000)?.syscall, 110);
-    assert.equal(lastSigsysRecord([older], 12325, AT - 1000), null);
-    assert.equal(lastSigsysRecord([older, KILL], 12325, 0)?.syscall, 110);
+    const syscallOf = (lines: string[], since: number) => sigsysRecordOf(lines, { pid: 12325 }, since).record?.syscall ?? null;
+    assert.equal(syscallOf([older, KILL, other, errno], AT - 1000), 110);
+    assert.equal(syscallOf([older], AT - 1000), null);
+    assert.equal(syscallOf([KILL, older], 0), 39);
+  });
+
+  it('without the pid, takes the one pid after init\'s that has a record, and none when two have', () => {
+    const after = (lines: string[], init: number) => sigsysRecordOf(lines, { after: init, within: 256 }, AT - 1000);
+    assert.deepEqual(after([KILL, errno], 12320), { record: parseSeccompRecord(KILL), pids: 1 });
+    assert.deepEqual(after([KILL], 12325), { record: null, pids: 0 }); // its own init's pid is not in the range
+    assert.deepEqual(after([KILL], 12000), { record: null, pids: 0 }); // more than 256 pids later
+    assert.deepEqual(after([KILL, other], 12320), { record: null, pids: 2 });
   });
 });
 
@@ -51,17 +61,24 @@ describe('seccomp death', () => {
 
   it('finds the record once the kernel has printed it', async () => {
     let reads = 0;
-    const death = await seccompDeathOf(12325, AT - 1000, log(() => (++reads < 3 ? [] : [KILL])));
+    const death = await seccompDeathOf({ pid: 12325 }, AT - 1000, log(() => (++reads < 3 ? [] : [KILL])));
     assert.deepEqual(death, { syscall: 110, name: 'getppid' });
     assert.equal(reads, 3);
   });
 
   it('says that the kernel logged no record, or that the log could not be read', async () => {
-    assert.deepEqual(await seccompDeathOf(1, 0, log(() => [])), { syscall: null, name: null, missing: 'the kernel logged no record' });
+    assert.deepEqual(await seccompDeathOf({ pid: 1 }, 0, log(() => [])), { syscall: null, name: null, missing: 'the kernel logged no record' });
     const denied = () => {
       throw Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' });
     };
-    assert.equal((await seccompDeathOf(1, 0, log(denied))).missing, 'cannot read /dev/kmsg: EPERM');
+    assert.equal((await seccompDeathOf({ pid: 1 }, 0, log(denied))).missing, 'cannot read /dev/kmsg: EPERM');
+  });
+
+  it('says when it cannot tell which of the processes started after init was the one', async () => {
+    const two = [KILL, KILL.replace('pid=12325', 'pid=12330')];
+    assert.deepEqual(await seccompDeathOf({ after: 12320, within: 256 }, 0, log(() => two)), {
+      syscall: null, name: null, missing: 'it ended before nsvisor read its pid, and 2 processes started after its init died of the filter',
+    });
   });
 
   it('says that audit is off when the kernel was booted with audit=0, without reading the log', async () => {
@@ -69,7 +86,7 @@ describe('seccomp death', () => {
     assert.equal(auditOff('audit=off'), true);
     assert.equal(auditOff('audit=1 audit_backlog_limit=0'), false);
     const unread = () => assert.fail('the log is not read when audit is off');
-    assert.deepEqual(await seccompDeathOf(1, 0, log(unread, 'quiet audit=0')), { syscall: null, name: null, missing: 'the kernel logs no record, it was booted with audit off' });
+    assert.deepEqual(await seccompDeathOf({ pid: 1 }, 0, log(unread, 'quiet audit=0')), { syscall: null, name: null, missing: 'the kernel logs no record, it was booted with audit off' });
   });
 
   it('is the died: wording of an exit by SIGSYS, and only of one', () => {
