@@ -127,9 +127,9 @@ describe('escape suite: what a root service may do to the host (root, real kerne
 
   /** Runs the probe as the service "esc" of a real `nsvisor run` (with a listen socket: fd 3 is expected); returns its
       results, and the directory fds of its init as the host sees them while it still runs. */
-  async function asService(attempts: string[], service: Record<string, unknown>): Promise<{ inside: Results; initFromHost: string }> {
+  async function asService(attempts: string[], { extraProbe = {}, ...service }: Record<string, unknown>): Promise<{ inside: Results; initFromHost: string }> {
     const port = await freePort();
-    const command = [PYTHON, PROBE, JSON.stringify(probeConfig(attempts, path.join(cellRoot, 'escape'), scratch, { hold: true }))];
+    const command = [PYTHON, PROBE, JSON.stringify(probeConfig(attempts, path.join(cellRoot, 'escape'), scratch, { hold: true, ...(extraProbe as object) }))];
     const run = await startRun({
       esc: { command, restart: { policy: 'never' }, resources: { memory: '256Mi' }, listen: [`tcp://127.0.0.1:${port}`], ...service },
     });
@@ -168,6 +168,17 @@ describe('escape suite: what a root service may do to the host (root, real kerne
     };
     assert.deepEqual(r, Object.fromEntries(PRIVILEGED.map((a) => [a, expected[a]])));
     for (const call of ['init_module', 'finit_module', 'kexec_load']) assert.notEqual(r[call], 'EPERM', `${call} is the kernel's business when privileged`);
+  });
+
+  it('readonlyRoot: every host mount below / is read-only (the remount is recursive), the service\'s own stays writable', async () => {
+    const own = path.join(scratch, 'own');
+    fs.mkdirSync(own);
+    const hostDirs = [scratch, os.tmpdir(), path.dirname(PROBE)];
+    // /dev/shm is in the service's own /dev, a tmpfs of its own (Docker's --read-only keeps it writable too).
+    const { inside } = await asService(['create files in host mounts', 'create files in own mounts'], {
+      readonlyRoot: true, mounts: [{ type: 'tmpfs', target: own }], extraProbe: { hostDirs, ownDirs: [own, '/dev/shm'] },
+    });
+    assert.deepEqual(inside, { 'create files in host mounts': 'EROFS', 'create files in own mounts': 'ok' });
   });
 
   it('control: the fd checks see a directory fd leaked into the probe and into another process', async () => {
