@@ -93,7 +93,7 @@ describe('real programs under the default hardening (root, real kernel)', functi
   /** Starts `service` as the only service of a run, ready once its port takes connections; checks that it runs with
       the default capabilities and a seccomp filter. */
   async function serve(service: Record<string, unknown>, port: number): Promise<void> {
-    run = await startRun({ app: { restart: { policy: 'never' }, ready: { tcp: port, timeout: '60s' }, ...service } });
+    run = await startRun({ app: { restart: { policy: 'never' }, ready: { tcp: port, timeout: `${60 * SLOWDOWN}s` }, ...service } });
     const r = run;
     await waitFor(`app to be ready (output: ${r.output()})`, () => {
       const s = stateOf(r, 'app');
