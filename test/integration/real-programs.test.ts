@@ -18,6 +18,13 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 /** Docker's 14 capabilities as /proc/PID/status shows them. */
 const DEFAULT_CAPS = '00000000a80425fb';
 
+/** Skips the test, saying why, when `program` is not installed. */
+function need(ctx: Mocha.Context, program: string, pkg: string): void {
+  if (fs.existsSync(program)) return;
+  console.log(`    ${program} is not installed here: skipped (Debian: apt-get install ${pkg})`);
+  ctx.skip();
+}
+
 function httpGet(port: number, urlPath = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http.get({ host: '127.0.0.1', port, path: urlPath }, (res) => {
@@ -122,7 +129,7 @@ describe('real programs under the default hardening (root, real kernel)', functi
   });
 
   it('nginx (a root master, workers under an unprivileged user) answers a GET', async function () {
-    if (!fs.existsSync(NGINX)) this.skip(); // .ci/run installs nginx-light; elsewhere: apt-get install nginx-light
+    need(this, NGINX, 'nginx-light'); // .ci/run installs it
     const port = await freePort();
     const dir = tmpDir('nginx');
     const temps = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`).join(' ');
@@ -138,7 +145,7 @@ http { access_log off; ${temps}
   });
 
   it('redis-server answers PING with PONG on a raw TCP socket', async function () {
-    if (!fs.existsSync(REDIS)) this.skip(); // .ci/run installs redis-server; elsewhere: apt-get install redis-server
+    need(this, REDIS, 'redis-server'); // .ci/run installs it
     const port = await freePort();
     const dir = tmpDir('redis');
     await serve({ command: [REDIS, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'] }, port);
@@ -147,8 +154,8 @@ http { access_log off; ${temps}
   });
 
   it('postgres (as its own user) answers SELECT 6*7 with 42', async function () {
-    // Not installed by .ci/run (the package costs more than the test gains there); Debian's postgresql-15 here.
-    if (!fs.existsSync(`${PG_BIN}/postgres`)) this.skip();
+    // Not installed by .ci/run (the package costs more than the test gains there).
+    need(this, `${PG_BIN}/postgres`, 'postgresql-15');
     const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim() + ':' + spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim();
     const port = await freePort();
     const dir = tmpDir('pg');
