@@ -45,9 +45,8 @@ export class PodmanHost {
   readonly cgroupParent = testRoot();
   private readonly base: string[];
   private mounted = false;
-  /** Podman's blob cache for root, which no option moves: removed after if this test made it. */
-  private readonly blobCache = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
-  private readonly blobCacheExisted = fs.existsSync(this.blobCache);
+  /** Podman's blob cache for root, which no option moves: what of its path this test makes is removed after. */
+  private readonly blobCacheMade = ['/var/lib/containers', '/var/lib/containers/cache', '/var/lib/containers/cache/blob-info-cache-v1.boltdb'].find((p) => !fs.existsSync(p));
 
   constructor() {
     for (const d of ['upper', 'work', 'rootfs', 'storage', 'run', 'tmp', 'cni', 'cni-data']) fs.mkdirSync(path.join(this.dir, d));
@@ -129,6 +128,20 @@ export class PodmanHost {
     return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   }
 
+  /**
+   * Imports, as image `name`, the smallest root that runs Node here: this host's node (at /usr/local/bin, where the
+   * official node images have it), the libraries it and /bin/sh load, /bin/sh, /etc/passwd and /etc/group.
+   */
+  importNodeBase(name: string): void {
+    const ldd = this.sh('ldd', [process.execPath, '/bin/sh']);
+    const libs = [...new Set(ldd.match(/\/\S+\.so[.\d]*/g) ?? [])].filter((f) => fs.existsSync(f));
+    const tarball = path.join(this.dir, 'node-base.tar');
+    const files = [process.execPath, '/bin/sh', '/etc/passwd', '/etc/group', ...libs].map((f) => f.slice(1));
+    const rename = `s,^${process.execPath.slice(1)}$,usr/local/bin/node,`;
+    this.sh('tar', ['-c', '-h', '-f', tarball, '-C', '/', `--transform=${rename}`, ...files]);
+    this.must(['import', tarball, name]);
+  }
+
   /** Removes every container and image, the overlay, the namespace, the cgroups under our parent and the directory. */
   async destroy(): Promise<void> {
     this.podman(['rm', '-af', '-t', '0']);
@@ -139,7 +152,7 @@ export class PodmanHost {
     spawnSync('ip', ['netns', 'del', this.netns]);
     for (const d of hostCgroupDirs(this.cgroupParent)) if (fs.existsSync(d)) await removeTree(d);
     fs.rmSync(this.dir, { recursive: true, force: true });
-    if (!this.blobCacheExisted) fs.rmSync(this.blobCache, { force: true });
+    if (this.blobCacheMade) fs.rmSync(this.blobCacheMade, { recursive: true, force: true });
   }
 
   /** Mount points below our directory (but the overlay root), deepest first. */

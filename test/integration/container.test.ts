@@ -1,5 +1,6 @@
 // nsvisor as PID 1 of a real Podman container: nested namespaces and cgroups, /metrics published, stop and kill.
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
@@ -20,6 +21,7 @@ process.on('SIGTERM', () => { fs.writeFileSync('/markers/web', 'SIGTERM'); serve
 const WORKER_SH = "trap 'echo SIGTERM > /markers/worker; exit 0' TERM; while :; do sleep 0.2; done";
 
 describe('container: nsvisor as PID 1 of a Podman container', function () {
+  this.timeout(120_000 * SLOWDOWN); // the image build copies ~130 MB into podman's storage
   let host: PodmanHost;
   let markers: string;
   let configDir: string;
@@ -154,6 +156,27 @@ describe('container: nsvisor as PID 1 of a Podman container', function () {
       process.execPath, cliPath, 'sandbox', '--memory', '32Mi', '--', '/bin/true']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /\/sys\/fs\/cgroup\/\S*: mkdir: Read-only file system/, r.stderr);
+  });
+
+  it('builds contrib/Containerfile offline (a local base image, nothing pulled) and runs its app and worker under nsvisor', async () => {
+    const context = path.join(host.dir, 'context');
+    const staged = spawnSync(path.join(repoRoot, 'contrib', 'container', 'stage.sh'), [context], { encoding: 'utf8' });
+    assert.equal(staged.status, 0, staged.stderr);
+    host.importNodeBase('localhost/nsvisor-test-node:latest');
+    host.must(['build', '--pull=never', '--build-arg', 'NODE_IMAGE=localhost/nsvisor-test-node:latest', '-t', 'localhost/nsvisor-example', context], 300_000);
+    host.start('example', ['--privileged', '-p', `127.0.0.1:${APP_PORT}:8080`, '-p', `127.0.0.1:${METRICS_PORT}:9753`], ['localhost/nsvisor-example']);
+    await bothRunning();
+    const app = await host.get(APP_PORT, '/hello');
+    assert.equal(app.stdout.split('\n')[0], '200', app.stderr);
+    assert.equal(JSON.parse(app.stdout.split('\n')[1]).path, '/hello');
+    const ctrPath = host.cgroupOf('example', key);
+    assert.ok(servicePids(ctrPath, 'web').length > 0 && servicePids(ctrPath, 'worker').length > 0);
+    host.must(['stop', 'example']);
+    assert.equal(host.inspect('example', '{{.State.ExitCode}}'), '0', host.logs('example'));
+    assert.match(host.logs('example'), /web \| \S+ SIGTERM: closing/);
+    assert.match(host.logs('example'), /worker \| \S+ SIGTERM after \d+ ticks: done/);
+    host.must(['rm', 'example']);
+    assert.deepEqual(hostCgroupDirs(ctrPath).filter((d) => fs.existsSync(d)), []);
   });
 });
 
