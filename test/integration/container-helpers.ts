@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { cgroupMounts, parseProcCgroup } from '../../src/cgroup/detect';
+import { cgroupMounts } from '../../src/cgroup/detect';
 import { removeTree } from '../../src/cgroup/files';
 import { testRoot } from './cgroup-helpers';
 import { SLOWDOWN } from './helpers';
@@ -111,10 +111,12 @@ export class PodmanHost {
     return this.must(['inspect', '--format', format, name]);
   }
 
-  /** The container's cgroup as the host's /proc/PID/cgroup names it in hierarchy `key` ("" for v2, else a controller). */
-  cgroupOf(name: string, key: string): string {
-    const pid = Number(this.inspect(name, '{{.State.Pid}}'));
-    return parseProcCgroup(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'))[key];
+  /**
+   * The container's cgroup as the host's /proc/PID/cgroup names it: podman's cgroupfs manager makes it
+   * <parent>/libpod-<id> in every hierarchy (its PID 1 may have moved below it since: nsvisor's supervisor leaf).
+   */
+  cgroupOf(name: string): string {
+    return `${this.cgroupParent}/libpod-${this.inspect(name, '{{.Id}}')}`;
   }
 
   /** An HTTP GET of 127.0.0.1:port in this host's network namespace (where -p publishes): status and body. */

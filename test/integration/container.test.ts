@@ -96,7 +96,7 @@ describe('container: nsvisor as PID 1 of a Podman container', function () {
     assert.equal(app.stdout.split('\n')[0], '200', app.stderr);
 
     const ctrPid = Number(host.inspect('svc', '{{.State.Pid}}'));
-    const ctrPath = host.cgroupOf('svc', key);
+    const ctrPath = host.cgroupOf('svc');
     for (const service of ['web', 'worker']) {
       const pids = servicePids(ctrPath, service);
       assert.ok(pids.length > 0, `${service}: no process in ${ctrPath}/${service}`);
@@ -141,7 +141,7 @@ describe('container: nsvisor as PID 1 of a Podman container', function () {
     host.start('killed', rootfsRun(), nsvisorRun);
     await bothRunning();
     const ctrPid = Number(host.inspect('killed', '{{.State.Pid}}'));
-    const ctrPath = host.cgroupOf('killed', key);
+    const ctrPath = host.cgroupOf('killed');
     const pids = [ctrPid, ...servicePids(ctrPath, 'web'), ...servicePids(ctrPath, 'worker')];
     host.must(['kill', 'killed']);
     await waitFor('the container to be exited', () => host.inspect('killed', '{{.State.Status}}') === 'exited', 30_000, 100);
@@ -169,7 +169,7 @@ describe('container: nsvisor as PID 1 of a Podman container', function () {
     const app = await host.get(APP_PORT, '/hello');
     assert.equal(app.stdout.split('\n')[0], '200', app.stderr);
     assert.equal(JSON.parse(app.stdout.split('\n')[1]).path, '/hello');
-    const ctrPath = host.cgroupOf('example', key);
+    const ctrPath = host.cgroupOf('example');
     assert.ok(servicePids(ctrPath, 'web').length > 0 && servicePids(ctrPath, 'worker').length > 0);
     host.must(['stop', 'example']);
     assert.equal(host.inspect('example', '{{.State.ExitCode}}'), '0', host.logs('example'));
