@@ -45,8 +45,14 @@ export class PodmanHost {
   readonly cgroupParent = testRoot();
   private readonly base: string[];
   private mounted = false;
-  /** Podman's blob cache for root, which no option moves: what of its path this test makes is removed after. */
-  private readonly blobCacheMade = ['/var/lib/containers', '/var/lib/containers/cache', '/var/lib/containers/cache/blob-info-cache-v1.boltdb'].find((p) => !fs.existsSync(p));
+  /**
+   * Podman's state no option moves (its blob cache, CNI's cache of results): for each path, its first level that
+   * is not there yet, removed after.
+   */
+  private readonly made = [
+    ['/var/lib/containers', '/var/lib/containers/cache', '/var/lib/containers/cache/blob-info-cache-v1.boltdb'],
+    ['/var/lib/cni', '/var/lib/cni/results'],
+  ].map((levels) => levels.find((p) => !fs.existsSync(p))).filter((p): p is string => p !== undefined);
 
   constructor() {
     for (const d of ['upper', 'work', 'rootfs', 'storage', 'run', 'tmp', 'cni', 'cni-data']) fs.mkdirSync(path.join(this.dir, d));
@@ -154,7 +160,7 @@ export class PodmanHost {
     spawnSync('ip', ['netns', 'del', this.netns]);
     for (const d of hostCgroupDirs(this.cgroupParent)) if (fs.existsSync(d)) await removeTree(d);
     fs.rmSync(this.dir, { recursive: true, force: true });
-    if (this.blobCacheMade) fs.rmSync(this.blobCacheMade, { recursive: true, force: true });
+    for (const p of this.made) fs.rmSync(p, { recursive: true, force: true });
   }
 
   /** Mount points below our directory (but the overlay root), deepest first. */
