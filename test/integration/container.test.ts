@@ -67,9 +67,11 @@ describe('container: nsvisor as PID 1 of a Podman container', function () {
   ];
   const nsvisorRun = [process.execPath, cliPath, 'run', '-c', '/etc/nsvisor/nsvisor.yaml'];
 
-  /** Waits until /metrics, fetched through the published port, says both services run. */
-  async function bothRunning(): Promise<string> {
+  /** Waits until /metrics, fetched through the published port, says both services run; a container that ended fails it at once. */
+  async function bothRunning(container: string): Promise<string> {
     return waitForAsync('web and worker running, seen through the published metrics port', async () => {
+      const status = host.inspect(container, '{{.State.Status}}');
+      if (status !== 'running') throw new Error(`container ${container} is ${status}: ${host.logs(container)}`);
       const r = await host.get(METRICS_PORT, '/metrics');
       const text = r.stdout;
       const running = (n: string) => text.includes(`nsvisor_service_state{name="${n}",state="running"} 1`);
@@ -90,7 +92,7 @@ describe('container: nsvisor as PID 1 of a Podman container', function () {
     host.start('svc', rootfsRun(), ['/bin/sh', '-c', entry]);
     host.must(['exec', '-d', 'svc', '/bin/sleep', '1000']);
     fs.writeFileSync(path.join(markers, 'go'), '');
-    const metrics = await bothRunning();
+    const metrics = await bothRunning('svc');
     assert.match(metrics, /nsvisor_service_spec_memory_limit_bytes\{name="web"\} 134217728/);
     const app = await host.get(APP_PORT, '/');
     assert.equal(app.stdout.split('\n')[0], '200', app.stderr);
@@ -139,7 +141,7 @@ describe('container: nsvisor as PID 1 of a Podman container', function () {
   it('leaves no process, cgroup or mount on the host after podman kill', async () => {
     const mountsBefore = mountPoints();
     host.start('killed', rootfsRun(), nsvisorRun);
-    await bothRunning();
+    await bothRunning('killed');
     const ctrPid = Number(host.inspect('killed', '{{.State.Pid}}'));
     const ctrPath = host.cgroupOf('killed');
     const pids = [ctrPid, ...servicePids(ctrPath, 'web'), ...servicePids(ctrPath, 'worker')];
@@ -165,7 +167,7 @@ describe('container: nsvisor as PID 1 of a Podman container', function () {
     host.importNodeBase('localhost/nsvisor-test-node:latest');
     host.must(['build', '--pull=never', '--build-arg', 'NODE_IMAGE=localhost/nsvisor-test-node:latest', '-t', 'localhost/nsvisor-example', context], 300_000);
     host.start('example', ['--privileged', '-p', `127.0.0.1:${APP_PORT}:8080`, '-p', `127.0.0.1:${METRICS_PORT}:9753`], ['localhost/nsvisor-example']);
-    await bothRunning();
+    await bothRunning('example');
     const app = await host.get(APP_PORT, '/hello');
     assert.equal(app.stdout.split('\n')[0], '200', app.stderr);
     assert.equal(JSON.parse(app.stdout.split('\n')[1]).path, '/hello');
