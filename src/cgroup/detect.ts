@@ -13,6 +13,11 @@ export interface Layout {
   v1: Partial<Record<V1Controller, string>>;
   /** Our own cgroup in each hierarchy, from /proc/self/cgroup: "" is the v2 one, else the controller name. */
   self: Record<string, string>;
+  /**
+   * The cgroup each mount shows at its mount point (mountinfo's root field), keyed as `self`: "/" on a host, the
+   * container's own cgroup where a runtime bind-mounts only that (v1 without a cgroup namespace). Absent: "/".
+   */
+  mountRoots?: Record<string, string>;
 }
 
 /** Unescapes the octal escapes of mountinfo (\040 is a space). */
@@ -49,16 +54,41 @@ export function parseProcCgroup(text: string): Record<string, string> {
 export function layoutFrom(mountinfo: string, procCgroup: string): Layout {
   let unified: string | null = null;
   const v1: Partial<Record<V1Controller, string>> = {};
+  const mountRoots: Record<string, string> = {};
   for (const m of cgroupMounts(mountinfo)) {
     if (m.fsType === 'cgroup2') {
-      unified ??= m.mountPoint;
+      if (unified === null) [unified, mountRoots['']] = [m.mountPoint, m.root];
       continue;
     }
-    for (const c of V1_CONTROLLERS) if (m.options.includes(c)) v1[c] ??= m.mountPoint;
+    for (const c of V1_CONTROLLERS) {
+      if (!m.options.includes(c) || v1[c]) continue;
+      [v1[c], mountRoots[c]] = [m.mountPoint, m.root];
+    }
   }
   const hasV1 = Object.keys(v1).length > 0;
   if (!unified && !hasV1) throw new Error('/proc/self/mountinfo: no cgroup or cgroup2 file system is mounted');
-  return { kind: !hasV1 ? 'v2' : unified ? 'hybrid' : 'v1', unified, v1, self: parseProcCgroup(procCgroup) };
+  return { kind: !hasV1 ? 'v2' : unified ? 'hybrid' : 'v1', unified, v1, self: parseProcCgroup(procCgroup), mountRoots };
+}
+
+/**
+ * Our own cgroup in hierarchy `key` ("" for v2, else a v1 controller) as a path below that hierarchy's mount point.
+ * /proc/self/cgroup names it from the hierarchy's root (or the cgroup namespace's); a container runtime may mount
+ * only a subtree, whose root mountinfo gives: that prefix is taken off.
+ */
+export function selfInMount(layout: Layout, key: string): string {
+  const self = layout.self[key] ?? '/';
+  const root = layout.mountRoots?.[key] ?? '/';
+  if (root === '/') return self;
+  if (self === root) return '/';
+  if (self.startsWith(`${root}/`)) return self.slice(root.length);
+  const where = key === '' ? 'cgroup2' : `the ${key} controller`;
+  throw new Error(`/proc/self/cgroup: our cgroup ${self} (${where}) is not below ${root}, the part of the tree /proc/self/mountinfo shows mounted`);
+}
+
+/** The directory of our own cgroup in hierarchy `key`, mounted at `mount` (no trailing "/" when it is the mount point). */
+export function selfDir(layout: Layout, key: string, mount: string): string {
+  const rel = selfInMount(layout, key);
+  return rel === '/' ? mount : `${mount.replace(/\/$/, '')}${rel}`;
 }
 
 let cached: Layout | null = null;

@@ -1,5 +1,6 @@
 // Reading and writing cgroup files with errors that name the file and the value, and the small waits cgroups need.
 import * as fs from 'fs';
+import * as path from 'path';
 
 import { faultPoint } from '../fault/seam';
 
@@ -74,12 +75,27 @@ export function exists(p: string): boolean {
   return fs.existsSync(p);
 }
 
+/**
+ * Makes dir and the parents it lacks, one level at a time: Node's recursive mkdir answers ENOENT for a level it could
+ * not make whatever the kernel said (EROFS on a cgroup tree a container runtime mounted read-only, EACCES, ...).
+ */
 export function mkdir(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
   try {
     faultPoint('cgroup.create', dir);
-    fs.mkdirSync(dir, { recursive: true });
+    for (const d of missing) mkdirLevel(d);
   } catch (e) {
     throw new CgroupError(`${dir}: mkdir: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+  }
+}
+
+/** One mkdir(2); a directory made meanwhile (by another supervisor's start) is fine. */
+function mkdirLevel(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(dir).isDirectory()) throw e;
   }
 }
 

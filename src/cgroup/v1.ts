@@ -1,7 +1,7 @@
 // The cgroup v1 driver: one directory per controller, limits through *_in_bytes/cfs/shares, kill through the freezer.
 import * as path from 'path';
 
-import type { Layout, V1Controller } from './detect';
+import { Layout, selfDir, V1Controller } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
 import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
 import { DeviceRule, v1Line } from '../security/device-rules';
@@ -126,19 +126,24 @@ export class V1Driver implements CgroupDriver {
     return this.opts.root;
   }
 
-  /** "self" on v1: our own cgroup in that controller's hierarchy (they differ on some hosts). */
+  /** "self" on v1: our own cgroup in that controller's hierarchy (they differ on some hosts), as /proc shows it. */
   private rootPathOf(c: V1Controller): string {
     return this.opts.root === 'self' ? this.layout.self[c] ?? '/' : this.opts.root;
   }
 
+  /** The root's directory in controller c's hierarchy: "self" is found below what the mount shows. */
+  private rootDirOf(c: V1Controller, mount: string): string {
+    return this.opts.root === 'self' ? selfDir(this.layout, c, mount) : path.join(mount, this.opts.root);
+  }
+
   private rootDirs(): string[] {
-    return [...new Set((Object.entries(this.layout.v1) as [V1Controller, string][]).map(([c, m]) => path.join(m, this.rootPathOf(c))))];
+    return [...new Set((Object.entries(this.layout.v1) as [V1Controller, string][]).map(([c, m]) => this.rootDirOf(c, m)))];
   }
 
   protected dirsOf(name: string): Partial<Record<V1Controller, string>> {
     const out: Partial<Record<V1Controller, string>> = {};
     for (const [c, mount] of Object.entries(this.layout.v1) as [V1Controller, string][]) {
-      out[c] = path.join(mount, this.rootPathOf(c), name);
+      out[c] = path.join(this.rootDirOf(c, mount), name);
     }
     return out;
   }

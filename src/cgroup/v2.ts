@@ -1,7 +1,7 @@
 // The cgroup v2 driver: one unified tree, limits through memory.max/cpu.max/pids.max, kill through cgroup.kill.
 import * as path from 'path';
 
-import type { Layout } from './detect';
+import { Layout, selfDir } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
 import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
 import { addon } from '../native';
@@ -108,6 +108,42 @@ export class V2Cgroup implements CgroupHandle {
   }
 }
 
+/** Rounds of moving processes out of a "self" root before its EBUSY is final (each round moves what arrived). */
+const MOVE_ATTEMPTS = 50;
+
+/** What vacateAndEnable() does to a "self" root: list its processes, move one to the leaf, hand the controllers down. */
+export interface VacateOps {
+  pids(): number[];
+  move(pid: number): void;
+  enable(): void;
+}
+
+/**
+ * No internal processes: our own cgroup hands controllers down only once nothing is left in it. Every process of
+ * it (ours, and those a runtime put there: `podman exec`) moves into the leaf; one that arrives meanwhile makes
+ * the kernel refuse the controllers (EBUSY): it is moved too, and the write tried again.
+ */
+export function vacateAndEnable(ops: VacateOps, attempts = MOVE_ATTEMPTS): void {
+  for (let attempt = 1; ; attempt++) {
+    for (const pid of ops.pids()) ops.move(pid);
+    try {
+      ops.enable();
+      return;
+    } catch (e) {
+      if (!(e instanceof CgroupError && e.code === 'EBUSY') || attempt >= attempts) throw e;
+    }
+  }
+}
+
+/** Moves pid into the cgroup dir; a process that has exited meanwhile is fine. */
+function moveInto(dir: string, pid: number): void {
+  try {
+    writeFile(`${dir}/cgroup.procs`, String(pid));
+  } catch (e) {
+    if (!(e instanceof CgroupError && e.code === 'ESRCH')) throw e;
+  }
+}
+
 /** Enables the controllers nsvisor limits (those the parent offers) for the children of dir. */
 export function enableControllers(dir: string): void {
   const offered = words(readIfExists(`${dir}/cgroup.controllers`));
@@ -131,7 +167,7 @@ export class V2Driver implements CgroupDriver {
 
   constructor(readonly layout: Layout, private readonly opts: V2Options) {
     this.rootPath = opts.root === 'self' ? layout.self[''] ?? '/' : opts.root;
-    this.rootDir = path.join(opts.mount, this.rootPath);
+    this.rootDir = opts.root === 'self' ? selfDir(layout, '', opts.mount) : path.join(opts.mount, opts.root);
     if (opts.prepare !== false) this.prepare();
   }
 
@@ -140,15 +176,23 @@ export class V2Driver implements CgroupDriver {
   }
 
   private prepare(): void {
-    if (this.opts.root === 'self') {
-      // No internal processes: our own cgroup can hand controllers down only once we have left it for a leaf.
-      const leaf = `${this.rootDir}/${SUPERVISOR_LEAF}`;
-      mkdir(leaf);
-      if (pidsIn(`${this.rootDir}/cgroup.procs`).includes(process.pid)) writeFile(`${leaf}/cgroup.procs`, String(process.pid));
-    } else {
+    if (this.opts.root === 'self') this.prepareSelf();
+    else {
       mkdir(this.rootDir);
+      enableControllers(this.rootDir);
     }
-    enableControllers(this.rootDir);
+  }
+
+  /** See vacateAndEnable(); the tree's real root has no internal-process rule (and holds the whole machine): there only we move. */
+  private prepareSelf(): void {
+    const leaf = `${this.rootDir}/${SUPERVISOR_LEAF}`;
+    mkdir(leaf);
+    const realRoot = !exists(`${this.rootDir}/cgroup.events`);
+    vacateAndEnable({
+      pids: () => pidsIn(`${this.rootDir}/cgroup.procs`).filter((p) => !realRoot || p === process.pid),
+      move: (pid) => moveInto(leaf, pid),
+      enable: () => enableControllers(this.rootDir),
+    });
   }
 
   private handle(name: string): V2Cgroup {

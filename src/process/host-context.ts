@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { cgroupMounts, detectLayout, Layout } from '../cgroup/detect';
+import { cgroupMounts, detectLayout, Layout, selfInMount } from '../cgroup/detect';
 import { parseIPv4 } from '../config/addresses';
 import type { CgroupFacts, FileFacts, HostFacts, ProcessFacts } from '../config/host-checks-facts';
 import { parseProcNetTcp } from '../config/host-checks-tcp';
@@ -113,7 +113,7 @@ export function cgroupFacts(root: string, layout: Layout, read: (file: string) =
   const v1 = { listedIn: '/proc/self/mountinfo', enableIn: null, missingParent: null };
   if (layout.kind !== 'v2') return { kind: layout.kind, controllers: Object.keys(layout.v1), ...v1 };
   if (root === 'self' && !isSupervisor) return { kind: 'v2', controllers: null, listedIn: '', enableIn: null, missingParent: null };
-  return v2Offer(layout.unified!, root === 'self' ? layout.self[''] ?? '/' : root, read);
+  return v2Offer(layout.unified!, root === 'self' ? selfInMount(layout, '') : root, read);
 }
 
 /** pid -> name of every process holding socket inode N, from /proc/PID/fd (the processes this user may look into). */

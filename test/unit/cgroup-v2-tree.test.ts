@@ -5,7 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 
 import type { Layout } from '../../src/cgroup/detect';
-import { V2Driver } from '../../src/cgroup/v2';
+import { CgroupError } from '../../src/cgroup/files';
+import { vacateAndEnable, V2Driver } from '../../src/cgroup/v2';
 import { statsOf } from '../../src/workers/cgroup-stats';
 
 const tree = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup', 'v2-tree');
@@ -98,5 +99,60 @@ describe('cgroup: v2 driver on a fixture tree', () => {
     assert.equal(d.rootPath, '/svc');
     assert.deepEqual(d.list(), []);
     assert.throws(() => d.open('supervisor'), /reserved for the supervisor/);
+  });
+
+  it('"self" in a container\'s own cgroup mounted at the mount point: finds it there and writes nothing below it twice', () => {
+    fs.writeFileSync(path.join(mount, 'cgroup.procs'), `${process.pid}\n`);
+    fs.writeFileSync(path.join(mount, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+    fs.writeFileSync(path.join(mount, 'cgroup.subtree_control'), '');
+    const ctr = '/machine.slice/libpod-1';
+    const d = new V2Driver({ ...layout, self: { '': ctr }, mountRoots: { '': ctr } }, { mount, root: 'self' });
+    assert.equal(d.rootPath, ctr);
+    assert.equal(read('supervisor/cgroup.procs'), String(process.pid));
+    assert.equal(read('cgroup.subtree_control'), '+cpu +memory +pids');
+    assert.equal(d.open('web').path, `${ctr}/web`);
+    assert.equal(d.open('web').dir, path.join(mount, 'web'));
+    assert.equal(fs.existsSync(path.join(mount, 'machine.slice')), false);
+  });
+});
+
+describe('cgroup: v2 "self" root emptied before controllers are handed down', () => {
+  const busy = () => new CgroupError('cgroup.subtree_control: write "+cpu": Device or resource busy', 'EBUSY');
+
+  /** A cgroup as the kernel keeps it: enabling fails while a process is in it; `arrivals` come in after each round of moves. */
+  function kernel(initial: number[], arrivals: number[][]) {
+    const procs = new Set(initial);
+    const moved: number[] = [];
+    let rounds = 0;
+    return {
+      moved,
+      ops: {
+        pids: () => [...procs],
+        move: (pid: number) => {
+          procs.delete(pid);
+          moved.push(pid);
+        },
+        enable: () => {
+          for (const pid of arrivals[rounds++] ?? []) procs.add(pid);
+          if (procs.size) throw busy();
+        },
+      },
+    };
+  }
+
+  it('moves every process, ours and the runtime\'s, and those that arrive meanwhile (podman exec)', () => {
+    const k = kernel([1, 40], [[41], [42, 43]]);
+    vacateAndEnable(k.ops);
+    assert.deepEqual(k.moved, [1, 40, 41, 42, 43]);
+  });
+
+  it('gives the kernel\'s EBUSY after the last round, and any other error at once', () => {
+    const k = kernel([1], Array.from({ length: 10 }, (_, i) => [100 + i]));
+    assert.throws(() => vacateAndEnable(k.ops, 3), /Device or resource busy/);
+    assert.deepEqual(k.moved, [1, 100, 101]);
+    let calls = 0;
+    const denied = { pids: () => [], move: () => undefined, enable: () => { calls++; throw new CgroupError('x: Permission denied', 'EACCES'); } };
+    assert.throws(() => vacateAndEnable(denied), /Permission denied/);
+    assert.equal(calls, 1);
   });
 });
