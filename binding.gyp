@@ -44,6 +44,7 @@
         "native/init_license.c",
         "native/init_log.c",
         "native/init_options.c",
+        "native/init_output.c",
         "native/init_procs.c",
         "native/init_signals.c",
         "native/seccomp_load.c"

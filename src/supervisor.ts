@@ -88,7 +88,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.cgroups = runtime.cgroups;
     for (const [name, n] of Object.entries(settings.networks ?? {})) this.networks.set(name, new Network(name, n.subnet));
     this.masquerade = new Masquerade(this.natNetworks());
-    this.instances = { ...runtime, devNull: this.devNull, networks: this.networks };
+    this.instances = { ...runtime, devNull: this.devNull, networks: this.networks, adoptTimeout: () => this.settings.supervisor.adoptTimeout };
     for (const [name, s] of Object.entries(settings.services)) this.adopt(name, s);
   }
 

@@ -29,6 +29,8 @@ export interface InstanceRuntime {
   cgroups: CgroupDriver | null;
   /** The supervisor's declared networks, for `network.attach`. */
   networks?: Map<string, Network>;
+  /** supervisor.adoptTimeout in force (a reload may change it): how long a new instance outlives a dead supervisor (0: it ends with it). */
+  adoptTimeout?: () => number;
 }
 
 export class Instance implements InstanceHandle {
@@ -79,7 +81,7 @@ export class Instance implements InstanceHandle {
       const launched = await launch({
         name: opts.instanceName,
         owner: name,
-        plan: (seccompFd) => plan(name, settings, runtime, opts, notify, outW, errW, seccompFd),
+        plan: (seccompFd) => plan(name, settings, runtime, opts, notify, [outR, outW, errR, errW], seccompFd),
         seccomp: () => {
           const p = protectionsOf(settings);
           return seccompProgram(p.seccomp, p.capabilities);
@@ -174,8 +176,11 @@ export class Instance implements InstanceHandle {
   }
 }
 
-function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, outW: number, errW: number, seccompFd: number | undefined) {
+/** `pipes`: the read and write ends of stdout's pipe, then of stderr's. */
+function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, pipes: number[], seccompFd: number | undefined) {
   const listen = opts.listen;
+  const [outR, outW, errR, errW] = pipes;
+  const adoptMs = runtime.adoptTimeout?.() ?? 0;
   return buildSpawnPlan(
     s,
     hostContext({
@@ -186,6 +191,7 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: In
       baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env(), ...opts.env },
       notifySocket: notify?.path,
       seccompFd,
+      keeper: adoptMs > 0 ? { adoptMs, outputFds: [outR, errR] } : undefined,
     }),
   );
 }
