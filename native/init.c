@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "init_adopt.h"
 #include "init_command.h"
 #include "init_join.h"
 #include "init_log.h"
@@ -42,6 +43,7 @@ struct init_state {
   int orphaned;
   long adopt_deadline;  /* ms at which, with no new supervisor, the service is stopped; -1 before */
   long stop_deadline;   /* ms at which an orphaned stop turns to SIGKILL; -1 before it starts */
+  long orphaned_at;     /* ms at which the supervisor was found gone */
   struct held_output out[2];
 };
 
@@ -118,7 +120,8 @@ __attribute__((noreturn)) static void on_supervisor_gone(struct init_state *st) 
 static void keep_for_adoption(struct init_state *st) {
   init_log(INIT_WARN, "the supervisor is gone (its status pipe closed): the service runs on for %ld ms for a new one to adopt it", st->o->adopt_ms);
   st->orphaned = 1;
-  st->adopt_deadline = now_ms(st) + st->o->adopt_ms;
+  st->orphaned_at = now_ms(st);
+  st->adopt_deadline = st->orphaned_at + st->o->adopt_ms;
   for (int i = 0; i < st->o->n_output_fds; i++) {
     int flags = fcntl(st->out[i].fd, F_GETFL);
     if (flags < 0 || fcntl(st->out[i].fd, F_SETFL, flags | O_NONBLOCK) < 0) init_log(INIT_WARN, "fcntl(output pipe, O_NONBLOCK): %s", strerror(errno));
@@ -168,6 +171,7 @@ static void start(struct init_state *st, struct saved_signals *saved) {
   }
   for (int i = 0; i < o->n_output_fds; i++)
     if ((err = output_hold(&st->out[i], o->output_fds[i]))) die(st, STEP_INIT_OUTPUT_FD, NULL, err);
+  if (o->adopt_fd >= 0 && fcntl(o->adopt_fd, F_SETFD, FD_CLOEXEC) < 0) die(st, STEP_INIT_OUTPUT_FD, "adopt socket", errno);
   if (o->seccomp_fd >= 0 && (err = nsv_seccomp_read(o->seccomp_fd, &st->seccomp))) {
     if (st->status_fd >= 0) report_step(st->status_fd, STEP_SECCOMP_READ, NULL, err);
     init_error("--seccomp-fd %d: %s", o->seccomp_fd, strerror(err));
@@ -257,6 +261,23 @@ static void take_pending_signals(struct init_state *st) {
   }
 }
 
+/* A new supervisor connected: when it is one we take, the connection is our status channel from now on and the
+   output pipes are its to read again. */
+static void adopted(struct init_state *st) {
+  long orphaned_ms = now_ms(st) - st->orphaned_at;
+  int conn = adopt_accept(st->o->adopt_fd, st->out, st->o->n_output_fds, orphaned_ms);
+  if (conn < 0) {
+    init_log(INIT_WARN, "a connection to the instance socket was refused: %s", strerror(errno));
+    return;
+  }
+  int flags = fcntl(conn, F_GETFL);
+  if (flags < 0 || fcntl(conn, F_SETFL, flags | O_NONBLOCK) < 0) die(st, STEP_INIT_STATUS_FD, NULL, errno);
+  init_log(INIT_INFO, "adopted by a new supervisor after %ld ms", orphaned_ms);
+  st->status_fd = conn;
+  st->orphaned = 0;
+  st->adopt_deadline = -1;
+}
+
 /* The nearest of the clocks that are running (the drain, the adoption window, an orphaned stop) as a poll timeout. */
 static int poll_timeout(struct init_state *st) {
   if (st->killing) return KILL_RETRY_MS;
@@ -273,9 +294,11 @@ static int poll_timeout(struct init_state *st) {
 static void wait_for_events(struct init_state *st) {
   /* A pipe's write end reports POLLERR once its read end is closed: the supervisor is gone. The output pipes are
      watched only while orphaned (poll skips a negative fd): until then they are the supervisor's to read. */
-  struct pollfd p[4] = {{st->sfd, POLLIN, 0}, {st->status_fd, 0, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
+  struct pollfd p[5] = {{st->sfd, POLLIN, 0}, {st->status_fd, 0, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
   for (int i = 0; st->orphaned && i < st->o->n_output_fds; i++) p[2 + i].fd = st->out[i].fd;
-  int n = poll(p, 4, poll_timeout(st));
+  /* A new supervisor is taken while the service runs and its stop has not begun. */
+  if (st->orphaned && st->stop_deadline < 0 && !st->main_done) p[4].fd = st->o->adopt_fd;
+  int n = poll(p, 5, poll_timeout(st));
   if (n < 0 && errno != EINTR) die(st, STEP_INIT_POLL, NULL, errno);
   if (n <= 0) return;
   if (p[1].revents & POLLNVAL) die(st, STEP_INIT_POLL, "status pipe", EBADF);
@@ -286,6 +309,7 @@ static void wait_for_events(struct init_state *st) {
       close(st->out[i].fd);
       st->out[i].fd = -1;
     }
+  if (p[4].revents & POLLIN) adopted(st);
   if (p[0].revents & POLLIN) take_pending_signals(st);
 }
 
@@ -331,7 +355,7 @@ static int exit_code(const struct init_options *o, int status) {
 int main(int argc, char **argv) {
   struct init_options o;
   struct saved_signals saved;
-  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0, {NULL, 0}, 0, -1, -1, {{-1, NULL, 0, 0}, {-1, NULL, 0, 0}}};
+  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0, {NULL, 0}, 0, -1, -1, 0, {{-1, NULL, 0, 0}, {-1, NULL, 0, 0}}};
   parse_options(argc, argv, &o);
   st.status_fd = o.status_fd;
   start(&st, &saved);

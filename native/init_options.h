@@ -29,6 +29,7 @@ struct init_options {
   long stop_timeout_ms;    /* --stop-timeout MS: after the stop signal of an orphaned stop, SIGKILL this much later */
   int output_fds[2];       /* --output-fd N (twice at most): read ends of the service's output pipes, kept for adoption */
   int n_output_fds;
+  int adopt_fd;            /* --adopt-socket N: the instance's listening unix socket, for a new supervisor, or -1 */
   char **command;
 };
 

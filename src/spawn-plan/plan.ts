@@ -42,7 +42,7 @@ export interface SpecContext {
    * keeps `outputFds` (the read ends of its output pipes, passed on after the seccomp program) and reads them once
    * the supervisor is gone.
    */
-  keeper?: { adoptMs: number; outputFds: number[] };
+  keeper?: { adoptMs: number; outputFds: number[]; adoptFd?: number };
 }
 
 export interface IdMaps {
@@ -278,13 +278,15 @@ function initArgv(iso: Isolation, ctx: SpecContext, guard: Protections): string[
     const first = 3 + listenFds + (ctx.seccompFd === undefined ? 0 : 1);
     argv.push('--adopt-timeout', String(Math.round(ctx.keeper.adoptMs)), '--stop-timeout', String(Math.round(iso.stop.timeout)));
     ctx.keeper.outputFds.forEach((_, i) => argv.push('--output-fd', String(first + i)));
+    if (ctx.keeper.adoptFd !== undefined) argv.push('--adopt-socket', String(first + ctx.keeper.outputFds.length));
   }
   return [...argv, ...identityArgs({ user: iso.user, ...guard }), '--', ...iso.command];
 }
 
-/** The fds the child gets as 3, 4, ...: the listen sockets, then the seccomp program, then the output pipes init keeps. */
+/** The fds the child gets as 3, 4, ...: the listen sockets, the seccomp program, the output pipes init keeps, its adoption socket. */
 function passedFds(ctx: SpecContext): number[] {
-  return [...ctx.passFds, ...(ctx.seccompFd === undefined ? [] : [ctx.seccompFd]), ...(ctx.keeper?.outputFds ?? [])];
+  const k = ctx.keeper;
+  return [...ctx.passFds, ...(ctx.seccompFd === undefined ? [] : [ctx.seccompFd]), ...(k?.outputFds ?? []), ...(k?.adoptFd === undefined ? [] : [k.adoptFd])];
 }
 
 export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {

@@ -9,6 +9,7 @@ import { cli, cliBackground, CliResult, waitFor } from './helpers';
 
 export interface RunningSupervisor {
   dir: string;
+  file: string;
   socket: string;
   child: ReturnType<typeof cliBackground>;
   output: () => string;
@@ -47,7 +48,11 @@ export function writeConfig(services: Record<string, unknown>, extra: Record<str
 }
 
 export async function startRun(services: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<RunningSupervisor> {
-  const { dir, socket, file } = writeConfig(services, extra);
+  return runConfig(writeConfig(services, extra));
+}
+
+/** `nsvisor run` of a config writeConfig() made (again: a successor of a supervisor that died). */
+export async function runConfig({ dir, socket, file }: { dir: string; socket: string; file: string }): Promise<RunningSupervisor> {
   const child = cliBackground(['run', '-c', file]);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -56,7 +61,7 @@ export async function startRun(services: Record<string, unknown>, extra: Record<
   await waitFor(`the control socket (output so far: ${out})`, () => fs.existsSync(socket));
   const ctl = (args: string[]) => cli([args[0], '--socket', socket, ...args.slice(1)]);
   return {
-    dir, socket, child, exited, ctl,
+    dir, file, socket, child, exited, ctl,
     output: () => out,
     status: () => JSON.parse(ctl(['status', '--json']).stdout),
   };
