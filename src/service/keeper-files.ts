@@ -88,11 +88,16 @@ export function removeKeeperFiles(dir: string, cgroup: string): void {
   for (const f of [socketPathOf(dir, cgroup), statePathOf(dir, cgroup), `${statePathOf(dir, cgroup)}.tmp`]) fs.rmSync(f, { force: true });
 }
 
-/** Field 22 (start time) of /proc/PID/stat and its line of /proc/PID/cgroup, or null when the process is gone. */
+/**
+ * Field 22 (start time) of /proc/PID/stat and its line of /proc/PID/cgroup, or null when the process is gone: ended,
+ * a zombie included (it has left its cgroup, and nobody we know reaps it).
+ */
 export function processIdentity(pid: number): { startTime: string; cgroupLine: string } | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
+    const startTime = fields[19];
     const cgroupLine = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim();
     return { startTime, cgroupLine };
   } catch {

@@ -1,14 +1,14 @@
 // A new `nsvisor run` adopts the instances a SIGKILLed one left: same pids, the output printed meanwhile in its logs, counters going on, stop working; a reused pid is not taken.
 import { strict as assert } from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { keeperDir } from '../../src/service/keeper-files';
 import { alive, killBackground, requireRoot, SLOWDOWN, waitFor } from './helpers';
-import { removeRoots, runConfig, RunningSupervisor, startRun, stopRun } from './supervisor-helpers';
+import { removeRoots, runAgain, startRun, stopRun } from './supervisor-helpers';
 
-/** Starts `nsvisor run` again on the config file of `first` (same cgroupRoot, control socket, logs). */
-const again = (first: RunningSupervisor) => runConfig(first);
 
 describe('adoption: a new supervisor takes over the instances a SIGKILLed one left (root, real kernel)', function () {
   this.timeout(120_000 * SLOWDOWN);
@@ -38,7 +38,7 @@ describe('adoption: a new supervisor takes over the instances a SIGKILLed one le
       const count = () => Number(fs.readFileSync(path.join(dir, 'count'), 'utf8') || -1);
       const atKill = count();
       await waitFor('ticker to print a second of lines with no supervisor', () => count() >= atKill + 20);
-      const second = await again(first);
+      const second = await runAgain(first);
       await waitFor(`the adoption lines (output so far: ${second.output()})`, () => /ticker: adopted ticker/.test(second.output()) && /idle: adopted idle/.test(second.output()));
       const after = second.status();
       for (const name of ['ticker', 'idle']) {
@@ -63,6 +63,29 @@ describe('adoption: a new supervisor takes over the instances a SIGKILLed one le
       assert.ok(!alive(idleInit), 'the adopted idle stopped with the supervisor');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a state file whose pid is another process now is not adopted: that process is left alone, the service starts anew', async () => {
+    const first = await startRun({ idle: { command: ['sleep', '1000'] } }, { adoptTimeout: '20s' });
+    const init = await waitFor('idle running', () => first.status().find((x: any) => x.state === 'running')?.initPid as number | undefined);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The pid reused: an unrelated process stands where the state file says the instance's nsvisor-init is.
+    const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      const file = path.join(keeperDir(first.root), 'idle.json');
+      fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), initPid: stranger.pid }));
+      const second = await runAgain(first);
+      await waitFor(`the refusal (output so far: ${second.output()})`, () => new RegExp(`instance idle .*pid ${stranger.pid} is another process now`).test(second.output()));
+      const now = await waitFor('idle running anew', () => second.status().find((x: any) => x.state === 'running'));
+      assert.notEqual(now.initPid, init, 'a new instance');
+      assert.equal(now.starts, 1, 'counted afresh: nothing was taken from the state file');
+      assert.ok(alive(stranger.pid!), 'the process with the reused pid is not signalled');
+      await waitFor('the old instance gone (its cgroup was a leftover)', () => !alive(init));
+      assert.equal(await stopRun(second), 0);
+    } finally {
+      stranger.kill('SIGKILL');
     }
   });
 });

@@ -6,7 +6,8 @@ import * as path from 'path';
 
 import { killBackground, requireRoot, SLOWDOWN, waitFor } from './helpers';
 import { Seen, stillRunning, tree } from './process-tree';
-import { removeRoots, startRun } from './supervisor-helpers';
+import { keeperDir } from '../../src/service/keeper-files';
+import { removeRoots, runAgain, startRun, stopRun } from './supervisor-helpers';
 
 /** A shell loop whose SIGTERM handler leaves `mark` (and exits unless `stay`). */
 const trapping = (mark: string, stay = false) => `trap 'echo term > ${mark}${stay ? '' : '; exit 0'}' TERM; while :; do sleep 0.05; done`;
@@ -51,6 +52,16 @@ describe('a supervisor that died: its services wait out adoptTimeout, then stop 
       assert.ok(inits.every((pid) => seen.some((s) => s.pid === pid && stillRunning(s))), 'every nsvisor-init outlives the supervisor');
       await waitFor(`every process to end after the window (left: ${JSON.stringify(seen.filter(stillRunning))})`, () => !seen.some(stillRunning), 20_000 * SLOWDOWN);
       assert.deepEqual(terms.filter((f) => !fs.existsSync(f)), [], 'every service got its stop signal and handled it');
+      // What is left for a successor: the empty cgroups and the instances' sockets and state files, which the next
+      // supervisor of that cgroupRoot removes as it starts, saying why it took none.
+      const next = await runAgain(run);
+      await waitFor("the next supervisor to find each instance gone", () => (next.output().match(/left by a supervisor that died: nsvisor-init \d+ is gone/g) ?? []).length === 4).catch((e) => {
+        throw new Error(`${e.message}; its output: ${next.output()}`);
+      });
+      await waitFor('the services started anew', () => next.status().every((x: any) => x.state === 'running'));
+      const code = await stopRun(next);
+      assert.equal(code, 0, `the next supervisor's end (${next.child.signalCode}): ${next.output()}`);
+      assert.ok(!fs.existsSync(keeperDir(run.root)), 'no socket or state file is left');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
