@@ -320,9 +320,10 @@ export class Slot extends EventEmitter<SlotEvents> {
     if (this.current !== inst || this.state !== 'starting') return;
     this.failure = null;
     this.warning = null;
+    // Written before anyone hears it runs: a supervisor killed from then on leaves it adoptable.
+    inst.keep?.({ starts: this.starts, restarts: this.restarts, reaped: this.reaped, lastExit: this.lastExit });
     this.emit('ready', this.name, seconds(t0));
     this.setState('running');
-    inst.keep?.({ starts: this.starts, restarts: this.restarts, reaped: this.reaped, lastExit: this.lastExit });
     this.watch(inst);
   }
 
