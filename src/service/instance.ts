@@ -8,7 +8,7 @@ import { parseIPv4 } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
 import { LaunchFailure } from '../launch/failure';
 import { launch, settleEnd } from '../launch/launch';
-import { adoptedProcess } from '../process/adopted-process';
+import { adoptedProcess, parentOf } from '../process/adopted-process';
 import { addon } from '../native';
 import type { Network } from '../net/network';
 import { hostContext } from '../process/host-context';
@@ -283,14 +283,6 @@ function keeperOf(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts
   return { dir: runtime.keeperDir, cgroup: opts.instanceName, service: name, slot: opts.slot };
 }
 
-/** The parent pid of `pid` (field 4 of /proc/PID/stat), or null when it is gone. */
-function parentOf(pid: number): number | null {
-  try {
-    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
-  } catch {
-    return null;
-  }
-}
 
 /** WATCHDOG_USEC for health.watchdog, as systemd sets it (nsvisor-init adds WATCHDOG_PID once it knows the main process). */
 function watchdogEnv(s: ServiceConfig): Record<string, string> {
