@@ -277,7 +277,10 @@ export class Slot extends EventEmitter<SlotEvents> {
     if (this.state !== 'stopped') throw new Error(`${this.name}: cannot adopt an instance while ${this.state}`);
     const self: { inst?: InstanceHandle } = {};
     const inst = (self.inst = take(this.instanceOptions(self)));
-    Object.assign(this, { starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit: counters.lastExit });
+    this.starts = counters.starts;
+    this.restarts = counters.restarts;
+    this.reaped = counters.reaped;
+    this.lastExit = counters.lastExit;
     this.wanted = true;
     this.setState('starting');
     this.track(inst);
