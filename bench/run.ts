@@ -1,4 +1,4 @@
-// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, init startup against tini, restarts under load, accept spread over instances, reload; results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, init startup against tini, restarts under load, accept spread over instances, reload, the cost of the default protections; results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -13,6 +13,7 @@ import { machineInfo } from './machine';
 import { measureReload, reloadMarkdown } from './reload';
 import { measureRestartLoad, restartLoadMarkdown } from './restart-load';
 import { BenchResults, json, markdown, textSummary } from './report';
+import { measureSeccompCost, seccompCostMarkdown } from './seccomp-cost';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
 import { latencyTargets, memoryTarget } from './targets';
 import { getTini } from './tini';
@@ -90,6 +91,19 @@ const PARTS: Record<string, { file: string; run: () => Promise<PartResult> }> = 
     run: async () => {
       const r = await measureAcceptSpread({ runs: Number(process.env.BENCH_ACCEPT_RUNS ?? 3), instances: 4, cellMs: 2000, spinMs: 3, changeClients: 64 });
       return { json: r, markdown: acceptSpreadMarkdown(r) };
+    },
+  },
+  'seccomp-cost': {
+    file: 'seccomp-cost',
+    run: async () => {
+      const r = await measureSeccompCost({
+        rounds: Number(process.env.BENCH_SECCOMP_ROUNDS ?? 200),
+        warmup: Number(process.env.BENCH_SECCOMP_WARMUP ?? 10),
+        loopRuns: Number(process.env.BENCH_SECCOMP_LOOP_RUNS ?? 7),
+        calls: Number(process.env.BENCH_SECCOMP_CALLS ?? 1_000_000),
+        seed: SEED,
+      });
+      return { json: { machine: machineInfo(), ...r }, markdown: seccompCostMarkdown(r) };
     },
   },
 };

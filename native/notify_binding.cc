@@ -1,5 +1,6 @@
-// Sockets and pipes for services: the sd_notify datagram socket, a TCP socket inside a service's network namespace, pipe().
+// Sockets and pipes: the services' sd_notify datagram socket, nsvisor's own word to its service manager, a TCP socket inside a service's network namespace, pipe().
 #include <errno.h>
+#include <stddef.h>
 #include <sched.h>
 #include <fcntl.h>
 #include <string.h>
@@ -117,7 +118,32 @@ static Napi::Value NetnsSocket(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// sdNotify(socket, text): one datagram to the service manager's NOTIFY_SOCKET, a path or "@name" (abstract).
+static Napi::Value SdNotify(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Args args(info, "sdNotify");
+  std::string socket_path = args(0, "socket").String();
+  std::string text = args(1, "text").String();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (socket_path.empty() || (socket_path[0] != '/' && socket_path[0] != '@') || socket_path.size() >= sizeof addr.sun_path) {
+    throw Napi::RangeError::New(env, "NOTIFY_SOCKET: expected an absolute path or @name shorter than 108 bytes, got \"" + socket_path + "\"");
+  }
+  memcpy(addr.sun_path, socket_path.c_str(), socket_path.size());
+  if (socket_path[0] == '@') addr.sun_path[0] = '\0';
+  socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + socket_path.size() + (socket_path[0] == '/'));
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SystemError(env, "socket(AF_UNIX, SOCK_DGRAM)", errno);
+  ssize_t n = sendto(fd, text.data(), text.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr *>(&addr), len);
+  int err = errno;
+  close(fd);
+  if (n < 0) throw SystemError(env, "sendto(" + socket_path + ")", err);
+  return env.Undefined();
+}
+
 void InitNotifyBindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
   exports.Set("NotifySocket", NotifySocket::Define(env));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("netnsSocket", Napi::Function::New(env, NetnsSocket));

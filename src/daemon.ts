@@ -23,6 +23,8 @@ export interface Daemon {
   /** The /metrics endpoint now; null when supervisor.metrics is "off". */
   readonly metrics: MetricsServer | null;
   reloader: Reloader;
+  /** Settles once every service has had its first outcome: running (ready), or failed. */
+  started: Promise<void>;
   /** Stops every service (bounded by shutdownTimeout), closes the control socket and the logs. */
   shutdown(): Promise<void>;
 }
@@ -131,10 +133,11 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     throw e;
   }
   const stopReaper = process.pid === 1 ? startOrphanReaper() : () => undefined;
-  void supervisor.start();
+  const started = supervisor.start();
   return {
     supervisor,
     reloader,
+    started,
     get metrics() {
       return endpoint.server;
     },

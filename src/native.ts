@@ -137,6 +137,8 @@ export interface NotifySocket {
 
 interface Addon {
   NotifySocket: new (path: string, onMessage: (text: string) => void) => NotifySocket;
+  /** One datagram to a service manager's NOTIFY_SOCKET (a path, or @name for an abstract socket); throws naming sendto. */
+  sdNotify(socket: string, text: string): void;
   /** A TCP socket fd made in the network namespace of `pid`, for readiness probes. */
   netnsSocket(pid: number): number;
   /** A listening TCP socket on a numeric IPv4/IPv6 address (SO_REUSEADDR, close-on-exec); throws naming the call. */

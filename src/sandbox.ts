@@ -5,6 +5,7 @@ import { IsolationInput, isolationSchema } from './config/isolation';
 import { parseOrThrow } from './config/issues';
 import { classifyEnd, ExitReason } from './launch/exit-reason';
 import { LaunchFailure } from './launch/failure';
+import type { SeccompDeath } from './launch/seccomp-death';
 import { launch } from './launch/launch';
 import { Network } from './net/network';
 import { hostContext } from './process/host-context';
@@ -53,6 +54,8 @@ export interface SandboxResult {
   reason: ExitReason;
   /** For spawn_failed: what failed, e.g. "pivot_root(/srv/web): Invalid argument". */
   error?: string;
+  /** The command died of SIGSYS: the syscall the seccomp filter's audit record names, or why none was found. */
+  seccomp?: SeccompDeath;
   /** Steps of the teardown that failed (the cgroup could not be removed, ...); the result stands. */
   teardown?: string[];
 }
@@ -110,7 +113,10 @@ export async function sandbox(options: SandboxOptions): Promise<SandboxResult> {
     onStart?.(launched.proc);
     const end = await launched.ended;
     const exit = classifyEnd(end);
-    return { code: end.code, signal: end.signal, pid: launched.proc.pid, reason: exit.reason, ...(teardown.length ? { teardown } : {}) };
+    return {
+      code: end.code, signal: end.signal, pid: launched.proc.pid, reason: exit.reason,
+      ...(exit.seccomp ? { seccomp: exit.seccomp } : {}), ...(teardown.length ? { teardown } : {}),
+    };
   } catch (e) {
     return failed(LaunchFailure.from(e));
   } finally {

@@ -7,6 +7,7 @@ import { loadConfigSource, resolveConfigSource, sourceName } from '../config/loa
 import { startDaemon } from '../daemon';
 import { EventLog, LOG_FORMATS, LogFormat } from '../events/event-log';
 import { CliError } from './errors';
+import { ManagerNotify } from './manager-notify';
 
 /**
  * A defect of nsvisor that escaped every handler must not end the supervisor (as PID 1 of a container, that is the
@@ -33,6 +34,8 @@ a service not ready in time, an OOM kill, an unexpected exit, the delay before t
 service marked failed, a log that cannot be written. Services' own output goes to supervisor.logDir.
 
 Works as PID 1 of a container: it reaps every orphan and turns SIGTERM into a graceful shutdown.
+Under a service manager that set NOTIFY_SOCKET (systemd's Type=notify, contrib/nsvisor.service) it
+sends READY=1 once every service has had its first start (ready, or failed), STOPPING=1 at shutdown.
 A second SIGINT stops waiting: every service is killed at once.
 SIGHUP reloads the configuration file, as "nsvisor reload" does: only what changed is touched
 ("nsvisor restart --all" restarts every running service, dependencies first).
@@ -49,13 +52,18 @@ Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration
         throw e;
       }
       keepRunningOnDefects(events);
+      const manager = ManagerNotify.fromEnv(events);
       if (source.kind === 'demo') events.note('demo', 'no configuration file (./nsvisor.yaml or -c FILE): running the built-in demo');
       const daemon = await startDaemon(config, { events, file: source.kind === 'file' ? path.resolve(source.path) : null });
       const m = daemon.metrics?.address;
       const where = m ? `; metrics on http://${m.family === 'IPv6' ? `[${m.address}]` : m.address}:${m.port}/metrics` : '';
       events.note('started', `supervising ${daemon.supervisor.services.size} services; control socket ${config.supervisor.control}${where}`);
+      let stopping = false;
+      // A manager waiting for READY=1 (systemd's Type=notify) hears it once every service has had its first start.
+      void daemon.started.then(() => {
+        if (!stopping) manager?.send({ READY: '1', STATUS: `supervising ${daemon.supervisor.services.size} services` });
+      });
       await new Promise<void>((resolve) => {
-        let stopping = false;
         const onSignal = (sig: NodeJS.Signals) => {
           if (stopping) {
             if (sig !== 'SIGINT') return;
@@ -64,6 +72,7 @@ Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration
             return;
           }
           stopping = true;
+          manager?.send({ STOPPING: '1', STATUS: `${sig}: stopping all services` });
           events.note('shutdown', `${sig}: stopping all services`, { signal: sig });
           daemon.shutdown().then(resolve, (e: Error) => {
             events.note('shutdown_failed', `shutdown: ${e.message}`);

@@ -4,6 +4,7 @@ import * as os from 'os';
 
 import { NAMESPACES } from '../config/isolation';
 import { ConfigError } from '../config/issues';
+import { describeSeccompDeath } from '../launch/seccomp-death';
 import { IsolatedProcess } from '../process/isolated-process';
 import { sandbox, SandboxOptions } from '../sandbox';
 import { SpecError } from '../spawn-plan/plan';
@@ -145,6 +146,7 @@ async function run(command: string[], flags: Flags): Promise<void> {
     });
     if (r.reason === 'spawn_failed') throw new CliError(r.error ?? 'spawn failed', r.code ?? 125);
     if (r.reason === 'oom_killed') process.stderr.write(`nsvisor: the OOM killer ended a process of the sandbox${flags.memory ? ` (--memory ${flags.memory})` : ''}\n`);
+    if (r.seccomp) process.stderr.write(`nsvisor: ${command[0]}: ${describeSeccompDeath(r.seccomp)}\n`);
     process.exitCode = r.code ?? 128 + os.constants.signals[r.signal as NodeJS.Signals];
   } catch (e) {
     if (e instanceof ConfigError || e instanceof SpecError) throw new CliError(e.message, 125);

@@ -68,6 +68,8 @@ export interface HostFacts {
   readlink(path: string): string | null;
   /** Up to `bytes` bytes from the start of a file; null when it cannot be read. */
   readHead(path: string, bytes: number): Buffer | null;
+  /** The whole file as text; throws as fs.readFileSync does (err.code ENOENT, EISDIR, ...). */
+  readText(path: string): string;
   /** The live holder of the lease of `address` on bridge `network`, or null. */
   leaseHolder(network: string, address: string): LeaseHolder | null;
   /** Whether a network device of that name is in this network namespace. */

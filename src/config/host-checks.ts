@@ -4,6 +4,7 @@ import type { CgroupFacts, HostFacts, HostProblem, TcpListener } from './host-ch
 import { limitProblems } from './host-checks-limits';
 import { metricsProblems, networkProblems } from './host-checks-network';
 import { mountTypeProblems, planService } from './host-checks-plan';
+import { seccompProblems } from './host-checks-seccomp';
 import { listenPathProblems, notifyProblems } from './host-checks-sockets';
 import { userProblems } from './host-checks-users';
 import { viewOf } from './host-checks-view';
@@ -34,7 +35,7 @@ function serviceProblems(name: string, svc: ServiceConfig, { config, host, cgrou
     problems.push(...notifyProblems(name, svc, config, view).filter((n) => !planned.some((p) => p.path === n.path)));
     problems.push(...listenPathProblems(name, svc, view));
   }
-  problems.push(...networkProblems(name, svc, host, listeners));
+  problems.push(...seccompProblems(name, svc, host), ...networkProblems(name, svc, host, listeners));
   return problems;
 }
 

@@ -1,6 +1,7 @@
 // The supervisor's own output: one line per event a person must know about (a failed start, an OOM kill, a backoff), as text or JSON.
 import type { ExitRecord } from '../launch/exit-reason';
 import type { LaunchFailure } from '../launch/failure';
+import { describeSeccompDeath } from '../launch/seccomp-death';
 import type { Supervisor } from '../supervisor';
 
 export type LogFormat = 'text' | 'json';
@@ -22,9 +23,10 @@ export function formatDelay(ms: number): string {
   return `${Number((ms / 60_000).toFixed(1))}m`;
 }
 
-/** How an instance ended, in words: "exit code 1", "killed by SIGSEGV", "killed by the OOM killer". */
+/** How an instance ended, in words: "exit code 1", "killed by SIGSEGV", "killed by the OOM killer", "killed by the seccomp filter (SIGSYS) at syscall 110 (getppid)". */
 export function describeExit(e: ExitRecord): string {
   if (e.reason === 'oom_killed') return 'killed by the OOM killer (its memory limit)';
+  if (e.seccomp) return describeSeccompDeath(e.seccomp);
   if (e.reason === 'signaled') return `killed by ${e.signal}`;
   if (e.reason === 'completed') return 'exited 0';
   return `exit code ${e.code}`;
@@ -76,7 +78,7 @@ export class EventLog {
       // A start that failed has its own line; an instance retired or stopped on purpose is no news.
       if (aside || exit.reason === 'spawn_failed' || sup.services.get(name)?.state === 'stopping') return;
       say(name, exit.reason === 'oom_killed' ? 'oom_killed' : 'exited', `${exit.reason === 'completed' ? 'ended' : 'died'}: ${describeExit(exit)}`, {
-        reason: exit.reason, code: exit.code, signal: exit.signal,
+        reason: exit.reason, code: exit.code, signal: exit.signal, ...(exit.seccomp ? { syscall: exit.seccomp.syscall, syscallName: exit.seccomp.name } : {}),
       });
     });
     sup.on('hostProblem', (p) =>

@@ -1,6 +1,8 @@
 // Turns how nsvisor-init ended into the exit record of SPEC 4.2 (code, signal, reason), for services and sandboxes alike.
 import * as os from 'os';
 
+import type { SeccompDeath } from './seccomp-death';
+
 export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed' | 'unhealthy';
 
 export interface ExitRecord {
@@ -8,6 +10,8 @@ export interface ExitRecord {
   signal: string | null;
   reason: ExitReason;
   at: Date;
+  /** Killed by SIGSYS: the syscall the seccomp filter refused, as the kernel's audit record names it (or why it does not). */
+  seccomp?: SeccompDeath;
 }
 
 const SIGNAL_NAMES = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name]));
@@ -35,6 +39,7 @@ export function classifyExit(code: number | null, signal: string | null, oomKill
 }
 
 /** The exit record of a launched instance's end (nsvisor-init's exit, its report on the main process, the OOM count). */
-export function classifyEnd(end: { code: number | null; signal: string | null; oomKilled: boolean; main: MainEnd | null }, at = new Date()): ExitRecord {
-  return classifyExit(end.code, end.signal, end.oomKilled, at, end.main);
+export function classifyEnd(end: { code: number | null; signal: string | null; oomKilled: boolean; main: MainEnd | null; seccomp?: SeccompDeath }, at = new Date()): ExitRecord {
+  const exit = classifyExit(end.code, end.signal, end.oomKilled, at, end.main);
+  return end.seccomp && exit.signal === 'SIGSYS' ? { ...exit, seccomp: end.seccomp } : exit;
 }

@@ -11,6 +11,7 @@ import type { SpawnPlan } from '../spawn-plan/plan';
 import { programFd } from '../security/seccomp-program';
 import { statsOf } from '../workers/cgroup-stats';
 import { LaunchFailure } from './failure';
+import { SeccompDeath, seccompDeathOf } from './seccomp-death';
 
 export interface LaunchSpec {
   /** Names the cgroup: the service's name, NAME.N beside another instance, or sandbox-PID-N. */
@@ -49,6 +50,8 @@ export interface LaunchEnd {
   oomKilled: boolean;
   /** The cgroup's figures read just before it was removed. */
   final: CgroupStats | null;
+  /** The main process died of SIGSYS: the syscall the seccomp filter's audit record names, or why none was found. */
+  seccomp?: SeccompDeath;
 }
 
 export interface Launched {
@@ -97,6 +100,18 @@ async function release(spec: TeardownReport, held: Held, readFinal: boolean): Pr
   return final;
 }
 
+/** The audit record's clock is coarse (a tick behind at most): a second of slack before the launch. */
+const RECORD_CLOCK_SLACK_MS = 1000;
+
+/** How many pids after its init's the main process may have had: other processes of the host start meanwhile. */
+const PID_WINDOW = 256;
+
+/** Why the main process got SIGSYS, from the kernel log: by its host pid, or by its init's when it ended before its own was read. */
+function sigsysCause(mainPid: number | null, initPid: number, launchedAt: number): Promise<SeccompDeath> {
+  const victim = mainPid === null ? { after: initPid, within: PID_WINDOW } : { pid: mainPid };
+  return seccompDeathOf(victim, launchedAt - RECORD_CLOCK_SLACK_MS);
+}
+
 /**
  * Launches one instance. Resolves once its command runs; on any failure, releases everything the attempt made and
  * rejects with a LaunchFailure (and nothing else).
@@ -105,6 +120,7 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
   const held: Held = { cgroup: null, network: null, address: null, hostIf: null, device: null };
   let proc: IsolatedProcess;
   let seccompFd: number | undefined;
+  const launchedAt = Date.now();
   try {
     const program = spec.seccomp();
     seccompFd = program ? programFd(program) : undefined;
@@ -132,13 +148,17 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
   } finally {
     if (seccompFd !== undefined) fs.closeSync(seccompFd); // the child has its own copy from the clone
   }
-  return { proc, cgroup: held.cgroup, ended: settleEnd(proc, held, spec) };
+  return { proc, cgroup: held.cgroup, ended: settleEnd(proc, held, spec, launchedAt) };
 }
 
-/** How a running instance's end settles: once its process has exited, what it held is released (the cgroup's last figures read first). */
-export function settleEnd(proc: IsolatedProcess, held: Held, report: TeardownReport): Promise<LaunchEnd> {
+/**
+ * How a running instance's end settles: once its process has exited, what it held is released (the cgroup's last
+ * figures read first) and a SIGSYS death is explained from the kernel log (`launchedAt`: when it was started).
+ */
+export function settleEnd(proc: IsolatedProcess, held: Held, report: TeardownReport, launchedAt: number): Promise<LaunchEnd> {
+  const mainPid = proc.mainPid;
   return proc.exited.then(async (end): Promise<LaunchEnd> => {
-    const final = await release(report, held, true);
-    return { code: end.code, signal: end.signal, main: end.main, oomKilled: (final?.oomKills ?? 0) > 0, final };
+    const [final, seccomp] = await Promise.all([release(report, held, true), end.main?.signal === 'SIGSYS' ? sigsysCause(mainPid, proc.pid, launchedAt) : undefined]);
+    return { code: end.code, signal: end.signal, main: end.main, oomKilled: (final?.oomKills ?? 0) > 0, final, ...(seccomp ? { seccomp } : {}) };
   });
 }

@@ -151,6 +151,7 @@ export function realHostFacts(opts: { isSupervisor?: boolean } = {}): HostFacts 
     lstat: (p) => orNull(() => factsOf(fs.lstatSync(p))),
     readlink: (p) => orNull(() => fs.readlinkSync(p)),
     readHead: (p, bytes) => orNull(() => readHead(p, bytes)),
+    readText: (p) => fs.readFileSync(p, 'utf8'),
     leaseHolder: (network, address) => {
       const n = parseIPv4(address);
       const h = n === null ? null : new LeaseDir(network).holder(n);

@@ -156,11 +156,11 @@ export function parseProfileJson(text: string, file: string): SeccompProfile {
   return toModel(r.data);
 }
 
-/** Reads and checks a profile file; a file that cannot be read is a ConfigError too. */
-export function readProfileFile(file: string): SeccompProfile {
+/** Reads and checks a profile file (through `read`, which throws as fs.readFileSync does); a file that cannot be read is a ConfigError too. */
+export function readProfileFile(file: string, read: (file: string) => string = (f) => fs.readFileSync(f, 'utf8')): SeccompProfile {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = read(file);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;

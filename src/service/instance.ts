@@ -161,7 +161,7 @@ export class Instance implements InstanceHandle {
     const proc = adoptedProcess(state.cgroup, state.initPid, state.mainPid, pidfd, hand.fd, { onReaped: opts.onReaped, onGarbage: opts.onTrouble });
     const cgroup = runtime.cgroups?.open(state.cgroup) ?? null;
     const held = { cgroup, network: null, address: null, hostIf: null, device: null };
-    const ended = settleEnd(proc, held, { onTeardownFailure: opts.onTrouble });
+    const ended = settleEnd(proc, held, { onTeardownFailure: opts.onTrouble }, Date.parse(state.startedAt));
     (['stdout', 'stderr'] as const).forEach((source, i) => {
       const fd = hand[source];
       const out = new PassThrough();

@@ -5,6 +5,7 @@ import type { CgroupHandle } from '../cgroup';
 import type { ServiceConfig } from '../config/schema';
 import { classifyEnd, ExitRecord } from '../launch/exit-reason';
 import { LaunchFailure } from '../launch/failure';
+import { describeSeccompDeath } from '../launch/seccomp-death';
 import { Backoff, shouldRestart } from './backoff';
 import type { RestartMode, SlotEvents } from './events';
 import { HealthMonitor } from './health';
@@ -383,6 +384,7 @@ export class Slot extends EventEmitter<SlotEvents> {
   private onExit(inst: InstanceHandle, end: InstanceEnd): void {
     const exit = classifyEnd(end);
     this.lastExit = this.sick.has(inst) ? { ...exit, reason: 'unhealthy' } : exit;
+    if (exit.seccomp && inst === this.current) this.failure = describeSeccompDeath(exit.seccomp); // the NOTE of status, until a start is ready
     const final = inst.cgroup && end.final ? { cgroup: inst.cgroup, stats: end.final } : null;
     this.emit('exit', this.name, this.lastExit, inst !== this.current, final);
     if (inst === this.candidate) this.candidate = null; // replaceInstance learns it from the failed readiness wait

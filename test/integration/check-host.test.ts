@@ -279,4 +279,40 @@ describe('check: against this host (root, real kernel)', function () {
       });
     });
   });
+
+  it('security keys: a seccomp profile that does not parse, is missing, names an unknown syscall or capability; an unknown capability', () => {
+    const profile = (name: string, text: string) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, text);
+      return file;
+    };
+    const broken = profile('broken.json', '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [\n');
+    const typo = profile('typo.json', JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid', 'getppidd'], action: 'SCMP_ACT_KILL' }] }));
+    const caps = profile('caps.json', JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMN'] } }] }));
+    const missing = path.join(dir, 'none.json');
+    const cmd = ['/bin/true'];
+    const file = configFile({
+      broken: { command: cmd, seccomp: broken },
+      typo: { command: cmd, seccomp: typo },
+      caps: { command: cmd, seccomp: caps },
+      missing: { command: cmd, seccomp: missing },
+    });
+    assert.deepEqual(check(file), {
+      code: 2,
+      stdout: report(
+        file,
+        `services.broken.seccomp: ${broken}: invalid JSON at line 2, column 1: expected a value, got the end of the file`,
+        `services.typo.seccomp: ${typo}: syscalls[0].names[1]: unknown syscall "getppidd"; did you mean "getppid"?`,
+        `services.caps.seccomp: ${caps}: syscalls[0].includes.caps[0]: unknown capability "CAP_SYS_ADMN"; did you mean "CAP_SYS_ADMIN"?`,
+        `services.missing.seccomp: ${missing}: cannot read: no such file`,
+      ),
+      stderr: '',
+    });
+    const badCap = configFile({ web: { command: cmd, capabilities: ['CAP_NET_BIND_SERVICE', 'net_admin', 'CAP_SYS_ADMN'] } });
+    assert.deepEqual(check(badCap), {
+      code: 2,
+      stdout: report(badCap, 'services.web.capabilities[2]: unknown capability "CAP_SYS_ADMN" (expected a name of capabilities(7), e.g. CAP_NET_BIND_SERVICE)'),
+      stderr: '',
+    });
+  });
 });

@@ -50,6 +50,16 @@ export function cliBackground(args: string[]) {
   return child;
 }
 
+/** A process in the background with its stdout and stderr gathered, and its exit code as a promise. */
+export function watched(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => out };
+}
+
 /** SIGKILLs pid and all its descendants, deepest first. */
 export function killTree(pid: number): void {
   for (const child of childrenOf(pid)) killTree(child);

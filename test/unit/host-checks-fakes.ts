@@ -109,6 +109,14 @@ export class FakeHost implements HostFacts {
     return e && 'file' in e ? Buffer.from(e.file).subarray(0, bytes) : null;
   }
 
+  readText(p: string): string {
+    const at = this.resolve(p, true);
+    const e = at === null ? null : this.entry(at);
+    if (e && 'file' in e) return Buffer.from(e.file).toString('utf8');
+    const code = e && 'dir' in e ? 'EISDIR' : 'ENOENT';
+    throw Object.assign(new Error(`${code}: ${p}`), { code });
+  }
+
   leaseHolder(network: string, address: string): LeaseHolder | null {
     return this.opts.leases?.[`${network} ${address}`] ?? null;
   }

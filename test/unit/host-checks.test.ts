@@ -276,3 +276,23 @@ describe('host checks: network', () => {
     ]);
   });
 });
+
+describe('host checks: seccomp profile files', () => {
+  const allowAll = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW' });
+  table([
+    ['a profile that parses and compiles; the default and unconfined read no file', {
+      file: { seccomp: '/etc/ok.json' }, dflt: { seccomp: 'default' }, none: { seccomp: 'unconfined' },
+    }, { files: { '/etc/ok.json': { file: allowAll } } }, []],
+    ['a profile missing, a directory, not JSON, with an unknown syscall', {
+      gone: { seccomp: '/etc/gone.json' },
+      dir: { seccomp: '/etc' },
+      text: { seccomp: '/etc/hosts' },
+      typo: { seccomp: '/etc/typo.json' },
+    }, { files: { '/etc/typo.json': { file: JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount', 'umount3'], action: 'SCMP_ACT_ERRNO' }] }) } } }, [
+      ['services.gone.seccomp: /etc/gone.json: cannot read: no such file', true],
+      ['services.dir.seccomp: /etc: cannot read: is a directory', true],
+      ['services.text.seccomp: /etc/hosts: invalid JSON at line 1, column 6: expected the end of the file after the value, got "."', true],
+      ['services.typo.seccomp: /etc/typo.json: syscalls[0].names[1]: unknown syscall "umount3"; did you mean "umount"?', true],
+    ]],
+  ]);
+});
