@@ -21,6 +21,7 @@
         "native/notify_binding.cc",
         "native/listen_binding.cc",
         "native/devices_binding.cc",
+        "native/adopt_binding.cc",
         "native/spawn.c",
         "native/nsinfo_binding.cc",
         "native/nsinfo.c",
@@ -43,7 +44,9 @@
         "native/init_join.c",
         "native/init_license.c",
         "native/init_log.c",
+        "native/init_adopt.c",
         "native/init_options.c",
+        "native/init_output.c",
         "native/init_procs.c",
         "native/init_signals.c",
         "native/seccomp_load.c"

@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNetlinkBindings(env, exports);
   InitListenBindings(env, exports);
   InitDevicesBindings(env, exports);
+  InitAdoptBindings(env, exports);
   return exports;
 }
 

@@ -13,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "init_adopt.h"
 #include "init_command.h"
 #include "init_join.h"
 #include "init_log.h"
 #include "init_options.h"
+#include "init_output.h"
 #include "init_procs.h"
 #include "init_signals.h"
 #include "seccomp_load.h"
@@ -37,6 +39,12 @@ struct init_state {
   long drain_deadline; /* CLOCK_MONOTONIC ms at which the drain ends; -1 before it starts */
   int killing;         /* the drain is over: SIGKILL to whatever is found */
   struct nsv_seccomp seccomp; /* from --seccomp-fd, for the main process */
+  /* --adopt-timeout: the supervisor is gone and we keep the service for a new one. */
+  int orphaned;
+  long adopt_deadline;  /* ms at which, with no new supervisor, the service is stopped; -1 before */
+  long stop_deadline;   /* ms at which an orphaned stop turns to SIGKILL; -1 before it starts */
+  long orphaned_at;     /* ms at which the supervisor was found gone */
+  struct held_output out[2];
 };
 
 /* A failure nsvisor-init cannot go on from. Named on the status pipe (read by the supervisor until the command
@@ -107,11 +115,26 @@ __attribute__((noreturn)) static void on_supervisor_gone(struct init_state *st) 
   }
 }
 
-/* A status write failed with EPIPE: under the supervisor that is its end; otherwise reporting just stops. */
+/* The supervisor is gone and --adopt-timeout says the service outlives it: the clock starts, the output pipes are
+   read from now on (or the service would block on a full pipe), and after the timeout it is stopped. */
+static void keep_for_adoption(struct init_state *st) {
+  init_log(INIT_WARN, "the supervisor is gone (its status pipe closed): the service runs on for %ld ms for a new one to adopt it", st->o->adopt_ms);
+  st->orphaned = 1;
+  st->orphaned_at = now_ms(st);
+  st->adopt_deadline = st->orphaned_at + st->o->adopt_ms;
+  for (int i = 0; i < st->o->n_output_fds; i++) {
+    int flags = fcntl(st->out[i].fd, F_GETFL);
+    if (flags < 0 || fcntl(st->out[i].fd, F_SETFL, flags | O_NONBLOCK) < 0) init_log(INIT_WARN, "fcntl(output pipe, O_NONBLOCK): %s", strerror(errno));
+  }
+}
+
+/* A status write failed with EPIPE, or the pipe hung up: under the supervisor that is its end; otherwise reporting
+   just stops. */
 static void status_pipe_closed(struct init_state *st) {
-  if (st->o->supervised) on_supervisor_gone(st);
+  if (st->o->supervised && st->o->adopt_ms == 0) on_supervisor_gone(st);
   if (close(st->status_fd) < 0) init_log(INIT_WARN, "close(status pipe): %s", strerror(errno));
   st->status_fd = -1;
+  if (st->o->supervised) keep_for_adoption(st);
 }
 
 /* Writes one record; 0 when written, -1 when the non-blocking pipe is full (it waits for the next). */
@@ -146,6 +169,9 @@ static void start(struct init_state *st, struct saved_signals *saved) {
     /* Blocking, as nothing runs yet: it fails only when the supervisor is gone, and then there is nothing to end. */
     if (write(st->status_fd, &started, sizeof started) != (ssize_t)sizeof started) _exit(125);
   }
+  for (int i = 0; i < o->n_output_fds; i++)
+    if ((err = output_hold(&st->out[i], o->output_fds[i]))) die(st, STEP_INIT_OUTPUT_FD, NULL, err);
+  if (o->adopt_fd >= 0 && fcntl(o->adopt_fd, F_SETFD, FD_CLOEXEC) < 0) die(st, STEP_INIT_OUTPUT_FD, "adopt socket", errno);
   if (o->seccomp_fd >= 0 && (err = nsv_seccomp_read(o->seccomp_fd, &st->seccomp))) {
     if (st->status_fd >= 0) report_step(st->status_fd, STEP_SECCOMP_READ, NULL, err);
     init_error("--seccomp-fd %d: %s", o->seccomp_fd, strerror(err));
@@ -235,22 +261,75 @@ static void take_pending_signals(struct init_state *st) {
   }
 }
 
-/* Sleeps until a signal comes, the supervisor goes, or the drain's clock says so. */
-static void wait_for_events(struct init_state *st) {
-  /* A pipe's write end reports POLLERR once its read end is closed: the supervisor is gone. */
-  struct pollfd p[2] = {{st->sfd, POLLIN, 0}, {st->status_fd, 0, 0}};
-  int timeout = -1;
-  if (st->killing) timeout = KILL_RETRY_MS;
-  else if (st->drain_deadline >= 0) {
-    long left = st->drain_deadline - now_ms(st);
-    timeout = left > 0 ? (int)left : 0;
+/* A new supervisor connected: when it is one we take, the connection is our status channel from now on and the
+   output pipes are its to read again. */
+static void adopted(struct init_state *st) {
+  long orphaned_ms = now_ms(st) - st->orphaned_at;
+  int conn = adopt_accept(st->o->adopt_fd, st->out, st->o->n_output_fds, orphaned_ms);
+  if (conn < 0) {
+    init_log(INIT_WARN, "a connection to the instance socket was refused: %s", strerror(errno));
+    return;
   }
-  int n = poll(p, 2, timeout);
+  int flags = fcntl(conn, F_GETFL);
+  if (flags < 0 || fcntl(conn, F_SETFL, flags | O_NONBLOCK) < 0) die(st, STEP_INIT_STATUS_FD, NULL, errno);
+  init_log(INIT_INFO, "adopted by a new supervisor after %ld ms", orphaned_ms);
+  st->status_fd = conn;
+  st->orphaned = 0;
+  st->adopt_deadline = -1;
+}
+
+/* The nearest of the clocks that are running (the drain, the adoption window, an orphaned stop) as a poll timeout. */
+static int poll_timeout(struct init_state *st) {
+  if (st->killing) return KILL_RETRY_MS;
+  long deadline = -1;
+  if (st->drain_deadline >= 0) deadline = st->drain_deadline;
+  if (st->adopt_deadline >= 0 && st->stop_deadline < 0 && (deadline < 0 || st->adopt_deadline < deadline)) deadline = st->adopt_deadline;
+  if (st->stop_deadline >= 0 && !st->main_done && (deadline < 0 || st->stop_deadline < deadline)) deadline = st->stop_deadline;
+  if (deadline < 0) return -1;
+  long left = deadline - now_ms(st);
+  return left > 0 ? (int)left : 0;
+}
+
+/* Sleeps until a signal comes, the supervisor goes, output comes while orphaned, or a clock says so. */
+static void wait_for_events(struct init_state *st) {
+  /* A pipe's write end reports POLLERR once its read end is closed: the supervisor is gone. The output pipes are
+     watched only while orphaned (poll skips a negative fd): until then they are the supervisor's to read. */
+  struct pollfd p[5] = {{st->sfd, POLLIN, 0}, {st->status_fd, 0, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
+  for (int i = 0; st->orphaned && i < st->o->n_output_fds; i++) p[2 + i].fd = st->out[i].fd;
+  /* A new supervisor is taken while the service runs and its stop has not begun. */
+  if (st->orphaned && st->stop_deadline < 0 && !st->main_done) p[4].fd = st->o->adopt_fd;
+  int n = poll(p, 5, poll_timeout(st));
   if (n < 0 && errno != EINTR) die(st, STEP_INIT_POLL, NULL, errno);
   if (n <= 0) return;
   if (p[1].revents & POLLNVAL) die(st, STEP_INIT_POLL, "status pipe", EBADF);
   if (p[1].revents & (POLLERR | POLLHUP)) status_pipe_closed(st);
+  for (int i = 0; i < 2; i++)
+    if (p[2 + i].revents && output_drain(&st->out[i]) < 0) {
+      init_log(INIT_WARN, "reading the output pipe: %s; it is read no further", strerror(errno));
+      close(st->out[i].fd);
+      st->out[i].fd = -1;
+    }
+  if (p[4].revents & POLLIN) adopted(st);
   if (p[0].revents & POLLIN) take_pending_signals(st);
+}
+
+/* The adoption window is over with no new supervisor: the service stops as `nsvisor stop` would stop it (the stop
+   signal, SIGKILL of all of it after the stop timeout; once the main process ends, the drain). */
+static void check_orphan_clocks(struct init_state *st) {
+  if (!st->orphaned) return;
+  long now = now_ms(st);
+  if (st->stop_deadline < 0 && now >= st->adopt_deadline) {
+    init_log(INIT_WARN, "no supervisor adopted the service in %ld ms: stopping it", st->o->adopt_ms);
+    st->stop_deadline = now + st->o->stop_timeout_ms;
+    if (!st->main_done) {
+      pid_t target = st->o->process_group ? -st->main_pid : st->main_pid;
+      if (kill(target, st->o->stop_signal) < 0 && errno != ESRCH) init_log(INIT_WARN, "kill(%d, SIG%s): %s", (int)target, sigabbrev_np(st->o->stop_signal) ?: "?", strerror(errno));
+    }
+  }
+  if (st->stop_deadline >= 0 && !st->main_done && !st->killing && now >= st->stop_deadline) {
+    init_log(INIT_WARN, "the service did not stop in %ld ms: SIGKILL to all of it", st->o->stop_timeout_ms);
+    st->killing = 1;
+  }
 }
 
 /* The main process has ended and others are left: returns 0 to exit now (tini's way: --drain 0 standalone),
@@ -276,7 +355,7 @@ static int exit_code(const struct init_options *o, int status) {
 int main(int argc, char **argv) {
   struct init_options o;
   struct saved_signals saved;
-  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0, {NULL, 0}};
+  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0, {NULL, 0}, 0, -1, -1, 0, {{-1, NULL, 0, 0}, {-1, NULL, 0, 0}}};
   parse_options(argc, argv, &o);
   st.status_fd = o.status_fd;
   start(&st, &saved);
@@ -285,6 +364,8 @@ int main(int argc, char **argv) {
     wait_for_events(&st);
     int none_left = reap(&st);
     report_reaped(&st);
+    check_orphan_clocks(&st);
+    if (st.killing && !st.main_done) kill_rest(&st); /* when it cannot list them, the main process and its group */
     if (!st.main_done) continue;
     if (none_left) break;
     if (st.drain_deadline < 0 && !start_drain(&st)) break;

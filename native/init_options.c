@@ -52,6 +52,10 @@ static void usage(int fd) {
           "  --seccomp-fd N   read a seccomp BPF program (struct sock_filter[]) from fd N; CMD runs under it\n"
           "  --join PID       first enter every namespace of PID (as nsenter -a -t PID; nsvisor exec)\n"
           "  --supervised, --status-fd N, --listen-fds N   set by the nsvisor supervisor\n"
+          "  --adopt-timeout MS, --stop-timeout MS, --output-fd N, --adopt-socket N\n"
+          "                   set by the supervisor: when it dies, keep CMD running MS milliseconds for a new\n"
+          "                   one, reading the output pipes N meanwhile; then the stop signal, SIGKILL after the\n"
+          "                   stop timeout; a new supervisor that connects to the socket N meanwhile takes over\n"
           "\n"
           "Environment:\n"
           "  TINI_SUBREAPER           when set (to anything), as -s\n"
@@ -156,7 +160,9 @@ static int parse_long(int argc, char **argv, int i, struct init_options *o) {
   if (!strcmp(name, "--supervised") && !eq) { o->supervised = 1; return i; }
   if (!strcmp(name, "--no-new-privs") && !eq) { o->no_new_privs = 1; return i; }
   if (!strcmp(name, "--ambient") && !eq) { o->ambient = 1; return i; }
-  static const char *const with_value[] = {"--status-fd", "--listen-fds", "--stop-signal", "--drain", "--uid", "--gid", "--join", "--caps", "--seccomp-fd"};
+  static const char *const with_value[] = {"--status-fd", "--listen-fds", "--stop-signal", "--drain", "--uid", "--gid", "--join", "--caps", "--seccomp-fd",
+                                             "--adopt-timeout", "--stop-timeout", "--output-fd",
+                                             "--adopt-socket"};
   int known = 0;
   for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) known |= !strcmp(name, with_value[k]);
   if (!known) usage_error(1, "unknown option %s", word);
@@ -170,6 +176,13 @@ static int parse_long(int argc, char **argv, int i, struct init_options *o) {
   else if (!strcmp(name, "--join")) o->join_pid = (pid_t)parse_number(name, v, 1, 4194304L);
   else if (!strcmp(name, "--caps")) { o->caps = parse_mask(name, v); o->limit_caps = 1; }
   else if (!strcmp(name, "--seccomp-fd")) o->seccomp_fd = (int)parse_number(name, v, 0, 65535);
+  else if (!strcmp(name, "--adopt-timeout")) o->adopt_ms = parse_number(name, v, 0, 86400000L);
+  else if (!strcmp(name, "--stop-timeout")) o->stop_timeout_ms = parse_number(name, v, 0, 86400000L);
+  else if (!strcmp(name, "--adopt-socket")) o->adopt_fd = (int)parse_number(name, v, 3, 65535);
+  else if (!strcmp(name, "--output-fd")) {
+    if (o->n_output_fds == 2) usage_error(0, "--output-fd %s: at most two (stdout's and stderr's pipes)", v);
+    o->output_fds[o->n_output_fds++] = (int)parse_number(name, v, 3, 65535);
+  }
   else if (!(o->stop_signal = parse_signal(v))) usage_error(0, "--stop-signal %s: expected a signal such as SIGTERM or 15", v);
   return i;
 }
@@ -191,9 +204,10 @@ static void parse_environment(struct init_options *o) {
 void parse_options(int argc, char **argv, struct init_options *o) {
   int i;
   memset(o, 0, sizeof *o);
-  o->status_fd = o->seccomp_fd = -1;
+  o->status_fd = o->seccomp_fd = o->adopt_fd = -1;
   o->stop_signal = SIGTERM;
   o->drain_ms = 5000;
+  o->stop_timeout_ms = 10000;
   o->uid = o->gid = -1;
   /* As tini: --version only as the one argument; anywhere else it is an unknown option. */
   if (argc == 2 && !strcmp(argv[1], "--version")) {

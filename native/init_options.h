@@ -25,6 +25,11 @@ struct init_options {
   int no_new_privs;        /* --no-new-privs */
   int ambient;             /* --ambient: the kept capabilities raised as ambient (for a CMD that is not root) */
   int seccomp_fd;          /* --seccomp-fd N: read a seccomp filter from N at startup, or -1 */
+  long adopt_ms;           /* --adopt-timeout MS: how long the service outlives the supervisor; 0 = it ends with it */
+  long stop_timeout_ms;    /* --stop-timeout MS: after the stop signal of an orphaned stop, SIGKILL this much later */
+  int output_fds[2];       /* --output-fd N (twice at most): read ends of the service's output pipes, kept for adoption */
+  int n_output_fds;
+  int adopt_fd;            /* --adopt-socket N: the instance's listening unix socket, for a new supervisor, or -1 */
   char **command;
 };
 

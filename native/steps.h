@@ -92,7 +92,8 @@
   X(STEP_JOIN_SETNS, "setns")                 \
   X(STEP_JOIN_IDS, "setresuid(0) in the joined user namespace") \
   X(STEP_KEEP_WRITABLE, "mount_setattr(read-only cleared)") \
-  X(STEP_SYMLINK, "symlink")
+  X(STEP_SYMLINK, "symlink")                  \
+  X(STEP_INIT_OUTPUT_FD, "fcntl(output pipe)")
 
 enum nsv_step {
 #define NSV_STEP_ENUM(id, name) id,

@@ -7,6 +7,8 @@ import { hostProblems, problemLine } from './config/host-checks';
 import { closeConfigPool } from './config/load-off-loop';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
+import { checkUpgrade, reexec } from './control/upgrade';
+import { adoptable } from './service/keeper-files';
 import { EventLog } from './events/event-log';
 import { ServiceLog } from './logs';
 import { MetricsServer, startMetricsServer, SupervisorMetrics } from './metrics';
@@ -111,6 +113,17 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const server: http.Server = await startControlServer(supervisor, config.supervisor.control, {
     logs: { tail: (name, n) => logs.get(name)!.tail(n), follow: (name, onLine) => logs.get(name)!.follow(onLine) },
     reload: (file, dryRun) => reloader.reload(file ?? undefined, dryRun),
+    upgrade: () => {
+      const running = [...supervisor.services.values()].filter((s) => s.state !== 'stopped' && s.state !== 'failed');
+      const version = checkUpgrade(supervisor.settings.supervisor.adoptTimeout, process.argv, running.filter((s) => !adoptable(s.settings)).map((s) => s.name));
+      return {
+        version,
+        reexec: () => {
+          events.note('upgrading', `upgrade: executing the program again in place (pid ${process.pid}, new version ${version}); the services wait to be adopted`);
+          reexec();
+        },
+      };
+    },
   });
   try {
     await endpoint.bind(config.supervisor.metrics);

@@ -152,6 +152,14 @@ interface Addon {
   spawn(req: SpawnRequest): SpawnedChild;
   PidfdWatch: new (pidfd: number, onExit: (code: number | null, signal: number | null) => void) => PidfdWatch;
   sendSignal(pidfd: number, signal: number): boolean;
+  /** A pidfd of `pid` (close-on-exec); throws naming pidfd_open. */
+  pidfdOpen(pid: number): number;
+  /**
+   * Connects to an orphaned nsvisor-init's adoption socket and takes the hand-over: the connection (its status
+   * channel from now on), the read ends of its output pipes (null for one at EOF), the output it kept while
+   * orphaned, the lines it dropped, how long it was orphaned. Each read waits at most timeoutMs.
+   */
+  adoptConnect(path: string, timeoutMs: number): { fd: number; stdout: number | null; stderr: number | null; held: [Buffer, Buffer]; dropped: [number, number]; orphanedMs: number };
   /** Replaces this process; fds 0-2 and `keepFds` more from 3 are passed on, then `passFds` moved in after them, all others closed. */
   execve(file: string, argv: string[], envp: string[], keepFds?: number, passFds?: number[]): never;
   strerror(errno: number): string;

@@ -6,6 +6,7 @@ import type { CgroupDriver } from './cgroup';
 import { HostFacts, HostProblem, hostProblems, problemLine } from './config/host-checks';
 import type { Config, NetworkConfig, ServiceConfig } from './config/schema';
 import * as fs from 'fs';
+import * as path from 'path';
 
 import { dependencyOrder } from './config/order';
 import { Masquerade } from './net/masquerade';
@@ -17,6 +18,7 @@ import { Instance, InstanceRuntime } from './service/instance';
 import { ListenSockets } from './service/listen-sockets';
 import { realClock, ServiceRuntime } from './service/runtime';
 import { notifyDirOf } from './service/notify';
+import { definitionDigest, ensureKeeperDir, identityProblem, keeperDir, KeeperState, readStates, removeKeeperFiles } from './service/keeper-files';
 import { RestartMode, Service, ServiceEvents } from './service/service';
 
 /** What the supervisor needs of a configuration. */
@@ -36,6 +38,8 @@ export interface SupervisorEvents extends ServiceEvents {
   redefined: (name: string) => void;
   /** Something this host cannot do of the configuration (found at start); a permanent one makes its service failed. */
   hostProblem: (problem: HostProblem) => void;
+  /** An instance a supervisor that died left was not taken over (`service` null when its state file says none). */
+  notAdopted: (service: string | null, cgroup: string, why: string) => void;
 }
 
 /** A number of instances that cannot be. */
@@ -49,6 +53,7 @@ export class UnknownServiceError extends Error {
 
 const FORWARDED: (keyof ServiceEvents)[] = [
   'state', 'attempt', 'exit', 'startFailed', 'notReady', 'backoff', 'health', 'unhealthy', 'trouble', 'spawned', 'ready', 'stopped', 'reaped', 'output',
+  'adopted',
 ];
 
 /** What restartAll did for one service. */
@@ -88,7 +93,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.cgroups = runtime.cgroups;
     for (const [name, n] of Object.entries(settings.networks ?? {})) this.networks.set(name, new Network(name, n.subnet));
     this.masquerade = new Masquerade(this.natNetworks());
-    this.instances = { ...runtime, devNull: this.devNull, networks: this.networks };
+    this.instances = { ...runtime, devNull: this.devNull, networks: this.networks, adoptTimeout: () => this.settings.supervisor.adoptTimeout };
     for (const [name, s] of Object.entries(settings.services)) this.adopt(name, s);
   }
 
@@ -192,8 +197,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * not running; those keep waiting in the background and start when it is.
    */
   async start(): Promise<void> {
-    // Cgroups of our root left by a supervisor that died (SIGKILL, power loss): nothing may run in them now.
-    await this.cgroups?.cleanupStale();
+    // Instances a supervisor that died left running are taken over; the other cgroups it left (SIGKILL, power loss,
+    // an instance not taken) must hold nothing now.
+    const adopted = this.adoptInstances();
+    await this.cgroups?.cleanupStale(adopted);
     await this.setupNetworks();
     this.checkHost();
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
@@ -213,6 +220,44 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     for (const name of this.services.keys()) running(name).catch(() => undefined);
     await Promise.all([...this.services.keys()].map(firstOutcome));
+  }
+
+  /**
+   * Takes over each instance a supervisor that died left in the keeper directory (same cgroupRoot) that is still the
+   * process its state file names and that this configuration runs the same way, in its slot; says why of every other
+   * one, whose files go (its cgroup goes with the leftovers). Makes the directory for this supervisor's instances
+   * (with adoptTimeout > 0). Returns the cgroup names taken over.
+   */
+  private adoptInstances(): Set<string> {
+    const taken = new Set<string>();
+    if (!this.cgroups) return taken;
+    const dir = keeperDir(this.settings.supervisor.cgroupRoot);
+    for (const st of readStates(dir)) {
+      if (st instanceof Error) {
+        this.emit('notAdopted', null, '?', st.message);
+        continue;
+      }
+      const slot = this.services.get(st.service)?.slots[st.slot];
+      const why = identityProblem(st) ?? (slot ? mismatch(st, slot.name, slot.settings) : `no service ${st.service}, or not ${st.slot + 1} instances of it, in this configuration`);
+      try {
+        if (why) throw new Error(why);
+        const runtime = { ...this.instances, keeperDir: dir };
+        const lastExit = st.lastExit && { ...st.lastExit, at: new Date(st.lastExit.at) };
+        slot!.adopt((opts) => Instance.adopt(st, slot!.settings, runtime, { ...opts, instanceName: st.cgroup, listen: null, env: {} }), { ...st, lastExit });
+        taken.add(st.cgroup);
+      } catch (e) {
+        this.emit('notAdopted', st.service, st.cgroup, (e as Error).message);
+        removeKeeperFiles(dir, st.cgroup);
+      }
+    }
+    if (this.settings.supervisor.adoptTimeout > 0) {
+      try {
+        this.instances.keeperDir = ensureKeeperDir(dir);
+      } catch (e) {
+        this.emit('notAdopted', null, dir, `cannot make the directory of the instances' sockets, so none can be adopted: ${(e as Error).message}`);
+      }
+    }
+    return taken;
   }
 
   /**
@@ -245,7 +290,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       await all;
     }
     await this.removeLeftoverCgroups();
+    this.removeKeeperDir();
     await this.teardownNetworks();
+  }
+
+  /** The keeper directory, once no instance of ours has files in it (and its parent, named after the root, if empty). */
+  private removeKeeperDir(): void {
+    const dir = this.instances.keeperDir;
+    if (!dir) return;
+    for (const d of [dir, path.dirname(dir)]) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        return; // not empty (a file an instance could not remove, another supervisor's): left as it is
+      }
+    }
+    this.instances.keeperDir = undefined;
   }
 
   /** Cgroups of our services an instance's teardown could not remove (it said so then): one more try, now nothing runs. */
@@ -318,6 +378,13 @@ function serviceRuntime(name: string, instances: InstanceRuntime): ServiceRuntim
     openListen: (service, addresses) => ListenSockets.open(service, addresses).catch((e) => Promise.reject(LaunchFailure.from(e))),
     clock: realClock,
   };
+}
+
+/** Why an instance left by a supervisor that died does not fit the slot now, or null when it does. */
+function mismatch(st: KeeperState, slotName: string, settings: ServiceConfig): string | null {
+  if (st.cgroup !== slotName) return `${st.cgroup} was an instance beside another (a restart was under way): not adopted`;
+  if (st.definition !== definitionDigest(settings)) return 'its definition differs in this configuration: not adopted, started anew';
+  return null;
 }
 
 /** A recursive function over service names, computed once per name. */

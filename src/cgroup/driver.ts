@@ -65,8 +65,8 @@ export interface CgroupDriver {
   open(name: string): CgroupHandle;
   /** Names of the service cgroups under the root. */
   list(): string[];
-  /** Kills and removes every service cgroup under the root (left over from a crashed supervisor); returns their names. */
-  cleanupStale(): Promise<string[]>;
+  /** Kills and removes every service cgroup under the root (left over from a crashed supervisor) but those in `keep` (adopted); returns their names. */
+  cleanupStale(keep?: ReadonlySet<string>): Promise<string[]>;
   /** cleanupStale(), then removes the root itself (tests and benchmarks with a root of their own). */
   removeRoot(): Promise<void>;
 }
@@ -89,6 +89,9 @@ export function liveSandbox(name: string): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Which cgroups under a root are leftovers: not a running sandbox's, nor one in `keep` (instances taken over). */
+export const leftover = (keep?: ReadonlySet<string>) => (name: string) => !liveSandbox(name) && !keep?.has(name);
 
 /**
  * Destroys every cgroup under the driver's root (what a supervisor that died left) but those of sandboxes still

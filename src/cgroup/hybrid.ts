@@ -1,6 +1,6 @@
 // The hybrid driver: v1 controllers for limits and accounting, the v2 tree for placement, cgroup.kill, freezing and pressure.
 import type { Layout } from './detect';
-import { CgroupDriver, CgroupHandle, destroyAll, Placement, StatsTarget } from './driver';
+import { CgroupDriver, CgroupHandle, destroyAll, leftover, Placement, StatsTarget } from './driver';
 import { exists, removeEmpty, removeTree, until } from './files';
 import type { DeviceRule } from '../security/device-rules';
 import type { Limits } from './limits';
@@ -109,8 +109,8 @@ export class HybridDriver implements CgroupDriver {
     return [...new Set([...this.v1.list(), ...this.v2.list()])];
   }
 
-  cleanupStale(): Promise<string[]> {
-    return destroyAll(this);
+  cleanupStale(keep?: ReadonlySet<string>): Promise<string[]> {
+    return destroyAll(this, leftover(keep));
   }
 
   async removeRoot(): Promise<void> {

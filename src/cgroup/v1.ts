@@ -2,7 +2,7 @@
 import * as path from 'path';
 
 import { Layout, selfDir, V1Controller } from './detect';
-import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
+import { CgroupDriver, CgroupHandle, checkName, destroyAll, leftover, Placement, StatsTarget } from './driver';
 import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
 import { DeviceRule, v1Line } from '../security/device-rules';
 import { controllersFor, Limits, v1Updates, v1Writes } from './limits';
@@ -171,8 +171,8 @@ export class V1Driver implements CgroupDriver {
     return [...names];
   }
 
-  cleanupStale(): Promise<string[]> {
-    return destroyAll(this);
+  cleanupStale(keep?: ReadonlySet<string>): Promise<string[]> {
+    return destroyAll(this, leftover(keep));
   }
 
   async removeRoot(): Promise<void> {

@@ -2,7 +2,7 @@
 import * as path from 'path';
 
 import { Layout, selfDir } from './detect';
-import { CgroupDriver, CgroupHandle, checkName, destroyAll, Placement, StatsTarget } from './driver';
+import { CgroupDriver, CgroupHandle, checkName, destroyAll, leftover, Placement, StatsTarget } from './driver';
 import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
 import { addon } from '../native';
 import { deviceProgram } from '../security/device-program';
@@ -221,8 +221,8 @@ export class V2Driver implements CgroupDriver {
     return children(this.rootDir).filter((n) => !(this.opts.root === 'self' && n === SUPERVISOR_LEAF));
   }
 
-  cleanupStale(): Promise<string[]> {
-    return destroyAll(this);
+  cleanupStale(keep?: ReadonlySet<string>): Promise<string[]> {
+    return destroyAll(this, leftover(keep));
   }
 
   async removeRoot(): Promise<void> {

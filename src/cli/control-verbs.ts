@@ -52,6 +52,18 @@ export function register(program: Command): void {
   });
   withSocketOptions(
     program
+      .command('upgrade')
+      .description(
+        'make the running supervisor execute its program from disk again in place (same pid): its services run on and the new ' +
+          'program adopts them (needs supervisor.adoptTimeout > 0; refused, with nothing changed, when the program on disk does not start)',
+      ),
+  ).action(async (flags: SocketFlags) => {
+    const socket = await resolveSocket(flags);
+    const r: { pid: number; version: string } = await call(socket, 'POST', '/v1/upgrade');
+    process.stdout.write(`upgrading: pid ${r.pid} executes nsvisor ${r.version}\n`);
+  });
+  withSocketOptions(
+    program
       .command('scale')
       .description('set the number of instances of a running service: new ones start, the highest ones stop, the others are not touched')
       .argument('<name>', 'the service')

@@ -31,7 +31,7 @@ export function statusTable(services: ServiceStatus[], now = Date.now(), instanc
     lastExit(s, now),
     s.cpuSeconds === null ? '-' : `${s.cpuSeconds.toFixed(1)}s`,
     s.memoryBytes === null ? '-' : `${bytes(s.memoryBytes)} / ${s.memoryLimitBytes ? bytes(s.memoryLimitBytes) : 'max'}`,
-    s.failure ?? s.warning ?? s.statusText ?? '',
+    s.failure ?? s.warning ?? s.statusText ?? (s.adoptedAt ? `adopted ${duration((now - Date.parse(s.adoptedAt)) / 1000)} ago` : ''),
   ]);
   return table(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'CPU', 'MEMORY', 'NOTE'], rows);
 }

@@ -40,5 +40,8 @@ export const supervisorSchema = z
       .default('/var/log/nsvisor')
       .describe('directory of the services\' log files; "-" = the supervisor\'s stdout, each line prefixed "NAME | "'),
     shutdownTimeout: duration().default(60_000).describe('bound on stopping every service at shutdown'),
+    adoptTimeout: duration()
+      .default(30_000)
+      .describe('how long services outlive a supervisor that died, for a new one to adopt them; then they stop; 0 = they end with it'),
   })
   .transform((s) => ({ ...s, control: s.control ?? defaultControlPath() }));

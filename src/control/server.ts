@@ -6,6 +6,7 @@ import * as path from 'path';
 
 import { ConfigError } from '../config/issues';
 import { ReloadBusyError, ReloadResult } from '../reload/reloader';
+import { UpgradeError } from './upgrade';
 import { ScaleError, Supervisor, UnknownServiceError } from '../supervisor';
 import { describeService, describeWithStats } from './status';
 
@@ -20,6 +21,8 @@ export interface ControlExtras {
   logs: LogReader;
   /** Reloads `file` (null: the file the supervisor started with), or only plans it. */
   reload(file: string | null, dryRun: boolean): Promise<ReloadResult>;
+  /** Checks the program on disk can take over (throws an UpgradeError), then returns what re-executes it, run once the answer is sent. */
+  upgrade(): { version: string; reexec: () => void };
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, name: string, query: URLSearchParams) => Promise<void>;
@@ -43,7 +46,7 @@ async function claimSocket(socketPath: string): Promise<void> {
   fs.rmSync(socketPath, { force: true });
 }
 
-export async function startControlServer(sup: Supervisor, socketPath: string, { logs, reload }: ControlExtras): Promise<http.Server> {
+export async function startControlServer(sup: Supervisor, socketPath: string, { logs, reload, upgrade }: ControlExtras): Promise<http.Server> {
   const verb = (fn: (name: string) => Promise<void>): Handler => async (_req, res, name) => {
     sup.service(name);
     await fn(name);
@@ -80,6 +83,17 @@ export async function startControlServer(sup: Supervisor, socketPath: string, { 
         if (e instanceof ConfigError) return send(res, 200, { status: 'invalid', file: null, problems: e.problems });
         throw e;
       }
+    },
+    'POST upgrade': async (_req, res) => {
+      let next: ReturnType<typeof upgrade>;
+      try {
+        next = upgrade();
+      } catch (e) {
+        if (e instanceof UpgradeError) return send(res, 409, { error: e.message });
+        throw e;
+      }
+      res.once('finish', () => setImmediate(next.reexec));
+      send(res, 200, { status: 'upgrading', pid: process.pid, version: next.version });
     },
     'GET logs': async (req, res, name, query) => {
       sup.service(name);

@@ -18,6 +18,8 @@ export interface ServiceStatus {
   initPid: number | null;
   startedAt: string | null;
   uptimeSeconds: number | null;
+  /** When this supervisor took the serving instance over from one that died (absent for one it started). */
+  adoptedAt?: string;
   starts: number;
   /** Automatic restarts only. */
   restarts: number;
@@ -87,6 +89,7 @@ function describeSlot(s: Slot, settings: ServiceConfig, name: string): ServiceSt
     desiredInstances: 1,
     runningInstances: s.state === 'running' ? 1 : 0,
     instances: null,
+    ...(s.current?.adoption ? { adoptedAt: s.current.adoption.at.toISOString() } : {}),
   };
 }
 

@@ -84,6 +84,11 @@ export class EventLog {
     sup.on('hostProblem', (p) =>
       this.write({ service: p.service, event: 'host_problem', message: `${p.path}: ${p.message}${p.permanent ? '' : ' (it may clear: the service is tried anyway)'}`, fields: { path: p.path, permanent: p.permanent } }),
     );
+    sup.on('adopted', (name, t, instance) => {
+      const lost = t.dropped ? `; ${t.dropped} lines of its output were dropped meanwhile (nsvisor-init's buffer was full)` : '';
+      say(name, 'adopted', `adopted ${instance} (nsvisor-init pid ${t.pid}) after ${formatDelay(t.orphanedMs)} without a supervisor${lost}`, { ...t, instance });
+    });
+    sup.on('notAdopted', (service, cgroup, why) => this.write({ service, event: 'not_adopted', message: `instance ${cgroup} left by a supervisor that died: ${why}`, fields: { cgroup, why } }));
     sup.on('shutdownTimeout', (names) => this.note('shutdown_timeout', `shutdownTimeout reached: killing ${names.join(', ')}`, { services: names }));
   }
 }

@@ -62,7 +62,7 @@ export interface Launched {
 }
 
 /** What an attempt holds of the host, to be given back whatever happens. */
-interface Held {
+export interface Held {
   cgroup: CgroupHandle | null;
   network: Network | null;
   address: number | null;
@@ -70,8 +70,10 @@ interface Held {
   device: LentDevice | null;
 }
 
+type TeardownReport = Pick<LaunchSpec, 'onTeardownFailure'>;
+
 /** Runs one step of the teardown; a failure is reported and the teardown goes on. */
-async function tryStep<T>(spec: LaunchSpec, step: string, fn: () => T | Promise<T>): Promise<T | null> {
+async function tryStep<T>(spec: TeardownReport, step: string, fn: () => T | Promise<T>): Promise<T | null> {
   try {
     return await fn();
   } catch (e) {
@@ -82,7 +84,7 @@ async function tryStep<T>(spec: LaunchSpec, step: string, fn: () => T | Promise<
 }
 
 /** Gives back what an attempt held: the lent device, the veth and address, then (after a last read of its figures) the cgroup. */
-async function release(spec: LaunchSpec, held: Held, readFinal: boolean): Promise<CgroupStats | null> {
+async function release(spec: TeardownReport, held: Held, readFinal: boolean): Promise<CgroupStats | null> {
   if (held.device) await tryStep(spec, 'give back the network device', async () => {
     const err = await held.device!.giveBack();
     if (err) throw err;
@@ -146,10 +148,17 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
   } finally {
     if (seccompFd !== undefined) fs.closeSync(seccompFd); // the child has its own copy from the clone
   }
+  return { proc, cgroup: held.cgroup, ended: settleEnd(proc, held, spec, launchedAt) };
+}
+
+/**
+ * How a running instance's end settles: once its process has exited, what it held is released (the cgroup's last
+ * figures read first) and a SIGSYS death is explained from the kernel log (`launchedAt`: when it was started).
+ */
+export function settleEnd(proc: IsolatedProcess, held: Held, report: TeardownReport, launchedAt: number): Promise<LaunchEnd> {
   const mainPid = proc.mainPid;
-  const ended = proc.exited.then(async (end): Promise<LaunchEnd> => {
-    const [final, seccomp] = await Promise.all([release(spec, held, true), end.main?.signal === 'SIGSYS' ? sigsysCause(mainPid, proc.pid, launchedAt) : undefined]);
+  return proc.exited.then(async (end): Promise<LaunchEnd> => {
+    const [final, seccomp] = await Promise.all([release(report, held, true), end.main?.signal === 'SIGSYS' ? sigsysCause(mainPid, proc.pid, launchedAt) : undefined]);
     return { code: end.code, signal: end.signal, main: end.main, oomKilled: (final?.oomKills ?? 0) > 0, final, ...(seccomp ? { seccomp } : {}) };
   });
-  return { proc, cgroup: held.cgroup, ended };
 }

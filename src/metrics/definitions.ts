@@ -67,6 +67,7 @@ export function defineMetrics(registers: Registry[]) {
 
   const supervisor = {
     reloads: new Counter<'result'>({ name: 'nsvisor_reloads_total', help: 'Reloads of the configuration, by outcome.', labelNames: ['result'], registers }),
+    adopted: new Counter({ name: 'nsvisor_adopted_instances_total', help: 'Instances taken over from a supervisor that died.', registers }),
   };
 
   const collectDuration = new Histogram({

@@ -50,6 +50,7 @@ export class SupervisorMetrics {
     this.exposition = new Exposition(this.registry, collectedMetrics, Object.values(this.metrics.lifecycle));
     for (const s of supervisor.services.values()) lifecycle.addService(this.metrics.lifecycle, s);
     for (const result of RELOAD_RESULTS) this.metrics.supervisor.reloads.inc({ result }, 0);
+    this.metrics.supervisor.adopted.inc(0);
 
     const m = this.metrics.lifecycle;
     this.listeners = {
@@ -68,6 +69,10 @@ export class SupervisorMetrics {
         this.instancesOf(name);
       },
       spawned: (name, seconds) => lifecycle.onSpawned(m, name, seconds),
+      adopted: (name, taken) => {
+        this.metrics.supervisor.adopted.inc();
+        lifecycle.onAdopted(m, name, taken);
+      },
       ready: (name, seconds) => {
         m.readyDuration.observe({ name }, seconds);
         this.instancesOf(name);

@@ -1,5 +1,6 @@
 // Lifecycle metrics fed by the supervisor's events: info, state, starts, restarts, exits, durations, kills.
 import type { ExitRecord } from '../launch/exit-reason';
+import type { AdoptedInstance } from '../service/events';
 import type { ServiceState } from '../service/states';
 import { EXIT_REASONS, LifecycleMetrics, STATES } from './definitions';
 import { exitCodeValue, isolationLabel } from './labels';
@@ -29,6 +30,13 @@ export function setState(m: LifecycleMetrics, name: string, state: ServiceState)
 export function onAttempt(m: LifecycleMetrics, name: string, automatic: boolean): void {
   m.starts.inc({ name });
   if (automatic) m.restarts.inc({ name });
+}
+
+/** An instance taken over from a supervisor that died: its slot's counters go on from where that one left them. */
+export function onAdopted(m: LifecycleMetrics, name: string, t: Pick<AdoptedInstance, 'starts' | 'restarts' | 'reaped'>): void {
+  m.starts.inc({ name }, t.starts);
+  m.restarts.inc({ name }, t.restarts);
+  m.reaped.inc({ name }, t.reaped);
 }
 
 export function onExit(m: LifecycleMetrics, name: string, exit: ExitRecord): void {

@@ -1,5 +1,4 @@
 // The events of a service and of each of its instance positions (slots): what metrics, the output and the tests listen to.
-import type * as net from 'net';
 
 import type { CgroupHandle, CgroupStats } from '../cgroup';
 import type { ExitRecord } from '../launch/exit-reason';
@@ -10,6 +9,20 @@ import type { ServiceState } from './states';
 export interface FinalFigures {
   cgroup: CgroupHandle;
   stats: CgroupStats;
+}
+
+/** What the taking over of an instance tells. */
+export interface AdoptedInstance {
+  /** Its nsvisor-init. */
+  pid: number;
+  /** How long no supervisor held it. */
+  orphanedMs: number;
+  /** Lines of its output nsvisor-init dropped meanwhile (its buffer was full). */
+  dropped: number;
+  /** The slot's counters as the supervisor that died left them: the metrics go on from them. */
+  starts: number;
+  restarts: number;
+  reaped: number;
 }
 
 /** A slot's events, named by the slot ("web", or "web.2" of a service with instances). */
@@ -39,7 +52,9 @@ export interface SlotEvents {
   stopped: (name: string, seconds: number, killed: boolean) => void;
   /** nsvisor-init reaped `count` orphans (processes of the service whose parent had ended), reported in batches. */
   reaped: (name: string, count: number) => void;
-  output: (name: string, stream: net.Socket, source: 'stdout' | 'stderr') => void;
+  output: (name: string, stream: NodeJS.ReadableStream, source: 'stdout' | 'stderr') => void;
+  /** An instance a supervisor that died left running was taken over (same pids), with the counters it had. */
+  adopted: (name: string, taken: AdoptedInstance) => void;
 }
 
 /** How `restart` went about it: a new instance beside the old one, or stop then start. */

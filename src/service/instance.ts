@@ -1,12 +1,14 @@
 // One running instance of a service: launched on the shared launch path, with its notify socket, output pipes, readiness and stop sequence.
 import * as fs from 'fs';
 import * as net from 'net';
+import { PassThrough } from 'stream';
 
 import type { CgroupDriver, CgroupHandle } from '../cgroup';
 import { parseIPv4 } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
 import { LaunchFailure } from '../launch/failure';
-import { launch } from '../launch/launch';
+import { launch, settleEnd } from '../launch/launch';
+import { adoptedProcess, parentOf } from '../process/adopted-process';
 import { addon } from '../native';
 import type { Network } from '../net/network';
 import { hostContext } from '../process/host-context';
@@ -18,7 +20,8 @@ import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-pl
 import { NotifyChannel, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
-import type { InstanceEnd, InstanceHandle, InstanceOptions } from './runtime';
+import { adoptable, definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
+import type { InstanceEnd, InstanceHandle, InstanceOptions, SlotCounters } from './runtime';
 
 export interface InstanceRuntime {
   /** Directory for the services' notify sockets. */
@@ -29,10 +32,30 @@ export interface InstanceRuntime {
   cgroups: CgroupDriver | null;
   /** The supervisor's declared networks, for `network.attach`. */
   networks?: Map<string, Network>;
+  /** supervisor.adoptTimeout in force (a reload may change it): how long a new instance outlives a dead supervisor (0: it ends with it). */
+  adoptTimeout?: () => number;
+  /** Where instances leave their adoption socket and state file (keeper-files.ts); none without it. */
+  keeperDir?: string;
+}
+
+/** An instance's adoption socket and state file: their directory and its cgroup's name, which names them. */
+interface KeeperHold {
+  dir: string;
+  cgroup: string;
+  service: string;
+  slot: number;
+}
+
+/** What a successor learnt when it adopted an instance. */
+export interface Adoption {
+  at: Date;
+  /** How long no supervisor held it. */
+  orphanedMs: number;
+  /** Lines of its output dropped while orphaned (nsvisor-init's buffer was full), stdout's and stderr's. */
+  dropped: [number, number];
 }
 
 export class Instance implements InstanceHandle {
-  readonly startedAt = new Date();
   /** Aborts the readiness wait (the instance ended, or a stop came). */
   private readonly abort = new AbortController();
   private stopping?: Promise<boolean>;
@@ -43,10 +66,15 @@ export class Instance implements InstanceHandle {
     readonly cgroup: CgroupHandle | null,
     readonly ended: Promise<InstanceEnd>,
     private readonly notify: NotifyChannel | null,
+    private readonly keeper: KeeperHold | null,
+    readonly startedAt = new Date(),
+    /** Set when this supervisor took the instance over from one that died. */
+    readonly adoption: Adoption | null = null,
   ) {
     void ended.then(() => {
       notify?.close();
       this.abort.abort();
+      if (keeper) removeKeeperFiles(keeper.dir, keeper.cgroup);
     });
   }
 
@@ -65,10 +93,13 @@ export class Instance implements InstanceHandle {
   static async spawn(name: string, settings: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions): Promise<Instance> {
     let notify: NotifyChannel | null = null;
     let pipes: number[] = [];
+    let adoptFd: number | null = null;
+    const keeper = keeperOf(name, settings, runtime, opts);
     try {
       const needsNotify = settings.ready?.type === 'notify' || settings.health?.type === 'watchdog';
       notify = needsNotify ? openNotify(runtime.notifyDir, opts.instanceName, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog }) : null;
       pipes = [...addon.pipe(), ...addon.pipe()];
+      if (keeper) adoptFd = addon.listenUnix(socketPathOf(keeper.dir, keeper.cgroup), 4, 0o600);
     } catch (e) {
       notify?.close();
       for (const fd of pipes) fs.closeSync(fd);
@@ -79,7 +110,7 @@ export class Instance implements InstanceHandle {
       const launched = await launch({
         name: opts.instanceName,
         owner: name,
-        plan: (seccompFd) => plan(name, settings, runtime, opts, notify, outW, errW, seccompFd),
+        plan: (seccompFd) => plan(name, settings, runtime, opts, notify, [outR, outW, errR, errW], seccompFd, adoptFd),
         seccomp: () => {
           const p = protectionsOf(settings);
           return seccompProgram(p.seccomp, p.capabilities);
@@ -95,14 +126,66 @@ export class Instance implements InstanceHandle {
       });
       opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
       opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
-      return new Instance(settings, launched.proc, launched.cgroup, launched.ended, notify);
+      return new Instance(settings, launched.proc, launched.cgroup, launched.ended, notify, keeper);
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
+      if (keeper) removeKeeperFiles(keeper.dir, keeper.cgroup);
       throw LaunchFailure.from(e);
     } finally {
-      for (const fd of [outW, errW]) fs.closeSync(fd);
+      for (const fd of [outW, errW, ...(adoptFd === null ? [] : [adoptFd])]) fs.closeSync(fd); // nsvisor-init has its own
     }
+  }
+
+  /**
+   * Takes over an instance a supervisor that died left running (its identity checked by the caller): connects to
+   * its nsvisor-init's socket, gets the output pipes and what init kept of them, pins it by a pidfd, and checks
+   * once more it is the process the state names. Throws (a LaunchFailure) when it cannot; nothing is changed then.
+   */
+  static adopt(state: KeeperState, settings: ServiceConfig, runtime: InstanceRuntime & { keeperDir: string }, opts: InstanceOptions): Instance {
+    let hand: ReturnType<typeof addon.adoptConnect>;
+    let pidfd: number;
+    try {
+      pidfd = addon.pidfdOpen(state.initPid);
+    } catch (e) {
+      throw LaunchFailure.from(e);
+    }
+    try {
+      const now = processIdentity(state.initPid);
+      if (now?.startTime !== state.startTime) throw new Error(`pid ${state.initPid} is not the instance's nsvisor-init any more`);
+      hand = addon.adoptConnect(socketPathOf(runtime.keeperDir, state.cgroup), 2000);
+    } catch (e) {
+      fs.closeSync(pidfd);
+      throw LaunchFailure.from(e);
+    }
+    const proc = adoptedProcess(state.cgroup, state.initPid, state.mainPid, pidfd, hand.fd, { onReaped: opts.onReaped, onGarbage: opts.onTrouble });
+    const cgroup = runtime.cgroups?.open(state.cgroup) ?? null;
+    const held = { cgroup, network: null, address: null, hostIf: null, device: null };
+    const ended = settleEnd(proc, held, { onTeardownFailure: opts.onTrouble }, Date.parse(state.startedAt));
+    (['stdout', 'stderr'] as const).forEach((source, i) => {
+      const fd = hand[source];
+      const out = new PassThrough();
+      if (hand.held[i].length) out.write(hand.held[i]);
+      if (fd === null) out.end();
+      else new net.Socket({ fd, readable: true, writable: false }).pipe(out);
+      opts.onOutput(out, source);
+    });
+    const keeper = { dir: runtime.keeperDir, cgroup: state.cgroup, service: state.service, slot: state.slot };
+    const adoption: Adoption = { at: new Date(), orphanedMs: hand.orphanedMs, dropped: [hand.dropped[0], hand.dropped[1]] };
+    return new Instance(settings, proc, cgroup, ended, null, keeper, new Date(state.startedAt), adoption);
+  }
+
+  /** Writes the state file a successor adopts this instance by, with the slot's counters now (it runs). */
+  keep(counters: SlotCounters): void {
+    const k = this.keeper;
+    const id = k && processIdentity(this.pid);
+    if (!k || !id) return;
+    const lastExit = counters.lastExit && { ...counters.lastExit, at: counters.lastExit.at.toISOString() };
+    writeState(k.dir, {
+      service: k.service, slot: k.slot, cgroup: k.cgroup, initPid: this.pid, mainPid: this.mainPid, ...id,
+      startedAt: this.startedAt.toISOString(), definition: definitionDigest(this.settings),
+      starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit,
+    });
   }
 
   /** Resolves when the ready check passes; rejects when it times out or the instance ends first. */
@@ -174,8 +257,11 @@ export class Instance implements InstanceHandle {
   }
 }
 
-function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, outW: number, errW: number, seccompFd: number | undefined) {
+/** `pipes`: the read and write ends of stdout's pipe, then of stderr's. */
+function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions, notify: NotifyChannel | null, pipes: number[], seccompFd: number | undefined, adoptFd: number | null) {
   const listen = opts.listen;
+  const [outR, outW, errR, errW] = pipes;
+  const adoptMs = runtime.adoptTimeout?.() ?? 0;
   return buildSpawnPlan(
     s,
     hostContext({
@@ -186,18 +272,17 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: In
       baseEnv: { ...(notify ? { NOTIFY_SOCKET: notify.path } : {}), ...watchdogEnv(s), ...listen?.env(), ...opts.env },
       notifySocket: notify?.path,
       seccompFd,
+      keeper: adoptMs > 0 ? { adoptMs, outputFds: [outR, errR], adoptFd: adoptFd ?? undefined } : undefined,
     }),
   );
 }
 
-/** The parent pid of `pid` (field 4 of /proc/PID/stat), or null when it is gone. */
-function parentOf(pid: number): number | null {
-  try {
-    return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
-  } catch {
-    return null;
-  }
+/** Where a new instance leaves its adoption socket and state file, or null when it cannot be adopted. */
+function keeperOf(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions): KeeperHold | null {
+  if (!runtime.keeperDir || !(runtime.adoptTimeout?.() ?? 0) || !adoptable(s) || opts.slot === undefined) return null;
+  return { dir: runtime.keeperDir, cgroup: opts.instanceName, service: name, slot: opts.slot };
 }
+
 
 /** WATCHDOG_USEC for health.watchdog, as systemd sets it (nsvisor-init adds WATCHDOG_PID once it knows the main process). */
 function watchdogEnv(s: ServiceConfig): Record<string, string> {

@@ -1,10 +1,10 @@
 // What a Service needs from the world: instances, listen sockets and a clock; real ones in production, fakes in unit tests.
-import type * as net from 'net';
 
 import type { CgroupHandle } from '../cgroup';
 import type { ListenAddress } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
 import type { LaunchEnd } from '../launch/launch';
+import type { ExitRecord } from '../launch/exit-reason';
 import type { LaunchFailure } from '../launch/failure';
 
 /** How an instance ended, once everything it held is released. */
@@ -33,6 +33,18 @@ export interface InstanceHandle {
   stop(signal?: NodeJS.Signals): Promise<boolean>;
   /** Takes the in-place keys of a new definition: the cgroup's limits from prev's to next's, stop and ready settings. */
   retune(prev: ServiceConfig, next: ServiceConfig): Promise<void>;
+  /** Records the slot's counters where a successor that adopts the instance finds them (when it can be adopted). */
+  keep?(counters: SlotCounters): void;
+  /** Set when it was taken over from a supervisor that died. */
+  readonly adoption?: { at: Date; orphanedMs: number; dropped: [number, number] } | null;
+}
+
+/** The lifecycle counters of a slot that cgroups do not keep: they continue across an adoption. */
+export interface SlotCounters {
+  starts: number;
+  restarts: number;
+  reaped: number;
+  lastExit: ExitRecord | null;
 }
 
 /** The sockets of `listen` a service holds across its instances. */
@@ -46,12 +58,14 @@ export interface ListenHold {
 export interface InstanceOptions {
   /** Names its cgroup and notify socket: the service's name, or NAME.N beside another instance still alive. */
   instanceName: string;
+  /** The index of its slot (a successor that adopts it puts it back there). */
+  slot?: number;
   /** Sockets held by the supervisor, passed as fds 3.. */
   listen: ListenHold | null;
   /** Variables laid over the service's environment (NSVISOR_INSTANCE). */
   env: Record<string, string>;
   onStatusText(text: string): void;
-  onOutput(stream: net.Socket, source: 'stdout' | 'stderr'): void;
+  onOutput(stream: NodeJS.ReadableStream, source: 'stdout' | 'stderr'): void;
   /** nsvisor-init reaped this many orphans (reported in batches). */
   onReaped(count: number): void;
   /** WATCHDOG=1 from the instance (health.watchdog). */

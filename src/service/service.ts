@@ -14,6 +14,7 @@ export type { RestartMode, ServiceEvents } from './events';
 /** The events a slot sends up as the service's own (its state is summed instead). */
 const FROM_SLOTS: (keyof SlotEvents)[] = [
   'attempt', 'exit', 'startFailed', 'notReady', 'backoff', 'health', 'unhealthy', 'trouble', 'spawned', 'ready', 'stopped', 'reaped', 'output',
+  'adopted',
 ];
 
 /** The state of a service from its slots': running once all run; else what the busiest of them is doing. */

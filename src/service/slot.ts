@@ -10,7 +10,7 @@ import { Backoff, shouldRestart } from './backoff';
 import type { RestartMode, SlotEvents } from './events';
 import { HealthMonitor } from './health';
 import { replaceInstance } from './replace';
-import type { InstanceEnd, InstanceHandle, ListenHold, ServiceRuntime } from './runtime';
+import type { InstanceEnd, InstanceHandle, InstanceOptions, ListenHold, ServiceRuntime, SlotCounters } from './runtime';
 import { assertTransition, ServiceState } from './states';
 
 /** The held `listen` sockets of the service, shared by its slots: made on first use, null without `listen`. */
@@ -228,11 +228,23 @@ export class Slot extends EventEmitter<SlotEvents> {
 
   private async spawnOnce(settings: ServiceConfig): Promise<InstanceHandle> {
     const listen = await this.listen(settings);
+    const self: { inst?: InstanceHandle } = {};
     const inst = await this.runtime.spawn(settings, {
+      ...this.instanceOptions(self),
       instanceName: this.alive.size === 0 ? this.name : `${this.name}.r${this.starts}`,
       listen,
       // Each of several instances knows which it is (as PM2's NODE_APP_INSTANCE).
       env: settings.instances > 1 ? { NSVISOR_INSTANCE: String(this.index) } : {},
+    });
+    self.inst = inst;
+    this.track(inst);
+    return inst;
+  }
+
+  /** What an instance of this slot reports to it, `self.inst` being that instance once it exists. */
+  private instanceOptions(self: { inst?: InstanceHandle }): Omit<InstanceOptions, 'instanceName' | 'listen' | 'env'> {
+    return {
+      slot: this.index,
       onStatusText: (text) => (this.statusText = text),
       onOutput: (stream, source) => this.emit('output', this.name, stream, source),
       onReaped: (n) => {
@@ -244,14 +256,42 @@ export class Slot extends EventEmitter<SlotEvents> {
         this.emit('trouble', this.name, f);
       },
       onWatchdog: () => {
-        if (this.current === inst) this.monitor?.ping();
+        if (this.current === self.inst) this.monitor?.ping();
       },
-    });
+    };
+  }
+
+  private track(inst: InstanceHandle): void {
     this.alive.add(inst);
     void inst.ended.then((end) => {
       this.alive.delete(inst);
       this.onExit(inst, end);
     }).catch((e) => this.emit('trouble', this.name, LaunchFailure.from(e)));
+  }
+
+  /**
+   * Takes over a running instance a supervisor that died left (`take` connects to it with this slot's options),
+   * with the counters that supervisor had: the slot runs it as if it had started it, from `stopped` to `running`
+   * without a start. Throws what `take` throws, the slot unchanged.
+   */
+  adopt(take: (opts: Omit<InstanceOptions, 'instanceName' | 'listen' | 'env'>) => InstanceHandle, counters: SlotCounters): InstanceHandle {
+    if (this.state !== 'stopped') throw new Error(`${this.name}: cannot adopt an instance while ${this.state}`);
+    const self: { inst?: InstanceHandle } = {};
+    const inst = (self.inst = take(this.instanceOptions(self)));
+    this.starts = counters.starts;
+    this.restarts = counters.restarts;
+    this.reaped = counters.reaped;
+    this.lastExit = counters.lastExit;
+    this.wanted = true;
+    this.setState('starting');
+    this.track(inst);
+    this.current = inst;
+    this.startedAt = inst.startedAt;
+    this.setState('running');
+    this.watch(inst);
+    const a = inst.adoption;
+    const dropped = (a?.dropped[0] ?? 0) + (a?.dropped[1] ?? 0);
+    this.emit('adopted', this.name, { pid: inst.pid, orphanedMs: a?.orphanedMs ?? 0, dropped, starts: this.starts, restarts: this.restarts, reaped: this.reaped });
     return inst;
   }
 
@@ -284,6 +324,8 @@ export class Slot extends EventEmitter<SlotEvents> {
     if (this.current !== inst || this.state !== 'starting') return;
     this.failure = null;
     this.warning = null;
+    // Written before anyone hears it runs: a supervisor killed from then on leaves it adoptable.
+    inst.keep?.({ starts: this.starts, restarts: this.restarts, reaped: this.reaped, lastExit: this.lastExit });
     this.emit('ready', this.name, seconds(t0));
     this.setState('running');
     this.watch(inst);

@@ -37,6 +37,12 @@ export interface SpecContext {
   seccompFd?: number;
   /** The host's cgroup hierarchies, for the service's own view of /sys/fs/cgroup. */
   cgroupMounts: CgroupMount[];
+  /**
+   * A supervised service that outlives its supervisor for `adoptMs` (supervisor.adoptTimeout > 0): nsvisor-init
+   * keeps `outputFds` (the read ends of its output pipes, passed on after the seccomp program) and reads them once
+   * the supervisor is gone.
+   */
+  keeper?: { adoptMs: number; outputFds: number[]; adoptFd?: number };
 }
 
 export interface IdMaps {
@@ -268,12 +274,19 @@ function initArgv(iso: Isolation, ctx: SpecContext, guard: Protections): string[
   if (ctx.seccompFd !== undefined && guard.seccomp) argv.push('--seccomp-fd', String(3 + listenFds));
   argv.push('--stop-signal', String(os.constants.signals[iso.stop.signal as NodeJS.Signals]));
   argv.push('--drain', String(Math.round(iso.stop.drain)));
+  if (ctx.keeper) {
+    const first = 3 + listenFds + (ctx.seccompFd === undefined ? 0 : 1);
+    argv.push('--adopt-timeout', String(Math.round(ctx.keeper.adoptMs)), '--stop-timeout', String(Math.round(iso.stop.timeout)));
+    ctx.keeper.outputFds.forEach((_, i) => argv.push('--output-fd', String(first + i)));
+    if (ctx.keeper.adoptFd !== undefined) argv.push('--adopt-socket', String(first + ctx.keeper.outputFds.length));
+  }
   return [...argv, ...identityArgs({ user: iso.user, ...guard }), '--', ...iso.command];
 }
 
-/** The fds the child gets as 3, 4, ...: the listen sockets, then the seccomp program. */
+/** The fds the child gets as 3, 4, ...: the listen sockets, the seccomp program, the output pipes init keeps, its adoption socket. */
 function passedFds(ctx: SpecContext): number[] {
-  return ctx.seccompFd === undefined ? ctx.passFds : [...ctx.passFds, ctx.seccompFd];
+  const k = ctx.keeper;
+  return [...ctx.passFds, ...(ctx.seccompFd === undefined ? [] : [ctx.seccompFd]), ...(k?.outputFds ?? []), ...(k?.adoptFd === undefined ? [] : [k.adoptFd])];
 }
 
 export function buildSpawnPlan(iso: Isolation, ctx: SpecContext): SpawnPlan {

@@ -70,7 +70,8 @@ describe('network: services with network.attach (root)', function () {
   it('after a SIGKILL of the supervisor, a new one reclaims the address and the bridge, and leaves nothing at stop', async () => {
     const services = { web: { command: ['sleep', '600'], isolate: NET, network: { attach: 'nsvt2' } } };
     const networks = { nsvt2: { subnet: '10.68.0.0/24' } };
-    const first = await run(services, networks);
+    // adoptTimeout 0: the instance ends with its supervisor, so its namespace (and veth) goes at once.
+    const first = await host.supervise(services, networks, {}, { adoptTimeout: '0s' });
     await waitFor('web running', () => first.status().find((s) => s.name === 'web')?.state === 'running');
     await first.kill();
     await waitFor('the orphaned veth gone with its namespace', () => !host.links().some((l) => l.startsWith('nsv-')));

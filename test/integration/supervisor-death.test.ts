@@ -2,34 +2,9 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 
-import { alive, childrenOf, cliBackground, killBackground, requireRoot, SLOWDOWN, waitFor } from './helpers';
+import { childrenOf, cliBackground, killBackground, requireRoot, SLOWDOWN, waitFor } from './helpers';
+import { Seen, stillRunning, tree } from './process-tree';
 import { removeRoots, startRun } from './supervisor-helpers';
-
-/** A process as seen once: pid plus start time, so a pid reused later is not taken for it. */
-interface Seen {
-  pid: number;
-  start: string;
-  comm: string;
-  sid: number;
-}
-
-function stat(pid: number): Seen | null {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, start: fields[19], sid: Number(fields[3]), comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')) };
-  } catch {
-    return null;
-  }
-}
-
-const stillRunning = (s: Seen) => alive(s.pid) && stat(s.pid)?.start === s.start;
-
-/** pid and every process below it, as they are now. */
-function tree(pid: number): Seen[] {
-  const self = stat(pid);
-  return self ? [self, ...childrenOf(pid).flatMap(tree)] : [];
-}
 
 /** The service's processes: a background child of the main process, and the main process (exec'd sleep). */
 const SIMPLE = 'sleep 1000 & exec sleep 1001';
@@ -70,7 +45,7 @@ async function allGone(seen: Seen[], what: string): Promise<void> {
   await waitFor(`every process of ${what} to end (left: ${JSON.stringify(seen.filter(stillRunning))})`, () => !seen.some(stillRunning), 5000);
 }
 
-describe('a SIGKILLed supervisor leaves no process of its services (root, real kernel)', function () {
+describe('a SIGKILLed supervisor leaves no process of its services with adoptTimeout 0 (root, real kernel)', function () {
   this.timeout(120_000 * SLOWDOWN);
   before(requireRoot);
   afterEach(killBackground);
@@ -78,7 +53,7 @@ describe('a SIGKILLed supervisor leaves no process of its services (root, real k
 
   for (const c of CASES) {
     it(`nsvisor run: ${c.what}`, async () => {
-      const run = await startRun({ svc: c.service });
+      const run = await startRun({ svc: c.service }, { adoptTimeout: '0s' });
       const init = await waitFor('the service to run', () => {
         const s = run.status().find((x: { name: string }) => x.name === 'svc');
         return s?.state === 'running' && s.initPid;

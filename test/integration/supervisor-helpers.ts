@@ -4,11 +4,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
 
+import { keeperDir } from '../../src/service/keeper-files';
 import { removeTestRoot, testRoot } from './cgroup-helpers';
 import { cli, cliBackground, CliResult, waitFor } from './helpers';
 
 export interface RunningSupervisor {
   dir: string;
+  file: string;
+  /** Its cgroupRoot. */
+  root: string;
   socket: string;
   child: ReturnType<typeof cliBackground>;
   output: () => string;
@@ -23,7 +27,11 @@ const roots = new Set<string>();
 const dirs = new Set<string>();
 
 export async function removeRoots(): Promise<void> {
-  for (const root of roots) await removeTestRoot(root);
+  for (const root of roots) {
+    await removeTestRoot(root);
+    // What instances of a supervisor that was killed left for a successor (none came): their sockets and state files.
+    fs.rmSync(path.dirname(keeperDir(root)), { recursive: true, force: true });
+  }
   roots.clear();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   dirs.clear();
@@ -47,7 +55,11 @@ export function writeConfig(services: Record<string, unknown>, extra: Record<str
 }
 
 export async function startRun(services: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<RunningSupervisor> {
-  const { dir, socket, file } = writeConfig(services, extra);
+  return runConfig(writeConfig(services, extra));
+}
+
+/** `nsvisor run` of a config writeConfig() made (again: a successor of a supervisor that died). */
+export async function runConfig({ dir, socket, file, root }: { dir: string; socket: string; file: string; root: string }): Promise<RunningSupervisor> {
   const child = cliBackground(['run', '-c', file]);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -56,10 +68,20 @@ export async function startRun(services: Record<string, unknown>, extra: Record<
   await waitFor(`the control socket (output so far: ${out})`, () => fs.existsSync(socket));
   const ctl = (args: string[]) => cli([args[0], '--socket', socket, ...args.slice(1)]);
   return {
-    dir, socket, child, exited, ctl,
+    dir, file, root, socket, child, exited, ctl,
     output: () => out,
     status: () => JSON.parse(ctl(['status', '--json']).stdout),
   };
+}
+
+/**
+ * `nsvisor run` again on the config of `first`, which was killed: its control socket file is still there, so this
+ * waits for the line the new one prints once it has started its services.
+ */
+export async function runAgain(first: RunningSupervisor): Promise<RunningSupervisor> {
+  const next = await runConfig(first);
+  await waitFor('the new supervisor to start', () => /supervising \d+ services/.test(next.output()) || next.child.exitCode !== null, 60_000);
+  return next;
 }
 
 /** SIGTERMs the supervisor, waits for it, removes its directory; returns its exit code. */

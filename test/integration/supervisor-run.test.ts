@@ -123,8 +123,8 @@ describe('nsvisor run (root, real kernel)', function () {
     fs.rmSync(run.dir, { recursive: true, force: true });
   });
 
-  it('SIGKILL of the supervisor leaves no service process', async () => {
-    const run = await startRun({ a: { command: ['sh', '-c', 'sleep 3600 & exec sleep 3600'] }, b: { command: ['sleep', '3600'], isolate: ['uts'] } });
+  it('SIGKILL of the supervisor leaves no service process (adoptTimeout 0)', async () => {
+    const run = await startRun({ a: { command: ['sh', '-c', 'sleep 3600 & exec sleep 3600'] }, b: { command: ['sleep', '3600'], isolate: ['uts'] } }, { adoptTimeout: '0s' });
     await waitFor('all running', () => run.status().every((s: any) => s.state === 'running'));
     const inits = run.status().map((s: any) => s.initPid as number);
     const all = inits.flatMap((pid) => [pid, ...childrenOf(pid)]);

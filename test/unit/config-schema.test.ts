@@ -183,6 +183,13 @@ describe('config schema', () => {
     }
   });
 
+  it('reads supervisor.adoptTimeout as a duration (0 = services end with the supervisor) and names a bad one', () => {
+    const of = (adoptTimeout: unknown) => validateConfig({ supervisor: { adoptTimeout }, services: { web: { command: ['/bin/true'] } } }).supervisor.adoptTimeout;
+    assert.equal(of('0s'), 0);
+    assert.equal(of('2s'), 2000);
+    assert.throws(() => of('soon'), /supervisor\.adoptTimeout/);
+  });
+
   it('fills the defaults', () => {
     const config = validateConfig({ services: { web: { command: ['/bin/true'] } } });
     assert.deepEqual(config.supervisor, {
@@ -191,6 +198,7 @@ describe('config schema', () => {
       cgroupRoot: '/nsvisor',
       logDir: '/var/log/nsvisor',
       shutdownTimeout: 60_000,
+      adoptTimeout: 30_000,
     });
     assert.deepEqual(config.networks, {});
     assert.deepEqual(config.services.web, {

@@ -41,6 +41,7 @@ const SPEC: Record<string, [string, string[]]> = {
   nsvisor_service_instances: ['gauge', ['name']],
   nsvisor_service_desired_instances: ['gauge', ['name']],
   nsvisor_reloads_total: ['counter', ['result']],
+  nsvisor_adopted_instances_total: ['counter', []],
   nsvisor_collect_duration_seconds: ['histogram', []],
 };
 

@@ -231,6 +231,16 @@ describe('spawn spec: ids, environment and init arguments', () => {
     const open = plan({ privileged: true }, ctx({ seccompFd: 9 })).request.argv;
     assert.ok(!open.includes('--caps') && !open.includes('--seccomp-fd'), 'privileged: every capability, no filter');
   });
+
+  it('with an adoption window, passes the output pipes after the seccomp fd, with the window and the stop timeout', () => {
+    const p = plan({ stop: { timeout: '3s' } }, ctx({ passFds: [7], seccompFd: 9, keeper: { adoptMs: 30_000, outputFds: [11, 12] } }));
+    assert.deepEqual(p.request.passFds, [7, 9, 11, 12]);
+    const argv = p.request.argv;
+    assert.deepEqual(argv.slice(0, 4), ['nsvisor-init', '--supervised', '--status-fd', '7'], 'the status pipe after all four');
+    const at = argv.indexOf('--adopt-timeout');
+    assert.deepEqual(argv.slice(at, at + 8), ['--adopt-timeout', '30000', '--stop-timeout', '3000', '--output-fd', '5', '--output-fd', '6']);
+    assert.ok(!plan({}, ctx({})).request.argv.includes('--adopt-timeout'), 'no window: nsvisor-init is told nothing of it');
+  });
 });
 
 describe('spawn spec: NOTIFY_SOCKET whatever the service mounts', () => {

@@ -1,0 +1,106 @@
+// Adoption of an instance a dead supervisor left: connect to its nsvisor-init's socket, take the hand-over (fds by SCM_RIGHTS, kept output), open a pidfd.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "adopt_wire.h"
+#include "bindings.h"
+
+// Reads exactly n bytes (the socket has a receive timeout); false at EOF or on an error (errno; 0 for EOF).
+static bool ReadAll(int fd, char *p, size_t n) {
+  while (n > 0) {
+    ssize_t r = read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      if (r == 0) errno = EPIPE;
+      return false;
+    }
+    p += r;
+    n -= (size_t)r;
+  }
+  return true;
+}
+
+// Closes what an attempt holds and throws naming the call.
+[[noreturn]] static void Fail(Napi::Env env, const std::string &what, int err, std::initializer_list<int> fds) {
+  for (int fd : fds) if (fd >= 0) close(fd);
+  throw SystemError(env, what, err);
+}
+
+// adoptConnect(path, timeoutMs) -> { fd, stdout, stderr, held: [Buffer, Buffer], dropped: [n, n], orphanedMs }:
+// fd is the connection (close-on-exec, to be read as the status channel), stdout/stderr the pipes' read ends or
+// null. Blocks at most timeoutMs per read.
+static Napi::Value AdoptConnect(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Args args(info, "adoptConnect");
+  std::string path = args(0, "path").String();
+  uint32_t timeout_ms = args(1, "timeoutMs").Uint32();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Napi::TypeError::New(env, "adoptConnect: path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) Fail(env, "socket(" + path + ")", errno, {});
+  timeval bound = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound) < 0) Fail(env, "setsockopt(SO_RCVTIMEO)", errno, {fd});
+  if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0) Fail(env, "connect(" + path + ")", errno, {fd});
+  nsv_adopt_header h{};
+  char control[CMSG_SPACE(2 * sizeof(int))]{};
+  iovec iov = {&h, sizeof h};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t r;
+  do r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) Fail(env, "recvmsg(" + path + ")", errno, {fd});
+  int got[2] = {-1, -1}, n = 0;
+  for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count && n < 2; i++) std::memcpy(&got[n++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+  }
+  int expected = __builtin_popcount(h.fd_mask & 3u);
+  if (r != (ssize_t)sizeof h || h.magic != NSV_ADOPT_MAGIC || h.version != NSV_ADOPT_VERSION || n != expected || (msg.msg_flags & MSG_CTRUNC))
+    Fail(env, "recvmsg(" + path + "): not an nsvisor-init hand-over", EPROTO, {fd, got[0], got[1]});
+  int pipes[2] = {-1, -1};
+  for (int i = 0, k = 0; i < 2; i++) if (h.fd_mask >> i & 1u) pipes[i] = got[k++];
+  Napi::Array held = Napi::Array::New(env, 2), dropped = Napi::Array::New(env, 2);
+  for (uint32_t i = 0; i < 2; i++) {
+    Napi::Buffer<char> bytes = Napi::Buffer<char>::New(env, h.held[i]);
+    if (!ReadAll(fd, bytes.Data(), h.held[i])) Fail(env, "read(" + path + ", the output kept)", errno, {fd, pipes[0], pipes[1]});
+    held.Set(i, bytes);
+    dropped.Set(i, Napi::Number::New(env, h.dropped[i]));
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("stdout", pipes[0] < 0 ? env.Null() : Napi::Number::New(env, pipes[0]));
+  out.Set("stderr", pipes[1] < 0 ? env.Null() : Napi::Number::New(env, pipes[1]));
+  out.Set("held", held);
+  out.Set("dropped", dropped);
+  out.Set("orphanedMs", Napi::Number::New(env, h.orphaned_ms));
+  return out;
+}
+
+// pidfdOpen(pid) -> a pidfd (close-on-exec by the kernel's rule for pidfds).
+static Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Args args(info, "pidfdOpen");
+  int pid = args(0, "pid").Int32();
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) throw SystemError(env, "pidfd_open(" + std::to_string(pid) + ")", errno);
+  return Napi::Number::New(env, (int)fd);
+}
+
+void InitAdoptBindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("adoptConnect", Napi::Function::New(env, AdoptConnect));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+}

@@ -1,0 +1,49 @@
+// Unit tests of the adoption files (the state file, the identity check that keeps a reused pid from being taken) and of the upgrade checks.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { checkUpgrade, UpgradeError } from '../../src/control/upgrade';
+import { identityProblem, KeeperState, processIdentity, readStates, removeKeeperFiles, writeState } from '../../src/service/keeper-files';
+
+function stateOf(pid: number, over: Partial<KeeperState> = {}): KeeperState {
+  const id = processIdentity(pid) ?? { startTime: '1', cgroupLine: '0::/' };
+  return {
+    service: 'web', slot: 0, cgroup: 'web', initPid: pid, mainPid: null, ...id, startedAt: new Date(0).toISOString(),
+    definition: 'd', starts: 1, restarts: 0, reaped: 0, lastExit: null, ...over,
+  };
+}
+
+describe('adoption files', () => {
+  it('a state file reads back as written (0600), a stray file is an error naming it, and removal takes both files', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keeper-'));
+    try {
+      writeState(dir, stateOf(process.pid));
+      assert.equal(fs.statSync(path.join(dir, 'web.json')).mode & 0o777, 0o600);
+      fs.writeFileSync(path.join(dir, 'junk.json'), '{');
+      const states = readStates(dir);
+      assert.deepEqual(states.find((s): s is KeeperState => !(s instanceof Error)), stateOf(process.pid));
+      assert.match(String(states.find((s) => s instanceof Error)), /junk\.json: /);
+      removeKeeperFiles(dir, 'web');
+      assert.deepEqual(fs.readdirSync(dir), ['junk.json']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes a pid only with its start time and cgroup as recorded', () => {
+    assert.equal(identityProblem(stateOf(process.pid)), null);
+    assert.match(identityProblem(stateOf(process.pid, { startTime: '1' }))!, /is another process now/);
+    assert.match(identityProblem(stateOf(process.pid, { cgroupLine: '0::/elsewhere' }))!, /in another cgroup now/);
+    assert.match(identityProblem(stateOf(2 ** 22 + 1))!, /is gone/);
+  });
+});
+
+describe('upgrade checks', () => {
+  it('refuses when the program on disk does not start, naming the command, and when services could not survive', () => {
+    assert.throws(() => checkUpgrade(30_000, [process.execPath, '/nonexistent/nsvisor']), (e: Error) => e instanceof UpgradeError && /the new program does not start \(.* \/nonexistent\/nsvisor --version: .*Cannot find module/.test(e.message));
+    assert.throws(() => checkUpgrade(0), /adoptTimeout > 0/);
+    assert.throws(() => checkUpgrade(30_000, process.argv, ['web']), /upgrade would restart web: a service with listen/);
+  });
+});

@@ -1,0 +1,58 @@
+// Unit tests of a slot taking over an instance a dead supervisor left (fakes): running without a start, counters carried on, its end answered by the restart policy.
+import { strict as assert } from 'assert';
+
+import { Service } from '../../src/service/service';
+import type { ServiceState } from '../../src/service/states';
+import { FakeInstance, FakeRuntime, settingsOf, settle } from './service-fakes';
+
+const lastExit = { code: 1, signal: null, reason: 'error' as const, at: new Date(0) };
+
+function adopted(keys: Record<string, unknown> = {}) {
+  const runtime = new FakeRuntime();
+  const s = new Service('svc', settingsOf(keys), runtime);
+  const states: ServiceState[] = [];
+  const attempts: boolean[] = [];
+  const taken: unknown[] = [];
+  s.on('state', (_n, st) => states.push(st));
+  s.on('attempt', (_n, automatic) => attempts.push(automatic));
+  s.on('adopted', (_n, t) => taken.push(t));
+  let inst!: FakeInstance;
+  s.slots[0].adopt((opts) => (inst = new FakeInstance(500, runtime.clock, { ...opts, instanceName: 'svc', listen: null, env: {} })), { starts: 4, restarts: 3, reaped: 2, lastExit });
+  return { s, runtime, states, attempts, taken, inst };
+}
+
+describe('slot adoption (fakes)', () => {
+  it('runs the instance it is given with the counters it had, starting nothing and waiting for no readiness', async () => {
+    const { s, runtime, states, attempts, taken } = adopted();
+    assert.equal(s.state, 'running');
+    assert.deepEqual(states, ['starting', 'running']);
+    assert.deepEqual([s.starts, s.restarts, s.reaped, s.lastExit], [4, 3, 2, lastExit]);
+    assert.equal(s.pid, 501, 'the main process of the adopted instance');
+    assert.deepEqual(attempts, [], 'no start was made');
+    assert.equal(runtime.instances.length, 0);
+    assert.deepEqual(taken, [{ pid: 500, orphanedMs: 0, dropped: 0, starts: 4, restarts: 3, reaped: 2 }]);
+    await s.start();
+    assert.equal(runtime.instances.length, 0, 'a start of a running service changes nothing');
+    await s.stop();
+  });
+
+  it('its end is answered by the restart policy as any instance\'s: a restart counted on top of the carried counters', async () => {
+    const { s, runtime, inst } = adopted({ restart: { policy: 'on-failure', delay: '10ms' } });
+    await s.start();
+    inst.exit(2);
+    await settle();
+    assert.equal(s.state, 'backoff');
+    assert.equal(s.lastExit?.reason, 'error');
+    await runtime.clock.advance(10);
+    assert.deepEqual([s.starts, s.restarts], [5, 4]);
+    runtime.last.becomeReady();
+    await settle();
+    assert.equal(s.state, 'running');
+    await s.stop();
+  });
+
+  it('a slot that is not stopped takes nothing', () => {
+    const { s, runtime } = adopted();
+    assert.throws(() => s.slots[0].adopt((opts) => new FakeInstance(600, runtime.clock, { ...opts, instanceName: 'svc', listen: null, env: {} }), { starts: 0, restarts: 0, reaped: 0, lastExit: null }), /cannot adopt an instance while running/);
+  });
+});
