@@ -72,6 +72,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** NAT of the networks with `nat: true`: nftables chains and ip_forward, made at start and removed at stop. */
   readonly masquerade: Masquerade;
   private networksUp: Promise<void> | null = null;
+  /** Set by stop(): nothing starts after it, even a service whose dependencies become ready later. */
+  private shuttingDown = false;
+  /** What start() does before any service starts (adoption, stale cgroups, networks); stop() waits for it. */
+  private prelude: Promise<void> | null = null;
   private readonly devNull: number;
   private readonly instances: InstanceRuntime;
 
@@ -199,14 +203,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async start(): Promise<void> {
     // Instances a supervisor that died left running are taken over; the other cgroups it left (SIGKILL, power loss,
     // an instance not taken) must hold nothing now.
-    const adopted = this.adoptInstances();
-    await this.cgroups?.cleanupStale(adopted);
-    await this.setupNetworks();
+    this.prelude = (async () => {
+      const adopted = this.adoptInstances();
+      await this.cgroups?.cleanupStale(adopted);
+      await this.setupNetworks();
+    })();
+    await this.prelude;
+    if (this.shuttingDown) return;
     this.checkHost();
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       return Promise.all(s.settings.dependsOn.map(self)).then(
-        () => s.start(),
+        () => (this.shuttingDown ? undefined : s.start()),
         (e: Error) => {
           s.failure = `not started: a dependency did not start (${e.message})`;
           throw e;
@@ -216,7 +224,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const firstOutcome = memo(async (name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       await Promise.all(s.settings.dependsOn.map(self));
-      if (s.settings.dependsOn.every((d) => this.service(d).state === 'running')) await s.settled();
+      if (!this.shuttingDown && s.settings.dependsOn.every((d) => this.service(d).state === 'running')) await s.settled();
     });
     for (const name of this.services.keys()) running(name).catch(() => undefined);
     await Promise.all([...this.services.keys()].map(firstOutcome));
@@ -275,6 +283,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Stops every service after the services that depend on it; kills what is left after shutdownTimeout. */
   async stop(): Promise<void> {
+    this.shuttingDown = true;
+    await this.prelude?.catch(() => undefined);
     const dependents = new Map<string, string[]>([...this.services.keys()].map((n) => [n, []]));
     for (const [name, s] of this.services) for (const d of s.settings.dependsOn) dependents.get(d)?.push(name);
     const stopOne = memo((name, self) => Promise.all(dependents.get(name)!.map(self)).then(() => this.service(name).stop()));

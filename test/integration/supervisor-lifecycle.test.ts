@@ -144,6 +144,38 @@ describe('supervisor: lifecycle (root, real kernel)', function () {
     }
   });
 
+  it('a stop during the start starts nothing more: not before the first service, not a dependent whose dependency was ready', async () => {
+    // stop() in the same tick as start(): the start is still in its prelude (stale cgroups, networks).
+    const early = supervise({ one: { command: ['sleep', '3600'] }, two: { command: ['sleep', '3600'], dependsOn: ['one'] } });
+    const attempts: string[] = [];
+    early.sup.on('attempt', (name) => attempts.push(name));
+    try {
+      const starting = early.sup.start();
+      await early.sup.stop();
+      await starting;
+      assert.deepEqual(attempts, [], 'nothing was started by a start that a stop overtook');
+      assert.deepEqual([...early.sup.services.values()].map((s) => s.state), ['stopped', 'stopped']);
+    } finally {
+      await early.cleanup();
+    }
+    // A stop while the dependency is becoming ready: the dependent, whose stop found it not started, stays so.
+    const late = supervise({
+      db: { command: ['sh', '-c', notifyReady(0.3)], ready: { notify: true, timeout: '10s' } },
+      web: { command: ['sleep', '3600'], dependsOn: ['db'] },
+    });
+    const spawned: string[] = [];
+    late.sup.on('attempt', (name) => spawned.push(name));
+    try {
+      void late.sup.start();
+      await waitFor('db starting', () => late.sup.service('db').state === 'starting');
+      await late.sup.stop();
+      assert.deepEqual(spawned, ['db']);
+      assert.deepEqual([late.sup.service('db').state, late.sup.service('web').state], ['stopped', 'stopped']);
+    } finally {
+      await late.cleanup();
+    }
+  });
+
   it('a service ignoring SIGTERM is SIGKILLed after stop.timeout, with everything in it', async () => {
     const { sup, cleanup } = supervise({
       stubborn: { command: ['sh', '-c', 'trap "" TERM; sleep 3600 & sleep 3600 & wait'], stop: { timeout: '300ms', drain: '0s' } },
