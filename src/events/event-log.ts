@@ -37,13 +37,21 @@ function failureFields(f: LaunchFailure): Record<string, unknown> {
 }
 
 export class EventLog {
+  /** The output failed (its reader went away: EPIPE); the lines after that are dropped. */
+  private outGone = false;
+
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly format: LogFormat = 'text',
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    // Without a listener the stream's error would be an uncaught exception, whose report is a line to this same
+    // stream: a loop at full CPU. A supervisor whose output nobody reads goes on without it.
+    out.on('error', () => (this.outGone = true));
+  }
 
   write(e: SupervisorEvent): void {
+    if (this.outGone) return;
     if (this.format === 'json') {
       this.out.write(`${JSON.stringify({ time: this.now().toISOString(), service: e.service, event: e.event, message: e.message, ...e.fields })}\n`);
     } else {
