@@ -7,7 +7,8 @@ import { openCgroups } from '../src/cgroup';
 import { daemon, goneWith, Manager, output, ServiceDef, signalStop } from './scale-manager';
 import { alive } from './scale-proc';
 
-const NSVISOR = path.resolve(__dirname, '..', '..', 'bin', 'nsvisor');
+/** BENCH_NSVISOR: another build's bin/nsvisor, to measure before and after a change. */
+const NSVISOR = process.env.BENCH_NSVISOR ?? path.resolve(__dirname, '..', '..', 'bin', 'nsvisor');
 
 /** `root`: the cgroup root (a /nsvisor-test-* directory of the bench's), removed by cleanup(). */
 export function nsvisorManager(dir: string, root: string): Manager {

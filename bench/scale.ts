@@ -1,4 +1,4 @@
-// Scale, side by side: N quiet services and one fast log writer under nsvisor, supervisord and PM2 in one run (`node dist/bench/scale.js [--n 100,1000]`).
+// Scale, side by side: N quiet services and one fast log writer under nsvisor, supervisord and PM2 in one run (`node dist/bench/scale.js [--n 100,1000] [--tools nsvisor,...] [--lines N, 0 for none] [--idle S]`).
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -16,6 +16,7 @@ import { supervisordManager } from './scale-supervisord';
 
 export interface ScaleOptions {
   counts: number[];
+  tools: Tool[];
   lines: number;
   idleSeconds: number;
   statusRounds: number;
@@ -49,7 +50,7 @@ export async function measureScale(o: ScaleOptions): Promise<ScaleResult> {
   const logs: LogRun[] = [];
   try {
     for (const n of o.counts) {
-      for (const tool of TOOLS) {
+      for (const tool of o.tools) {
         const { m } = managerFor(tool);
         try {
           quiet.push(await measureQuiet(m, n, o));
@@ -58,7 +59,7 @@ export async function measureScale(o: ScaleOptions): Promise<ScaleResult> {
         }
       }
     }
-    for (const tool of TOOLS) {
+    for (const tool of o.lines ? o.tools : []) {
       const { m, dir } = managerFor(tool);
       try {
         const r = await measureLogs(m, dir, o.lines);
@@ -90,10 +91,14 @@ export function scaleOptions(argv: string[]): ScaleOptions {
   };
   const number = (name: string, text: string) => {
     const v = Number(text);
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`scale bench: --${name}: expected a positive whole number, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(v) || v < 0) throw new Error(`scale bench: --${name}: expected a whole number, got ${JSON.stringify(text)}`);
     return v;
   };
   return {
+    tools: flag('tools', TOOLS.join(',')).split(',').map((t) => {
+      if (!(TOOLS as string[]).includes(t)) throw new Error(`scale bench: --tools: expected some of ${TOOLS.join(', ')}, got ${JSON.stringify(t)}`);
+      return t as Tool;
+    }),
     counts: flag('n', process.env.BENCH_SCALE_N ?? '100,1000').split(',').map((t) => number('n', t)),
     lines: number('lines', flag('lines', process.env.BENCH_SCALE_LINES ?? '2000000')),
     idleSeconds: number('idle', flag('idle', process.env.BENCH_SCALE_IDLE ?? '30')),
