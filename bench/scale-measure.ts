@@ -64,7 +64,6 @@ export async function measureQuiet(m: Manager, n: number, o: MeasureOptions): Pr
   process.stderr.write(`  ${m.tool} ${n}: all running after ${startSeconds.toFixed(2)} s; idle ${o.idleSeconds} s\n`);
   await pause(3000); // let the start's garbage be collected and its timers end before the idle window
   const pid = m.daemonPid();
-  const { rss, pss } = memoryOf(pid);
   const cpu0 = cpuSeconds(pid);
   const sw0 = switchesOf(pid);
   const t0 = performance.now();
@@ -72,6 +71,7 @@ export async function measureQuiet(m: Manager, n: number, o: MeasureOptions): Pr
   const idle = (performance.now() - t0) / 1000;
   const idleCpuPercent = ((cpuSeconds(pid) - cpu0) / idle) * 100;
   const idleSwitchesPerSecond = (switchesOf(pid) - sw0) / idle;
+  const { rss, pss } = memoryOf(pid); // at the end of the idle window: what the supervisor keeps, not what its start left
   const times: number[] = [];
   for (let i = 0; i < o.statusRounds; i++) {
     const t = performance.now();
