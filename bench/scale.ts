@@ -99,7 +99,7 @@ export function scaleOptions(argv: string[]): ScaleOptions {
       if (!(TOOLS as string[]).includes(t)) throw new Error(`scale bench: --tools: expected some of ${TOOLS.join(', ')}, got ${JSON.stringify(t)}`);
       return t as Tool;
     }),
-    counts: flag('n', process.env.BENCH_SCALE_N ?? '100,1000').split(',').map((t) => number('n', t)),
+    counts: flag('n', process.env.BENCH_SCALE_N ?? '100,1000').split(',').map((t) => number('n', t)).filter((n) => n > 0), // --n 0: the log writer alone
     lines: number('lines', flag('lines', process.env.BENCH_SCALE_LINES ?? '2000000')),
     idleSeconds: number('idle', flag('idle', process.env.BENCH_SCALE_IDLE ?? '30')),
     statusRounds: 5,
