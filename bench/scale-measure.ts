@@ -62,7 +62,7 @@ export async function measureQuiet(m: Manager, n: number, o: MeasureOptions): Pr
   const services = Array.from({ length: n }, (_, i) => ({ name: `s${i}`, command: ['sleep', 'infinity'], restart: true }));
   const startSeconds = await startAll(m, services);
   process.stderr.write(`  ${m.tool} ${n}: all running after ${startSeconds.toFixed(2)} s; idle ${o.idleSeconds} s\n`);
-  await pause(3000); // let the start's garbage be collected and its timers end before the idle window
+  await pause(12_000); // the start over: its garbage collected, the stats threads a status started ended (10 s idle)
   const pid = m.daemonPid();
   const cpu0 = cpuSeconds(pid);
   const sw0 = switchesOf(pid);
