@@ -62,7 +62,9 @@ export async function measureQuiet(m: Manager, n: number, o: MeasureOptions): Pr
   const services = Array.from({ length: n }, (_, i) => ({ name: `s${i}`, command: ['sleep', 'infinity'], restart: true }));
   const startSeconds = await startAll(m, services);
   process.stderr.write(`  ${m.tool} ${n}: all running after ${startSeconds.toFixed(2)} s; idle ${o.idleSeconds} s\n`);
-  await pause(12_000); // the start over: its garbage collected, the stats threads a status started ended (10 s idle)
+  // The start over: the stats threads a status started ended (10 s idle), and the one collection V8 makes to give back
+  // the memory of a burst (about 45 s after it here, 0.25 s of CPU at 1,000 services) done.
+  await pause(60_000);
   const pid = m.daemonPid();
   const cpu0 = cpuSeconds(pid);
   const sw0 = switchesOf(pid);

@@ -44,7 +44,7 @@ export function scaleMarkdown(r: ScaleResult): string {
     '',
     'Each service `sleep infinity` (nsvisor: default isolation and limits; supervisord: `startsecs=0`; PM2: fork mode, `interpreter: none`).',
     "\"Time until all run\" ends at the first of the tool's own status commands (polled every 50 ms) that reports all running; memory from",
-    `/proc/PID/smaps_rollup of the supervisor (PM2: its God daemon) at the end of the idle window; idle CPU and context switches over ${r.options.idleSeconds} s (from 12 s after);`,
+    `/proc/PID/smaps_rollup of the supervisor (PM2: its God daemon) at the end of the idle window; idle CPU and context switches over ${r.options.idleSeconds} s (from 60 s after, when V8 has given back the memory of the start);`,
     `the status command's median of ${r.options.statusRounds} (nsvisor status --json, supervisorctl status, pm2 jlist); the stop until the`,
     'supervisor and every process that was below it are gone (SIGTERM to nsvisor and supervisord, `pm2 kill`).',
   ];
