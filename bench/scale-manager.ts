@@ -55,7 +55,7 @@ export function daemon(file: string, args: string[], logTo: string, env: NodeJS.
 export function goneWith(pid: number, outFile: string): string | null {
   if (alive(pid)) return null;
   const text = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
-  return `exited; its output ends: ${text.trim().split('\n').slice(-3).join(' | ') || '(nothing)'}`;
+  return `exited; its output ends: ${text.trim().split('\n').slice(-15).join(' | ') || '(nothing)'}`;
 }
 
 /** Waits until the daemon and every process that was below it are gone. */

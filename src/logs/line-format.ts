@@ -27,7 +27,7 @@ export function formatSpans(prefix: Buffer, s: Spans): Buffer {
   const { buf, at } = s;
   let size = 0;
   for (let i = 0; i < at.length; i += 3) size += prefix.length + at[i + 1] - at[i] + (at[i + 2] ? CUT.length : 0) + 1;
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafeSlow(size); // its own memory: the ring may keep it long, and a slice of the shared pool would pin 8 KiB
   let pos = 0;
   for (let i = 0; i < at.length; i += 3) {
     pos = put(out, pos, prefix, 0, prefix.length);
