@@ -1,4 +1,4 @@
-// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, init startup against tini, restarts under load, accept spread over instances, reload, the cost of the default protections; results into bench/results/.
+// Entry point of `npm run bench`: spawn latency, init memory, cgroup stats, /metrics scrapes, network setup, init startup against tini, restarts under load, accept spread over instances, reload, the cost of the default protections, 1,000 services against supervisord and PM2; results into bench/results/.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -12,6 +12,7 @@ import { measureNetSetup, netSetupMarkdown } from './net-setup';
 import { machineInfo } from './machine';
 import { measureReload, reloadMarkdown } from './reload';
 import { measureRestartLoad, restartLoadMarkdown } from './restart-load';
+import { measureScale, scaleMarkdown, scaleOptions } from './scale';
 import { BenchResults, json, markdown, textSummary } from './report';
 import { measureSeccompCost, seccompCostMarkdown } from './seccomp-cost';
 import { IsolateSet, measureSpawnLatency } from './spawn-latency';
@@ -84,6 +85,13 @@ const PARTS: Record<string, { file: string; run: () => Promise<PartResult> }> = 
     run: async () => {
       const r = await measureRestartLoad({ restarts: Number(process.env.BENCH_RESTARTS ?? 5), concurrency: 8, workMs: 20, gapMs: 1500 });
       return { json: r, markdown: restartLoadMarkdown(r) };
+    },
+  },
+  scale: {
+    file: 'scale',
+    run: async () => {
+      const r = await measureScale(scaleOptions([]));
+      return { json: r, markdown: scaleMarkdown(r) };
     },
   },
   'accept-spread': {

@@ -8,6 +8,9 @@ import type { CgroupStats } from './stats';
 
 const TASK_FILE = path.resolve(__dirname, '..', 'workers', 'cgroup-stats.js');
 
+/** A worker ends after this long without a task. */
+const IDLE_MS = 10_000;
+
 export interface CgroupPoolOptions {
   /** Worker threads; default min(2, CPUs). */
   threads?: number;
@@ -21,7 +24,8 @@ export class CgroupPool {
 
   constructor(opts: CgroupPoolOptions = {}) {
     const threads = opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism()));
-    this.pool = new Piscina({ filename: TASK_FILE, minThreads: threads, maxThreads: threads, idleTimeout: 30_000 });
+    // No thread kept while nothing reads stats: each holds a V8 isolate (~10 MB resident); a status or a scrape starts them again.
+    this.pool = new Piscina({ filename: TASK_FILE, minThreads: 0, maxThreads: threads, idleTimeout: IDLE_MS });
     this.batch = opts.batch ?? 50;
   }
 

@@ -1,18 +1,13 @@
 // The zod schema of the `supervisor` section (SPEC section 2) and the default control socket path.
-import * as path from 'path';
 import { z } from 'zod';
 
 import { HostPort, parseHostPort } from './addresses';
+import { defaultControlPath } from './control-path';
 import { absolutePath, duration } from './isolation';
 
-export const DEFAULT_METRICS = '127.0.0.1:9753';
+export { defaultControlPath };
 
-/** /run/nsvisor/nsvisor.sock for root; $XDG_RUNTIME_DIR/nsvisor/nsvisor.sock otherwise (/tmp/nsvisor-UID/nsvisor.sock without it). */
-export function defaultControlPath(env: NodeJS.ProcessEnv = process.env, uid: number = process.getuid?.() ?? 0): string {
-  if (uid === 0) return '/run/nsvisor/nsvisor.sock';
-  const runtime = env.XDG_RUNTIME_DIR;
-  return runtime && path.isAbsolute(runtime) ? path.join(runtime, 'nsvisor', 'nsvisor.sock') : `/tmp/nsvisor-${uid}/nsvisor.sock`;
-}
+export const DEFAULT_METRICS = '127.0.0.1:9753';
 
 const metrics = z
   .string()

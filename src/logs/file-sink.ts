@@ -29,22 +29,44 @@ export class FileSink implements LogSink {
   }
 
   /** Rotates only between lines, so no file grows past rotateBytes unless one line alone is larger. */
-  async write(lines: string[], bytes: number[]): Promise<void> {
-    let i = 0;
-    while (i < lines.length) {
-      const file = this.file ?? (await this.open());
-      let j = i;
-      let run = 0;
-      while (j < lines.length && (this.size + run + bytes[j] <= this.rotateBytes || this.size + run === 0)) run += bytes[j++];
-      if (j === i) {
+  async write(chunks: Buffer[]): Promise<void> {
+    if (!this.file) await this.open(); // the size of a file left by an earlier run counts
+    let parts: Buffer[] = [];
+    let pending = 0;
+    const flush = async () => {
+      if (pending > 0) await this.append(parts.length === 1 ? parts[0] : Buffer.concat(parts, pending));
+      parts = [];
+      pending = 0;
+    };
+    for (const chunk of chunks) {
+      let start = 0;
+      while (start < chunk.length) {
+        const room = this.rotateBytes - this.size - pending;
+        if (chunk.length - start <= room) {
+          parts.push(start === 0 ? chunk : chunk.subarray(start));
+          pending += chunk.length - start;
+          break;
+        }
+        // The lines that fit, or in an empty file the first line whatever its size; then a new file.
+        let end = room > 0 ? chunk.lastIndexOf(10, start + room - 1) + 1 : 0;
+        if (end <= start && this.size + pending === 0) end = chunk.indexOf(10, start) + 1;
+        if (end > start) {
+          parts.push(chunk.subarray(start, end));
+          pending += end - start;
+          start = end;
+        }
+        await flush();
         await this.rotate();
-        continue;
       }
-      faultPoint('log-write', this.files[0]);
-      await file.appendFile(lines.slice(i, j).join('\n') + '\n'); // loops over short writes
-      this.size += run;
-      i = j;
     }
+    await flush();
+  }
+
+  private async append(data: Buffer): Promise<void> {
+    const file = this.file ?? (await this.open());
+    faultPoint('log-write', this.files[0]);
+    await file.appendFile(data); // loops over short writes
+    this.size += data.length;
   }
 
   async close(): Promise<void> {

@@ -1,30 +1,33 @@
-// A fixed-size ring of the most recent lines, for `logs -n` without touching the disk.
+// The most recent lines, for `logs -n` without touching the disk: kept as the written chunks, decoded only when asked for.
 export class LineRing {
-  private readonly slots: string[];
-  private next = 0;
-  private count = 0;
+  private chunks: { text: Buffer; lines: number }[] = [];
+  private held = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
-    this.slots = new Array<string>(capacity);
   }
 
+  /** Lines available to last(), at most the capacity. */
   get length(): number {
-    return this.count;
+    return Math.min(this.held, this.capacity);
   }
 
-  push(line: string): void {
-    this.slots[this.next] = line;
-    this.next = (this.next + 1) % this.capacity;
-    if (this.count < this.capacity) this.count++;
+  /** A chunk of `lines` lines, each ending with a newline; chunks no longer needed for the last `capacity` lines are let go. */
+  push(text: Buffer, lines: number): void {
+    this.chunks.push({ text, lines });
+    this.held += lines;
+    while (this.held - this.chunks[0].lines >= this.capacity) this.held -= this.chunks.shift()!.lines;
   }
 
-  /** The last `n` lines (fewer if the ring holds fewer), oldest first. */
+  /** The last `n` lines (fewer if the ring holds fewer), oldest first, without their newlines. */
   last(n: number): string[] {
-    const k = Math.max(0, Math.min(n, this.count));
-    const out = new Array<string>(k);
-    const first = (this.next - k + this.capacity) % this.capacity;
-    for (let i = 0; i < k; i++) out[i] = this.slots[(first + i) % this.capacity];
+    const k = Math.max(0, Math.min(n, this.length));
+    const out: string[] = [];
+    for (let c = this.chunks.length - 1; c >= 0 && out.length < k; c--) {
+      const lines = this.chunks[c].text.toString('utf8').split('\n');
+      lines.pop(); // after the last newline
+      out.unshift(...lines.slice(Math.max(0, lines.length - (k - out.length))));
+    }
     return out;
   }
 }

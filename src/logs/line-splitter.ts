@@ -1,77 +1,78 @@
-// Cuts a byte stream into text lines: keeps the unfinished tail between chunks, splits overlong lines into marked pieces.
+// Cuts a byte stream into lines as spans of a buffer: keeps the unfinished tail between chunks, splits overlong lines into marked pieces.
 export const MAX_LINE_BYTES = 16 * 1024;
 
 /** Appended to every piece of an overlong line but the last: the line goes on in the next entry (as Docker's partial messages). */
 export const CUT_MARK = ' [cut]';
 
+/** The lines found in one chunk: `at` holds a [start, end, cut] triple per line (end without newline or carriage return; cut 1 for a piece). */
+export interface Spans {
+  buf: Buffer;
+  at: number[];
+}
+
+/** The text of line `i` of `s`, with CUT_MARK when it is a piece of a longer line. */
+export function spanText(s: Spans, i: number): string {
+  const text = s.buf.toString('utf8', s.at[3 * i], s.at[3 * i + 1]);
+  return s.at[3 * i + 2] ? text + CUT_MARK : text;
+}
+
 export class LineSplitter {
-  private parts: Buffer[] = [];
-  private length = 0;
+  /** The unfinished last line so far (never longer than maxLineBytes). */
+  private rest: Buffer | null = null;
   /** Pieces emitted with CUT_MARK so far. */
   cutPieces = 0;
 
   constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
 
-  /** The complete lines in `chunk` (without their newline), plus pieces of lines that grew past the limit. */
-  push(chunk: Buffer | string): string[] {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const lines: string[] = [];
+  /** The complete lines in `chunk`, plus pieces of lines that grew past the limit, as spans; no line is copied. */
+  scan(chunk: Buffer): Spans {
+    // A line begun in the previous chunk goes on in this one: one buffer holds both (a copy of the chunk, cheaper than a copy per line).
+    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.rest = null;
+    const at: number[] = [];
     let start = 0;
-    while (start < buf.length) {
+    for (;;) {
       const nl = buf.indexOf(10, start);
-      if (nl === -1) {
-        this.take(buf.subarray(start), lines);
-        break;
+      const end = nl === -1 ? buf.length : nl;
+      while (end - start > this.maxLineBytes) {
+        const cut = charBoundary(buf, start, start + this.maxLineBytes);
+        at.push(start, cut, 1);
+        this.cutPieces++;
+        start = cut;
       }
-      if (this.length === 0 && nl - start <= this.maxLineBytes) {
-        lines.push(decodeLine(buf, start, nl)); // the common case: a whole line inside one chunk, no copy
-      } else {
-        this.take(buf.subarray(start, nl), lines);
-        lines.push(this.takeLine());
-      }
+      if (nl === -1) break;
+      at.push(start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl, 0);
       start = nl + 1;
     }
     // Keep a copy of the unfinished line, not a view that would pin the whole chunk.
-    if (this.length > 0) this.parts = [Buffer.concat(this.parts, this.length)];
-    return lines;
+    if (start < buf.length) this.rest = Buffer.from(buf.subarray(start));
+    return { buf, at };
   }
 
   /** The unfinished last line, if any, when the stream has ended. */
+  scanEnd(): Spans | null {
+    const buf = this.rest;
+    this.rest = null;
+    if (!buf) return null;
+    return { buf, at: [0, buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length, 0] };
+  }
+
+  /** scan() as strings. */
+  push(chunk: Buffer | string): string[] {
+    const s = this.scan(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return Array.from({ length: s.at.length / 3 }, (_, i) => spanText(s, i));
+  }
+
+  /** scanEnd() as a string. */
   end(): string | null {
-    return this.length > 0 ? this.takeLine() : null;
-  }
-
-  private take(part: Buffer, lines: string[]): void {
-    if (part.length === 0) return;
-    this.parts.push(part);
-    this.length += part.length;
-    while (this.length > this.maxLineBytes) {
-      const all = Buffer.concat(this.parts, this.length);
-      const cut = charBoundary(all, this.maxLineBytes);
-      lines.push(all.toString('utf8', 0, cut) + CUT_MARK);
-      this.cutPieces++;
-      const rest = all.subarray(cut);
-      this.parts = [rest];
-      this.length = rest.length;
-    }
-  }
-
-  private takeLine(): string {
-    const all = Buffer.concat(this.parts, this.length);
-    this.parts = [];
-    this.length = 0;
-    return decodeLine(all, 0, all.length);
+    const s = this.scanEnd();
+    return s ? spanText(s, 0) : null;
   }
 }
 
-/** The text of buf[start, end) without a trailing carriage return. */
-function decodeLine(buf: Buffer, start: number, end: number): string {
-  return buf.toString('utf8', start, end > start && buf[end - 1] === 13 ? end - 1 : end);
-}
-
-/** The largest offset <= `at` that does not fall inside a UTF-8 sequence. */
-function charBoundary(buf: Buffer, at: number): number {
+/** The largest offset in (min, at] that does not fall inside a UTF-8 sequence; `at` when there is none. */
+function charBoundary(buf: Buffer, min: number, at: number): number {
   let cut = at;
-  while (cut > at - 3 && cut > 0 && (buf[cut] & 0xc0) === 0x80) cut--;
-  return cut > 0 ? cut : at;
+  while (cut > at - 3 && cut > min && (buf[cut] & 0xc0) === 0x80) cut--;
+  return cut > min ? cut : at;
 }

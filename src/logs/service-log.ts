@@ -9,9 +9,9 @@
 // supervisor itself never waits. Pipes still attached at close() are resumed without a reader, so a service that
 // outlives its log is not blocked forever; what it writes afterwards is discarded.
 import { FileSink, KEEP_FILES, logFiles, ROTATE_BYTES } from './file-sink';
-import { formatLine, LogSource } from './line-format';
+import { formatSpans, linePrefix, LogSource } from './line-format';
 import { LineRing } from './line-ring';
-import { LineSplitter, MAX_LINE_BYTES } from './line-splitter';
+import { LineSplitter, MAX_LINE_BYTES, spanText, Spans } from './line-splitter';
 import { readLastLinesOf } from './read-last-lines';
 import { LogSink } from './sink';
 import { StreamSink } from './stream-sink';
@@ -79,9 +79,12 @@ export class ServiceLog {
   private lostSinceFailure: number | null = null;
   private readonly attached = new Set<Attachment>();
   private readonly listeners = new Set<LineListener>();
-  private queue: string[] = [];
-  private queueBytes: number[] = [];
+  /** Formatted chunks waiting for the writer, and how many lines they hold. */
+  private queue: Buffer[] = [];
+  private queuedLines = 0;
   private buffered = 0;
+  /** The line prefixes of the last millisecond seen: the clock is formatted once per millisecond, not per line. */
+  private prefixes = { ms: NaN, stdout: { text: '', bytes: Buffer.alloc(0) }, stderr: { text: '', bytes: Buffer.alloc(0) } };
   private writer: Promise<void> = Promise.resolve();
   private flushQueued = false;
   private paused = false;
@@ -118,9 +121,9 @@ export class ServiceLog {
       splitter,
       onData: (chunk) => {
         const cutBefore = splitter.cutPieces;
-        const lines = splitter.push(chunk);
+        const spans = splitter.scan(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
         this.counts.cutPieces += splitter.cutPieces - cutBefore;
-        this.accept(lines, source);
+        this.accept(spans, source);
       },
       onEnd: () => this.detach(a),
     };
@@ -142,7 +145,7 @@ export class ServiceLog {
       const need = n - recent.length;
       if (need <= 0) return recent;
       // The files end with the ring's lines, except those queued since the flush; no write runs while we read.
-      const inFiles = Math.max(0, recent.length - this.queue.length);
+      const inFiles = Math.max(0, recent.length - this.queuedLines);
       const fromFiles = await readLastLinesOf(files, need + inFiles);
       return fromFiles.slice(0, Math.max(0, fromFiles.length - inFiles)).slice(-need).concat(recent);
     });
@@ -185,21 +188,37 @@ export class ServiceLog {
     a.stream.removeListener('data', a.onData);
     a.stream.removeListener('end', a.onEnd);
     a.stream.removeListener('close', a.onEnd);
-    const rest = a.splitter.end();
-    if (rest !== null) this.accept([rest], a.source);
+    const rest = a.splitter.scanEnd();
+    if (rest !== null) this.accept(rest, a.source);
   }
 
-  private accept(texts: string[], source: LogSource): void {
-    if (this.closed || texts.length === 0) return;
-    const timestamp = this.now().toISOString(); // one read of the clock per chunk
-    for (const text of texts) {
-      const line = formatLine(timestamp, source, text);
-      const bytes = Buffer.byteLength(line) + 1;
-      this.queue.push(line);
-      this.queueBytes.push(bytes);
-      this.buffered += bytes;
-      this.ring.push(line);
-      for (const listener of this.listeners) this.tell(listener, line);
+  private prefix(source: LogSource): { text: string; bytes: Buffer } {
+    const now = this.now();
+    const p = this.prefixes;
+    if (now.getTime() !== p.ms) {
+      const timestamp = now.toISOString();
+      p.ms = now.getTime();
+      p.stdout = { text: linePrefix(timestamp, 'stdout'), bytes: Buffer.from(linePrefix(timestamp, 'stdout')) };
+      p.stderr = { text: linePrefix(timestamp, 'stderr'), bytes: Buffer.from(linePrefix(timestamp, 'stderr')) };
+    }
+    return p[source];
+  }
+
+  /** The lines of one chunk, all with the time it arrived: formatted into one buffer for the writer and the ring. */
+  private accept(spans: Spans, source: LogSource): void {
+    const n = spans.at.length / 3;
+    if (this.closed || n === 0) return;
+    const prefix = this.prefix(source); // one read of the clock per chunk
+    const text = formatSpans(prefix.bytes, spans);
+    this.queue.push(text);
+    this.queuedLines += n;
+    this.buffered += text.length;
+    this.ring.push(text, n);
+    if (this.listeners.size > 0) {
+      for (let i = 0; i < n; i++) {
+        const line = prefix.text + spanText(spans, i);
+        for (const listener of this.listeners) this.tell(listener, line);
+      }
     }
     if (this.buffered >= this.maxBufferBytes) this.pause();
     if (!this.flushQueued) {
@@ -230,21 +249,21 @@ export class ServiceLog {
   private async flushAll(): Promise<void> {
     this.flushQueued = false;
     while (this.queue.length > 0) {
-      const lines = this.queue;
-      const bytes = this.queueBytes;
+      const chunks = this.queue;
+      const lines = this.queuedLines;
       this.queue = [];
-      this.queueBytes = [];
-      const total = bytes.reduce((s, b) => s + b, 0);
+      this.queuedLines = 0;
+      const total = chunks.reduce((s, c) => s + c.length, 0);
       try {
-        await this.sink.write(lines, bytes);
-        this.counts.lines += lines.length;
-        this.counts.bytes += total + (this.files ? 0 : lines.length * (this.name.length + 3));
+        await this.sink.write(chunks);
+        this.counts.lines += lines;
+        this.counts.bytes += total + (this.files ? 0 : lines * (this.name.length + 3));
         if (this.lostSinceFailure !== null) this.onRecovered(this.lostSinceFailure);
         this.lostSinceFailure = null;
       } catch (err) {
-        this.counts.droppedLines += lines.length;
+        this.counts.droppedLines += lines;
         if (this.lostSinceFailure === null) this.onError(err as Error);
-        this.lostSinceFailure = (this.lostSinceFailure ?? 0) + lines.length;
+        this.lostSinceFailure = (this.lostSinceFailure ?? 0) + lines;
       }
       this.buffered -= total;
       if (this.paused && this.buffered <= this.maxBufferBytes / 2) this.resume();

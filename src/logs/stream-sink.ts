@@ -11,7 +11,9 @@ export class StreamSink implements LogSink {
     this.prefix = `${name} | `;
   }
 
-  async write(lines: string[]): Promise<void> {
+  async write(chunks: Buffer[]): Promise<void> {
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+    lines.pop(); // after the last newline
     const text = lines.map((line) => this.prefix + line + '\n').join('');
     if (!this.out.write(text)) await drained(this.out);
   }

@@ -1,5 +1,5 @@
-// The supervisor's own Prometheus registry: every series of SPEC 5 plus prom-client's default Node metrics.
-import { collectDefaultMetrics, Registry } from 'prom-client';
+// The supervisor's own Prometheus registry: every series of SPEC 5 plus the default Node metrics (event-loop lag sampled on demand).
+import { Registry } from 'prom-client';
 
 import { cgroupPool } from '../cgroup/cgroup-pool';
 import { countersOnPool } from '../net/pool';
@@ -7,6 +7,7 @@ import type { SupervisorEvents } from '../supervisor';
 import { defineMetrics, MetricSet, RELOAD_RESULTS } from './definitions';
 import { Exposition, Rendered } from './exposition';
 import * as lifecycle from './lifecycle';
+import { registerNodeMetrics } from './node-defaults';
 import { ResourceCollector } from './resources';
 import { removeSeriesOf } from './series';
 import type { LinkSource, MeteredSupervisor, StatsSource } from './subject';
@@ -35,6 +36,7 @@ export class SupervisorMetrics {
   private readonly exposition: Exposition;
   private rendering: Promise<unknown> = Promise.resolve();
   private readonly listeners: { [E in keyof SupervisorEvents]?: SupervisorEvents[E] };
+  private readonly node: { stop(): void } | null;
 
   constructor(private readonly supervisor: MeteredSupervisor, opts: MetricsOptions = {}) {
     const stats = opts.stats ?? ((targets) => cgroupPool().collect(targets));
@@ -45,7 +47,7 @@ export class SupervisorMetrics {
     for (const metric of [...Object.values(this.metrics.resources), this.metrics.collectDuration]) {
       (metric as { collect?: () => Promise<void> }).collect = refresh;
     }
-    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.node = (opts.defaultMetrics ?? true) ? registerNodeMetrics(this.registry) : null;
     const collectedMetrics = new Set<object>([...Object.values(this.metrics.resources), this.metrics.collectDuration]);
     this.exposition = new Exposition(this.registry, collectedMetrics, Object.values(this.metrics.lifecycle));
     for (const s of supervisor.services.values()) lifecycle.addService(this.metrics.lifecycle, s);
@@ -128,8 +130,9 @@ export class SupervisorMetrics {
     this.resources.forget(name);
   }
 
-  /** Stops listening to the supervisor and closes the stats files it holds open. */
+  /** Stops listening to the supervisor, closes the stats files it holds open, ends the loop sampling. */
   close(): void {
+    this.node?.stop();
     this.resources.held.closeAll();
     for (const [event, fn] of Object.entries(this.listeners)) this.supervisor.off(event as keyof SupervisorEvents, fn as never);
   }

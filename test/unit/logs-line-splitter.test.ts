@@ -50,10 +50,20 @@ describe('logs: line ring', () => {
   it('keeps the last lines in order', () => {
     const r = new LineRing(3);
     assert.deepEqual(r.last(5), []);
-    for (const l of ['a', 'b', 'c', 'd', 'e']) r.push(l);
+    for (const l of ['a', 'b', 'c', 'd', 'e']) r.push(Buffer.from(`${l}\n`), 1);
     assert.equal(r.length, 3);
     assert.deepEqual(r.last(5), ['c', 'd', 'e']);
     assert.deepEqual(r.last(2), ['d', 'e']);
     assert.deepEqual(r.last(0), []);
+  });
+
+  it('takes chunks of several lines and lets go of those it no longer needs', () => {
+    const r = new LineRing(3);
+    r.push(Buffer.from('a\nb\n'), 2);
+    r.push(Buffer.from('c\nd\ne\n'), 3);
+    r.push(Buffer.from('f\n'), 1);
+    assert.equal(r.length, 3);
+    assert.deepEqual(r.last(3), ['d', 'e', 'f']);
+    assert.deepEqual(r.last(2), ['e', 'f']);
   });
 });
