@@ -50,6 +50,10 @@ export class TestHost {
 
   constructor() {
     this.ip('netns', 'add', this.name);
+    // A new namespace copies the machine's ip_forward (net.core.devconf_inherit_init_net 0): ours starts off, so a
+    // test sees what nsvisor turns on, whatever the machine has.
+    const off = spawnSync('ip', ['netns', 'exec', this.name, 'sysctl', '-qw', 'net.ipv4.ip_forward=0'], { encoding: 'utf8' });
+    if (off.status !== 0) throw new Error(`ip_forward=0 in ${this.name}: ${off.stderr}`);
   }
 
   /** `ip ARGS` on the real host (only for netns add/del) or, with -n, inside this namespace. */

@@ -40,7 +40,7 @@ describe('network: nat (nftables masquerade, ip_forward) (root)', function () {
     const out = host.outside('192.0.2.1', '192.0.2.2');
     const server = host.spawnIn(out, ['python3', '-c', ECHO_PY, '7001']);
     await host.waitOutput(server, /listening/);
-    assert.equal(host.ipForward(), '0', 'a fresh namespace does not forward');
+    assert.equal(host.ipForward(), '0', 'the test namespace starts without forwarding');
     const sup = await host.supervise(
       {
         client: {
