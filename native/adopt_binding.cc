@@ -1,9 +1,11 @@
-// Adoption of an instance a dead supervisor left: connect to its nsvisor-init's socket, take the hand-over (fds by SCM_RIGHTS, kept output), open a pidfd.
+// Adoption of an instance a dead supervisor left: connect to its nsvisor-init's socket, take the hand-over (fds by SCM_RIGHTS, kept output), open a pidfd, copy its listen sockets.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -100,7 +102,59 @@ static Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, (int)fd);
 }
 
+// pidfdGetfd(pidfd, fd) -> a copy of the process's fd in ours (close-on-exec by the kernel's rule), or null when it has
+// no such fd. Needs ptrace access to it (PTRACE_MODE_ATTACH: root has it).
+static Napi::Value PidfdGetfd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Args args(info, "pidfdGetfd");
+  int pidfd = args(0, "pidfd").Fd(), target = args(1, "fd").Fd();
+  long fd = syscall(SYS_pidfd_getfd, pidfd, target, 0);
+  if (fd < 0 && errno == EBADF) return env.Null();
+  if (fd < 0) throw SystemError(env, "pidfd_getfd(fd " + std::to_string(target) + ")", errno);
+  return Napi::Number::New(env, (int)fd);
+}
+
+// listeningAddress(fd) -> { type: 'tcp', host, port } or { type: 'unix', path } of a listening stream socket; null for
+// any other fd (not a socket, not listening, another family).
+static Napi::Value ListeningAddress(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Args args(info, "listeningAddress");
+  int fd = args(0, "fd").Fd();
+  int listening = 0, type = 0;
+  socklen_t len = sizeof listening;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening) return env.Null();
+  len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) return env.Null();
+  sockaddr_storage ss{};
+  len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) < 0) throw SystemError(env, "getsockname", errno);
+  Napi::Object out = Napi::Object::New(env);
+  char host[INET6_ADDRSTRLEN] = "";
+  if (ss.ss_family == AF_INET) {
+    auto *a = reinterpret_cast<sockaddr_in *>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    out.Set("port", Napi::Number::New(env, ntohs(a->sin_port)));
+  } else if (ss.ss_family == AF_INET6) {
+    auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    out.Set("port", Napi::Number::New(env, ntohs(a->sin6_port)));
+  } else if (ss.ss_family == AF_UNIX) {
+    auto *a = reinterpret_cast<sockaddr_un *>(&ss);
+    size_t n = len > offsetof(sockaddr_un, sun_path) ? strnlen(a->sun_path, len - offsetof(sockaddr_un, sun_path)) : 0;
+    out.Set("type", Napi::String::New(env, "unix"));
+    out.Set("path", Napi::String::New(env, std::string(a->sun_path, n)));
+    return out;
+  } else {
+    return env.Null();
+  }
+  out.Set("type", Napi::String::New(env, "tcp"));
+  out.Set("host", Napi::String::New(env, host));
+  return out;
+}
+
 void InitAdoptBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("adoptConnect", Napi::Function::New(env, AdoptConnect));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
+  exports.Set("listeningAddress", Napi::Function::New(env, ListeningAddress));
 }

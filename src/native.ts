@@ -154,6 +154,10 @@ interface Addon {
   sendSignal(pidfd: number, signal: number): boolean;
   /** A pidfd of `pid` (close-on-exec); throws naming pidfd_open. */
   pidfdOpen(pid: number): number;
+  /** A copy of the process's fd `fd` in ours (close-on-exec), null when it has none by that number; needs ptrace access. */
+  pidfdGetfd(pidfd: number, fd: number): number | null;
+  /** The address of a listening stream socket (TCP or unix), null for any other fd. */
+  listeningAddress(fd: number): { type: 'tcp'; host: string; port: number } | { type: 'unix'; path: string } | null;
   /**
    * Connects to an orphaned nsvisor-init's adoption socket and takes the hand-over: the connection (its status
    * channel from now on), the read ends of its output pipes (null for one at EOF), the output it kept while
