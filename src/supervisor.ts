@@ -15,6 +15,7 @@ import { describeWithStats, ServiceStatus } from './control/status';
 import { LaunchFailure } from './launch/failure';
 import { realHostFacts } from './process/host-context';
 import { Instance, InstanceRuntime } from './service/instance';
+import { takeListenSockets } from './service/adopted-sockets';
 import { ListenSockets } from './service/listen-sockets';
 import { realClock, ServiceRuntime } from './service/runtime';
 import { notifyDirOf } from './service/notify';
@@ -240,18 +241,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const taken = new Set<string>();
     if (!this.cgroups) return taken;
     const dir = keeperDir(this.settings.supervisor.cgroupRoot);
-    for (const st of readStates(dir)) {
+    const states = readStates(dir);
+    const twinned = (st: KeeperState) => states.some((o) => !(o instanceof Error) && o !== st && o.service === st.service && o.slot === st.slot);
+    for (const st of states) {
       if (st instanceof Error) {
         this.emit('notAdopted', null, '?', st.message);
         continue;
       }
-      const slot = this.services.get(st.service)?.slots[st.slot];
-      const why = identityProblem(st) ?? (slot ? mismatch(st, slot.name, slot.settings) : `no service ${st.service}, or not ${st.slot + 1} instances of it, in this configuration`);
+      const service = this.services.get(st.service);
+      const slot = service?.slots[st.slot];
+      const why = identityProblem(st) ?? (slot ? mismatch(st, slot.name, slot.settings, twinned(st)) : `no service ${st.service}, or not ${st.slot + 1} instances of it, in this configuration`);
       try {
         if (why) throw new Error(why);
         const runtime = { ...this.instances, keeperDir: dir };
         const lastExit = st.lastExit && { ...st.lastExit, at: new Date(st.lastExit.at) };
-        slot!.adopt((opts) => Instance.adopt(st, slot!.settings, runtime, { ...opts, instanceName: st.cgroup, listen: null, env: {} }), { ...st, lastExit });
+        const sockets = this.takeSockets(st, service!);
+        try {
+          slot!.adopt((opts) => Instance.adopt(st, slot!.settings, runtime, { ...opts, instanceName: st.cgroup, listen: null, env: {} }), { ...st, lastExit });
+        } catch (e) {
+          sockets?.close();
+          throw e;
+        }
+        if (sockets) service!.holdAdopted(sockets);
         taken.add(st.cgroup);
       } catch (e) {
         this.emit('notAdopted', st.service, st.cgroup, (e as Error).message);
@@ -268,12 +279,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return taken;
   }
 
+  /** The listen sockets of the instance, when its service has some and holds none yet (another instance gave them). */
+  private takeSockets(st: KeeperState, service: Service): ListenSockets | null {
+    const addresses = service.settings.listen;
+    if (!addresses.length || service.holdsSockets) return null;
+    if (st.mainPid === null) throw new Error(`${st.service}: its main process is not known, so its listen sockets cannot be taken back`);
+    return takeListenSockets(st.service, st.mainPid, addresses);
+  }
+
   /**
    * The checks of `nsvisor check` against this host: each problem is said; a service with one that can never clear
    * is failed at once (no attempt, no retries), with the reasons in its status. The others start.
    */
   private checkHost(): void {
-    const problems = hostProblems(this.settings as Config, this.hostFacts());
+    // An adopted service's sockets are bound already, by it: its listen addresses are not checked.
+    const held = (p: HostProblem) => p.service !== null && !!this.services.get(p.service)?.holdsSockets && p.path.startsWith(`services.${p.service}.listen[`);
+    const problems = hostProblems(this.settings as Config, this.hostFacts()).filter((p) => !held(p));
     for (const p of problems) this.emit('hostProblem', p);
     for (const [name, s] of this.services) {
       const fatal = problems.filter((p) => p.service === name && p.permanent);
@@ -390,9 +411,13 @@ function serviceRuntime(name: string, instances: InstanceRuntime): ServiceRuntim
   };
 }
 
-/** Why an instance left by a supervisor that died does not fit the slot now, or null when it does. */
-function mismatch(st: KeeperState, slotName: string, settings: ServiceConfig): string | null {
-  if (st.cgroup !== slotName) return `${st.cgroup} was an instance beside another (a restart was under way): not adopted`;
+/**
+ * Why an instance left by a supervisor that died does not fit the slot now, or null when it does. One made by a
+ * zero-downtime restart (NAME.rN) is the slot's own once the instance it replaced is gone (`twinned`: it is not).
+ */
+function mismatch(st: KeeperState, slotName: string, settings: ServiceConfig, twinned: boolean): string | null {
+  const restarted = st.cgroup.startsWith(`${slotName}.r`) && /^\d+$/.test(st.cgroup.slice(slotName.length + 2));
+  if (st.cgroup !== slotName && !(restarted && !twinned)) return `${st.cgroup} was an instance beside another (a restart was under way): not adopted`;
   if (st.definition !== definitionDigest(settings)) return 'its definition differs in this configuration: not adopted, started anew';
   return null;
 }

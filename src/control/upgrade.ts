@@ -14,7 +14,7 @@ export class UpgradeError extends Error {}
 export function checkUpgrade(adoptTimeout: number, argv: readonly string[] = process.argv, notAdoptable: string[] = []): string {
   if (adoptTimeout <= 0) throw new UpgradeError('upgrade needs supervisor.adoptTimeout > 0: with 0 the services would end with the old program');
   if (notAdoptable.length) {
-    throw new UpgradeError(`upgrade would restart ${notAdoptable.join(', ')}: a service with listen, ready: notify, health: watchdog or network cannot be adopted yet; nothing was changed`);
+    throw new UpgradeError(`upgrade would restart ${notAdoptable.join(', ')}: a service with ready: notify, health: watchdog or network cannot be adopted yet; nothing was changed`);
   }
   const entry = argv[1];
   const r = spawnSync(argv[0], [entry, '--version'], { encoding: 'utf8', timeout: 30_000 });

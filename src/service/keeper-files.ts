@@ -42,12 +42,13 @@ const statePathOf = (dir: string, cgroup: string) => path.join(dir, `${cgroup}.j
 export const definitionDigest = (settings: ServiceConfig) => createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 
 /**
- * Whether an instance of this service can be adopted: it holds nothing the supervisor alone has (listen sockets,
- * a notify socket, a network address or device), which a successor could not hand back yet.
+ * Whether an instance of this service can be adopted: it needs nothing the supervisor alone has (a notify socket, a
+ * network address or device), which a successor could not get back yet. Listen sockets it can: the main process
+ * holds them, and the successor copies them from it (adopted-sockets.ts).
  */
 export function adoptable(s: ServiceConfig): boolean {
   const notify = s.ready?.type === 'notify' || s.health?.type === 'watchdog';
-  return s.listen.length === 0 && !notify && !s.network;
+  return !notify && !s.network;
 }
 
 /** Makes the directory (0700); returns it. */

@@ -48,6 +48,14 @@ export class ListenSockets {
     return sockets;
   }
 
+  /**
+   * Holds sockets made before, by a supervisor that died: each fd already listens on its address (adopted-sockets.ts
+   * checks that). A unix socket's file is removed at close() as if made here, if it is still the one there now.
+   */
+  static adopted(sockets: { fd: number; address: ListenAddress }[]): ListenSockets {
+    return new ListenSockets(sockets.map((s) => (s.address.type === 'unix' ? { ...s, inode: inodeOf(s.address.path) } : s)));
+  }
+
   get fds(): number[] {
     return this.held.map((h) => h.fd);
   }
@@ -69,6 +77,14 @@ export class ListenSockets {
       }
     }
     this.held = [];
+  }
+}
+
+function inodeOf(file: string): number | undefined {
+  try {
+    return fs.lstatSync(file).ino;
+  } catch {
+    return undefined;
   }
 }
 

@@ -46,6 +46,17 @@ export class Service extends EventEmitter<ServiceEvents> {
     return slot;
   }
 
+  /** Whether the service holds its listen sockets now. */
+  get holdsSockets(): boolean {
+    return this.listen !== null;
+  }
+
+  /** Adoption: the sockets got back from an adopted instance become the ones held (its other instances share them). */
+  holdAdopted(sockets: ListenHold): void {
+    if (this.listen) throw new Error(`${this.name}: holds its listen sockets already`);
+    this.listen = sockets;
+  }
+
   private heldSockets(settings: ServiceConfig): Promise<ListenHold | null> {
     if (!settings.listen.length) return Promise.resolve(null);
     if (this.listen) return Promise.resolve(this.listen);
