@@ -2,6 +2,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as os from 'os';
+import * as path from 'path';
 
 import { startLoad } from '../../bench/http-load';
 import { exampleService, freePort } from '../../bench/listen-example';
@@ -9,11 +11,11 @@ import { request } from '../../src/control/client';
 import { killBackground, requireRoot, SLOWDOWN, waitFor } from './helpers';
 import { removeRoots, runAgain, RunningSupervisor, startRun, stateOf, stopRun } from './supervisor-helpers';
 
-/** One GET of the example server; rejects on any failure. */
-function get(port: number): Promise<void> {
+/** One GET of the example server over TCP or its unix socket; rejects on any failure. */
+function get(target: { port: number } | { socketPath: string }): Promise<void> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      .get({ ...target, host: '127.0.0.1', path: '/', agent: false }, (res) => {
         res.resume();
         res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
       })
@@ -50,7 +52,9 @@ describe('adoption of a service with listen sockets, under HTTP load (root, real
 
   it('SIGKILL of the supervisor, a new one 2 s later, a restart, an upgrade: 0 failed requests, the same sockets held', async () => {
     const port = await freePort();
-    const first = await startRun({ api: exampleService({ port }) }, { adoptTimeout: '20s' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adopt-listen-'));
+    const unixPath = path.join(dir, 'api.sock');
+    const first = await startRun({ api: exampleService({ port, unixPath }) }, { adoptTimeout: '20s' });
     let second: RunningSupervisor | null = null;
     const load = startLoad({ url: `http://127.0.0.1:${port}/work?ms=10`, concurrency: 4, maxRequests: 1_000_000, maxMs: 200_000 * SLOWDOWN, timeoutMs: 15_000 * SLOWDOWN });
     try {
@@ -62,7 +66,7 @@ describe('adoption of a service with listen sockets, under HTTP load (root, real
       const orphaned = Date.now();
       let answered = 0;
       await waitFor('2 s of answers with no supervisor', async () => {
-        await get(port);
+        await Promise.all([get({ port }), get({ socketPath: unixPath })]);
         return ++answered >= 5 && Date.now() - orphaned >= 2000;
       }, 30_000 * SLOWDOWN);
       second = await runAgain(first);
@@ -72,7 +76,7 @@ describe('adoption of a service with listen sockets, under HTTP load (root, real
       assert.ok(adopted.adoptedAt);
       const served = socketInodes(before.pid);
       const held = [...socketInodes(second.child.pid!)].filter((s) => served.has(s));
-      assert.ok(held.length >= 1, `the new supervisor holds the service's own listen socket (service: ${[...served]})`);
+      assert.equal(held.length, 2, `the new supervisor holds the service's own listen sockets, TCP and unix (service: ${[...served]})`);
 
       // The successor restarts on those sockets: the old instance drains, the new one accepts on the same queue.
       const restarted = await zeroDowntimeRestart(second);
@@ -98,11 +102,14 @@ describe('adoption of a service with listen sockets, under HTTP load (root, real
       const result = await load.done;
       assert.deepEqual(result.failures, {}, `failed requests: ${JSON.stringify(result)}`);
       assert.ok(result.ok > 50, `only ${result.ok} requests were made`);
+      await get({ socketPath: unixPath });
       assert.equal(await stopRun(second), 0);
+      assert.ok(!fs.existsSync(unixPath), 'the unix socket file is removed at the stop, as one made by the successor would be');
     } finally {
       load.stop();
       await load.done;
       if (second && second.child.exitCode === null) await stopRun(second);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
