@@ -54,12 +54,12 @@ describe('adoption of a service with listen sockets, under HTTP load (root, real
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adopt-listen-'));
     const unixPath = path.join(dir, 'api.sock');
-    const first = await startRun({ api: exampleService({ port, unixPath }) }, { adoptTimeout: '20s' });
+    const first = await startRun({ api: exampleService({ port, unixPath }) }, { adoptTimeout: `${20 * SLOWDOWN}s` });
     let second: RunningSupervisor | null = null;
     const load = startLoad({ url: `http://127.0.0.1:${port}/work?ms=10`, concurrency: 4, maxRequests: 1_000_000, maxMs: 200_000 * SLOWDOWN, timeoutMs: 15_000 * SLOWDOWN });
     try {
       const before = await waitFor(`api running (${first.output()})`, () => (stateOf(first, 'api')?.state === 'running' ? stateOf(first, 'api') : null), 60_000 * SLOWDOWN);
-      await waitFor('the load answered', () => load.seen() >= 1);
+      await waitFor('the load answered', () => load.seen() >= 1, 20_000 * SLOWDOWN);
       first.child.kill('SIGKILL');
       await first.exited;
       // No supervisor for 2 s: the service alone accepts, on the sockets it holds.
@@ -70,7 +70,9 @@ describe('adoption of a service with listen sockets, under HTTP load (root, real
         return ++answered >= 5 && Date.now() - orphaned >= 2000;
       }, 30_000 * SLOWDOWN);
       second = await runAgain(first);
-      await waitFor(`the adoption line (${second.output()})`, () => /api: adopted api/.test(second!.output()));
+      await waitFor('the adoption line', () => /api: adopted api/.test(second!.output()), 20_000 * SLOWDOWN).catch((e) => {
+        throw new Error(`${e.message}: ${second!.output()}`);
+      });
       const adopted = stateOf(second, 'api');
       assert.deepEqual([adopted.state, adopted.pid, adopted.initPid], ['running', before.pid, before.initPid], 'the same instance, adopted');
       assert.ok(adopted.adoptedAt);
@@ -81,7 +83,7 @@ describe('adoption of a service with listen sockets, under HTTP load (root, real
       // The successor restarts on those sockets: the old instance drains, the new one accepts on the same queue.
       const restarted = await zeroDowntimeRestart(second);
       assert.notEqual(restarted, before.pid);
-      await waitFor('answers from the restarted instance', () => load.seen() >= 2);
+      await waitFor('answers from the restarted instance', () => load.seen() >= 2, 20_000 * SLOWDOWN);
 
       // An upgrade in place adopts it again, sockets included, and a restart after it is zero-downtime too.
       const up = second.ctl(['upgrade']);
@@ -93,11 +95,11 @@ describe('adoption of a service with listen sockets, under HTTP load (root, real
         } catch {
           return null; // between the exec and the new control socket
         }
-      });
+      }, 20_000 * SLOWDOWN);
       assert.equal(reAdopted.state, 'running');
       assert.equal(second.child.exitCode, null, 'the same supervisor process');
       await zeroDowntimeRestart(second);
-      await waitFor('answers from the instance started after the upgrade', () => load.seen() >= 3);
+      await waitFor('answers from the instance started after the upgrade', () => load.seen() >= 3, 20_000 * SLOWDOWN);
       load.stop();
       const result = await load.done;
       assert.deepEqual(result.failures, {}, `failed requests: ${JSON.stringify(result)}`);
