@@ -308,7 +308,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await this.prelude?.catch(() => undefined);
     const dependents = new Map<string, string[]>([...this.services.keys()].map((n) => [n, []]));
     for (const [name, s] of this.services) for (const d of s.settings.dependsOn) dependents.get(d)?.push(name);
-    const stopOne = memo((name, self) => Promise.all(dependents.get(name)!.map(self)).then(() => this.service(name).stop()));
+    // One service whose stop fails (a signal the kernel refused) does not cut the shutdown short for the others.
+    const failures: Error[] = [];
+    const stopOne = memo((name, self) =>
+      Promise.all(dependents.get(name)!.map(self))
+        .then(() => this.service(name).stop())
+        .catch((e: Error) => void failures.push(new Error(`${name}: ${e.message}`))),
+    );
     const all = Promise.all([...this.services.keys()].map(stopOne));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.settings.supervisor.shutdownTimeout)));
@@ -323,6 +329,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await this.removeLeftoverCgroups();
     this.removeKeeperDir();
     await this.teardownNetworks();
+    if (failures.length) throw failures[0];
   }
 
   /** The keeper directory, once no instance of ours has files in it (and its parent, named after the root, if empty). */

@@ -4,7 +4,7 @@ import * as os from 'os';
 
 import { LaunchFailure } from '../launch/failure';
 import { addon } from '../native';
-import { ExitStatus, IsolatedProcess, signalName, StartHooks } from './isolated-process';
+import { ExitStatus, IsolatedProcess, PidfdRef, signalName, StartHooks } from './isolated-process';
 import { readStatus } from './status-pipe';
 
 /**
@@ -13,7 +13,8 @@ import { readStatus } from './status-pipe';
  * not our child), so the exit code is the one init exits with: the main process's code, or 128+N for signal N. With
  * no last record init itself was killed, taken as SIGKILL. After an upgrade in place init is still our child, waited for.
  */
-export function adoptedProcess(name: string, pid: number, mainPid: number | null, pidfd: number, statusFd: number, hooks: StartHooks): IsolatedProcess {
+export function adoptedProcess(name: string, pid: number, mainPid: number | null, fd: number, statusFd: number, hooks: StartHooks): IsolatedProcess {
+  const pidfd = new PidfdRef(fd);
   let main: ExitStatus['main'] = null;
   const pipe = readStatus(name, statusFd, {
     onInitStarted: () => undefined,
@@ -29,11 +30,14 @@ export function adoptedProcess(name: string, pid: number, mainPid: number | null
   const ours = parentOf(pid) === process.pid;
   const initEnded = ours
     ? new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-        new addon.PidfdWatch(pidfd, (code, signal) => resolve({ code, signal: signalName(signal) }));
+        new addon.PidfdWatch(fd, (code, signal) => {
+          pidfd.close();
+          resolve({ code, signal: signalName(signal) });
+        });
       })
     : null;
   const exited = Promise.all([pipe.closed, initEnded]).then(([, end]): ExitStatus => {
-    fs.closeSync(pidfd);
+    pidfd.close();
     const m = main as ExitStatus['main'];
     if (end) return { ...end, main: m };
     const signo = m?.signal ? os.constants.signals[m.signal] : null;

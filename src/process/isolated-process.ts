@@ -29,7 +29,7 @@ export class IsolatedProcess {
     readonly pid: number,
     /** Host pid of the service's main process (nsvisor-init's child), or null if it was gone before we looked. */
     readonly mainPid: number | null,
-    private readonly pidfd: number,
+    private readonly pidfd: PidfdRef,
     /** Resolves when nsvisor-init has exited and been reaped. */
     readonly exited: Promise<ExitStatus>,
   ) {
@@ -40,7 +40,28 @@ export class IsolatedProcess {
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     if (this.ended) return false;
     const n = typeof signal === 'number' ? signal : os.constants.signals[signal];
-    return addon.sendSignal(this.pidfd, n);
+    return this.pidfd.signal(n);
+  }
+}
+
+/**
+ * A pidfd and whether it is still open. It is closed when its process has gone, which can be before the instance
+ * is known to have ended (the status pipe still draining): a signal then must not reach the fd number, which
+ * may be another file (or another process's pidfd) by then.
+ */
+export class PidfdRef {
+  private open = true;
+  constructor(readonly fd: number) {}
+
+  /** pidfd_send_signal; false once the process or the fd is gone. */
+  signal(n: number): boolean {
+    return this.open && addon.sendSignal(this.fd, n);
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    fs.closeSync(this.fd);
   }
 }
 
@@ -171,10 +192,11 @@ export async function startIsolated(name: string, plan: SpawnPlan, placement?: P
     },
   };
   const pipe = readStatus(name, child.statusFd, listeners);
+  const pidfd = new PidfdRef(child.pidfd);
   const initEnded = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     new addon.PidfdWatch(child.pidfd, (code, signal) => {
       release(); // the child can no longer be running on the request's memory
-      fs.closeSync(child.pidfd);
+      pidfd.close();
       disown(child.pid);
       resolve({ code, signal: signalName(signal) });
     });
@@ -182,7 +204,7 @@ export async function startIsolated(name: string, plan: SpawnPlan, placement?: P
   // The main process's end is the last record on the pipe, which closes when nsvisor-init is gone.
   const exited = Promise.all([initEnded, pipe.closed]).then(([end]): ExitStatus => ({ ...end, main }));
   const giveUp = async (failure: LaunchFailure): Promise<never> => {
-    addon.sendSignal(child.pidfd, os.constants.signals.SIGKILL);
+    pidfd.signal(os.constants.signals.SIGKILL);
     await exited;
     failure.pid = child.pid;
     throw failure;
@@ -209,5 +231,5 @@ export async function startIsolated(name: string, plan: SpawnPlan, placement?: P
     throw failure;
   }
   running = true;
-  return new IsolatedProcess(child.pid, firstChild(child.pid), child.pidfd, exited);
+  return new IsolatedProcess(child.pid, firstChild(child.pid), pidfd, exited);
 }
