@@ -23,6 +23,8 @@ export interface StatsTarget {
    * opened by path. null: the file does not exist for this cgroup. A name not here is read by its path.
    */
   fds?: Record<string, number | null>;
+  /** Read only BRIEF_FILES (the figures of a status): a figure from any other file comes back null; fds and hold unused. */
+  brief?: boolean;
   /** Open the files of collectionFiles() and keep them open: their fds come back with the figures (CollectedStats). */
   hold?: boolean;
 }

@@ -176,6 +176,12 @@ export const V1_LIMIT_FILES: Record<string, string[]> = {
 /** Read only where cpuacct.usage_all is missing (kernels before 4.7): user and system in USER_HZ ticks. */
 export const V1_FALLBACK_FILE = 'cpuacct.stat';
 
+/** The few files behind what `nsvisor status` shows (cpu used, memory used and its limit), by hierarchy. */
+export const BRIEF_FILES: Record<'v1' | 'v2', Record<string, string[]>> = {
+  v2: { v2: ['cpu.stat', 'memory.current', 'memory.max'] },
+  v1: { cpuacct: ['cpuacct.usage'], memory: ['memory.usage_in_bytes', 'memory.limit_in_bytes'] },
+};
+
 /** The files a collection reads each time, with their paths: those a collector may hold open between collections. */
 export function collectionFiles(dirs: Record<string, string>, kind: 'v1' | 'v2'): { name: string; path: string }[] {
   if (kind === 'v2') return V2_FILES.map((name) => ({ name, path: `${dirs.v2}/${name}` }));

@@ -137,7 +137,7 @@ export async function describeWithStats(services: Service[]): Promise<ServiceSta
   }));
   const measured = rows.filter((r) => r.slot.cgroup !== null);
   if (measured.length) {
-    const stats = await cgroupPool().collect(measured.map((m) => m.slot.cgroup!.statsTarget));
+    const stats = await cgroupPool().collect(measured.map((m) => ({ ...m.slot.cgroup!.statsTarget, brief: true })));
     measured.forEach((m, k) => {
       m.row.cpuSeconds = stats[k].cpuUsageSeconds;
       m.row.memoryBytes = stats[k].memoryUsageBytes;

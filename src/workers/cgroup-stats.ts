@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 
 import type { StatsTarget } from '../cgroup/driver';
-import { CgroupStats, CollectedStats, collectionFiles, FileTexts, statsV1, statsV2, V1_FALLBACK_FILE, V1_LIMIT_FILES, V2_LIMIT_FILES } from '../cgroup/stats';
+import { BRIEF_FILES, CgroupStats, CollectedStats, collectionFiles, FileTexts, statsV1, statsV2, V1_FALLBACK_FILE, V1_LIMIT_FILES, V2_LIMIT_FILES } from '../cgroup/stats';
 
 /** One buffer for every read of this thread: cgroup files are small, and their size is not known before reading. */
 const buffer = Buffer.allocUnsafe(64 * 1024);
@@ -54,6 +54,7 @@ function read(file: string): string | null {
  * caller has them. A target that asks to hold its files gets their fds back with the figures.
  */
 export function statsOf(target: StatsTarget): CollectedStats {
+  if (target.brief) return briefStatsOf(target);
   const files: FileTexts = {};
   const list = collectionFiles(target.dirs, target.kind);
   const opened = target.hold ? openAll(list) : undefined;
@@ -73,6 +74,16 @@ export function statsOf(target: StatsTarget): CollectedStats {
   const stats: CollectedStats = target.kind === 'v2' ? statsV2(files) : statsV1(files);
   if (opened) stats.fds = opened;
   return stats;
+}
+
+/** Only the figures of BRIEF_FILES, read by path: a status of 1,000 services reads 3 files of each cgroup, not 14. */
+function briefStatsOf(target: StatsTarget): CgroupStats {
+  const files: FileTexts = {};
+  for (const [controller, names] of Object.entries(BRIEF_FILES[target.kind])) {
+    const dir = target.dirs[controller];
+    if (dir) for (const f of names) files[f] = read(`${dir}/${f}`);
+  }
+  return target.kind === 'v2' ? statsV2(files) : statsV1(files);
 }
 
 /** The task: one result per target, in order; a target whose files are gone gives all-null stats. */

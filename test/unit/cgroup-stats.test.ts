@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { CounterCarry } from '../../src/cgroup/counter-carry';
+import { statsOf } from '../../src/workers/cgroup-stats';
 import { CgroupStats, FileTexts, keyedValue, parseFlatKeyed, parsePressureSome, parseSingle, statsV1, statsV2, V1_FILES, V1_LIMIT_FILES, V2_FILES, V2_LIMIT_FILES } from '../../src/cgroup/stats';
 
 const fixtures = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
@@ -85,6 +86,26 @@ describe('cgroup: stats parsing', () => {
     assert.equal(s.cpuUserSeconds, 1.5);
     assert.equal(s.cpuSystemSeconds, 0.25);
   });
+});
+
+describe('cgroup: the brief figures of a status', () => {
+  const shown = ['cpuUsageSeconds', 'memoryUsageBytes', 'memoryLimitBytes'] as const;
+  for (const kind of ['v2', 'v1'] as const) {
+    it(`${kind}: reads cpu used, memory used and its limit as a full collection does, without the files of the rest (tasks, rss: null)`, () => {
+      const dir = path.join(fixtures, kind);
+      const dirs: Record<string, string> = kind === 'v2' ? { v2: dir } : { cpuacct: dir, cpu: dir, memory: dir, pids: dir, unified: dir };
+      const full = statsOf({ kind, dirs });
+      const brief = statsOf({ kind, dirs, brief: true });
+      for (const k of shown) {
+        assert.notEqual(full[k], null, k);
+        assert.equal(brief[k], full[k], k);
+      }
+      for (const k of ['tasks', 'memoryRssBytes', 'tasksLimit'] as const) {
+        assert.notEqual(full[k], null, k);
+        assert.equal(brief[k], null, k);
+      }
+    });
+  }
 });
 
 describe('cgroup: counters across restarts', () => {
