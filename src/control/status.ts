@@ -1,6 +1,6 @@
 // The status of a service as `status`, `exec` and the control API show it: facts of the Service, plus cpu, memory and network read on the pools.
 import { cgroupPool } from '../cgroup';
-import type { ExitRecord } from '../launch/exit-reason';
+import { EXIT_REASONS, ExitCounts, ExitRecord, noExits } from '../launch/exit-reason';
 import type { LinkCounters } from '../net/links';
 import { countersOnPool } from '../net/pool';
 import type { ServiceConfig } from '../config/schema';
@@ -26,6 +26,8 @@ export interface ServiceStatus {
   /** Orphans reaped by the service's nsvisor-init, over all its instances. */
   reaped: number;
   lastExit: (Omit<ExitRecord, 'at'> & { at: string }) | null;
+  /** Instances ended (and starts that failed), by reason, as nsvisor_service_exits_total. */
+  exits: ExitCounts;
   failure: string | null;
   warning: string | null;
   statusText: string | null;
@@ -76,6 +78,7 @@ function describeSlot(s: Slot, settings: ServiceConfig, name: string): ServiceSt
     restarts: s.restarts,
     reaped: s.reaped,
     lastExit: s.lastExit ? { ...s.lastExit, at: s.lastExit.at.toISOString() } : null,
+    exits: { ...s.exits },
     failure: s.failure,
     warning: s.warning,
     statusText: s.statusText,
@@ -107,6 +110,7 @@ export function describeService(s: Service): ServiceStatus {
     restarts: s.restarts,
     reaped: s.reaped,
     lastExit,
+    exits: sumExits(slots.map((x) => x.exits)),
     failure: s.failure,
     warning: s.warning,
     nextStartAt: s.nextStartAt?.toISOString() ?? null,
@@ -114,6 +118,12 @@ export function describeService(s: Service): ServiceStatus {
     runningInstances: s.running,
     instances: slots,
   };
+}
+
+function sumExits(parts: ExitCounts[]): ExitCounts {
+  const total = noExits();
+  for (const p of parts) for (const r of EXIT_REASONS) total[r] += p[r];
+  return total;
 }
 
 /** Sums what each instance's cgroup says into its service's figures (null when none was read). */

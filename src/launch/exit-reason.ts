@@ -5,6 +5,14 @@ import type { SeccompDeath } from './seccomp-death';
 
 export type ExitReason = 'completed' | 'error' | 'signaled' | 'oom_killed' | 'spawn_failed' | 'unhealthy';
 
+export const EXIT_REASONS: readonly ExitReason[] = ['completed', 'error', 'signaled', 'oom_killed', 'spawn_failed', 'unhealthy'];
+
+/** How many instances ended for each reason. */
+export type ExitCounts = Record<ExitReason, number>;
+
+/** Every reason at 0. */
+export const noExits = (): ExitCounts => Object.fromEntries(EXIT_REASONS.map((r) => [r, 0])) as ExitCounts;
+
 export interface ExitRecord {
   code: number | null;
   signal: string | null;

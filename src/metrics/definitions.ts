@@ -1,10 +1,9 @@
 // Every nsvisor_ metric of SPEC 5 declared on a given registry: names, types, help texts, labels and buckets.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import type { ExitReason } from '../launch/exit-reason';
 import { STATES } from '../service/states';
 
-export const EXIT_REASONS: readonly ExitReason[] = ['completed', 'error', 'signaled', 'oom_killed', 'spawn_failed', 'unhealthy'];
+export { EXIT_REASONS } from '../launch/exit-reason';
 export const RELOAD_RESULTS = ['applied', 'invalid', 'failed'] as const;
 export { STATES };
 

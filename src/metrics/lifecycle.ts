@@ -33,10 +33,11 @@ export function onAttempt(m: LifecycleMetrics, name: string, automatic: boolean)
 }
 
 /** An instance taken over from a supervisor that died: its slot's counters go on from where that one left them. */
-export function onAdopted(m: LifecycleMetrics, name: string, t: Pick<AdoptedInstance, 'starts' | 'restarts' | 'reaped'>): void {
+export function onAdopted(m: LifecycleMetrics, name: string, t: Pick<AdoptedInstance, 'starts' | 'restarts' | 'reaped' | 'exits'>): void {
   m.starts.inc({ name }, t.starts);
   m.restarts.inc({ name }, t.restarts);
   m.reaped.inc({ name }, t.reaped);
+  for (const reason of EXIT_REASONS) m.exits.inc({ name, reason }, t.exits[reason]);
 }
 
 export function onExit(m: LifecycleMetrics, name: string, exit: ExitRecord): void {

@@ -1,7 +1,7 @@
 // The events of a service and of each of its instance positions (slots): what metrics, the output and the tests listen to.
 
 import type { CgroupHandle, CgroupStats } from '../cgroup';
-import type { ExitRecord } from '../launch/exit-reason';
+import type { ExitCounts, ExitRecord } from '../launch/exit-reason';
 import type { LaunchFailure } from '../launch/failure';
 import type { ServiceState } from './states';
 
@@ -23,6 +23,7 @@ export interface AdoptedInstance {
   starts: number;
   restarts: number;
   reaped: number;
+  exits: ExitCounts;
 }
 
 /** A slot's events, named by the slot ("web", or "web.2" of a service with instances). */

@@ -183,8 +183,8 @@ export class Instance implements InstanceHandle {
     const lastExit = counters.lastExit && { ...counters.lastExit, at: counters.lastExit.at.toISOString() };
     writeState(k.dir, {
       service: k.service, slot: k.slot, cgroup: k.cgroup, initPid: this.pid, mainPid: this.mainPid, ...id,
-      startedAt: this.startedAt.toISOString(), definition: definitionDigest(this.settings),
-      starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit,
+      startedAt: this.startedAt.toISOString(), definition: definitionDigest(this.settings), settings: this.settings,
+      starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit, exits: counters.exits,
     });
   }
 

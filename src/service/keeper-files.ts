@@ -5,10 +5,15 @@ import * as path from 'path';
 
 import { defaultControlPath } from '../config/supervisor';
 import type { ServiceConfig } from '../config/schema';
-import type { ExitRecord } from '../launch/exit-reason';
+import { ExitCounts, ExitRecord, noExits } from '../launch/exit-reason';
+
+/** The format of the state files written here; every older one is read too (what it lacks taken as zero or unknown). */
+export const STATE_VERSION = 2;
 
 /** What a state file holds: who the instance is, and the counters its slot had when it started running. */
 export interface KeeperState {
+  /** 1 (absent from the file): no exits by reason, no definition; 2: both. */
+  version: number;
   service: string;
   /** The slot's index (NAME.K). */
   slot: number;
@@ -21,12 +26,16 @@ export interface KeeperState {
   /** Its line of /proc/PID/cgroup as it was. */
   cgroupLine: string;
   startedAt: string;
-  /** A digest of the definition it was started with: another one is not adopted. */
+  /** A digest of the definition it runs. */
   definition: string;
+  /** That definition itself, for the reload rules of a successor whose configuration differs (null from a version 1 file). */
+  settings: ServiceConfig | null;
   starts: number;
   restarts: number;
   reaped: number;
   lastExit: (Omit<ExitRecord, 'at'> & { at: string }) | null;
+  /** The slot's instances ended, by reason (zeros from a version 1 file). */
+  exits: ExitCounts;
 }
 
 /** /run/nsvisor/<hash of cgroupRoot>/instances for root (the runtime dir of the control socket's default otherwise). */
@@ -57,10 +66,10 @@ export function ensureKeeperDir(dir: string): string {
   return dir;
 }
 
-/** Writes the state file (0600) in one rename. */
-export function writeState(dir: string, state: KeeperState): void {
+/** Writes the state file (0600, the definition may hold secrets) in one rename, in this format's version. */
+export function writeState(dir: string, state: Omit<KeeperState, 'version'>): void {
   const file = statePathOf(dir, state.cgroup);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(state), { mode: 0o600 });
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...state, version: STATE_VERSION }), { mode: 0o600 });
   fs.renameSync(`${file}.tmp`, file);
 }
 
@@ -75,13 +84,31 @@ export function readStates(dir: string): (KeeperState | Error)[] {
   return names.map((n) => {
     const file = path.join(dir, n);
     try {
-      const s = JSON.parse(fs.readFileSync(file, 'utf8')) as KeeperState;
-      if (typeof s.initPid !== 'number' || typeof s.cgroup !== 'string' || `${s.cgroup}.json` !== n) throw new Error('not a state file of nsvisor');
-      return s;
+      const s = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (typeof s?.initPid !== 'number' || typeof s.cgroup !== 'string' || `${s.cgroup}.json` !== n) throw new Error('not a state file of nsvisor');
+      return inCurrentForm(s);
     } catch (e) {
       return new Error(`${file}: ${(e as Error).message}`);
     }
   });
+}
+
+/** A parsed state file of any version so far as this version's: the fields an older one lacks filled in. Throws naming a bad field. */
+function inCurrentForm(s: Record<string, unknown>): KeeperState {
+  const version = s.version ?? 1;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) throw new Error(`version: expected a whole number from 1, got ${JSON.stringify(version)}`);
+  if (version > STATE_VERSION) throw new Error(`version ${version}: written by a newer nsvisor (this one reads up to version ${STATE_VERSION})`);
+  const exits = noExits();
+  const found = s.exits ?? {};
+  if (typeof found !== 'object' || Array.isArray(found)) throw new Error(`exits: expected counts by reason, got ${JSON.stringify(found)}`);
+  for (const [reason, n] of Object.entries(found as Record<string, unknown>)) {
+    if (!(reason in exits)) throw new Error(`exits.${reason}: not an exit reason (${Object.keys(exits).join(', ')})`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`exits.${reason}: expected a count, got ${JSON.stringify(n)}`);
+    exits[reason as keyof ExitCounts] = n;
+  }
+  const settings = s.settings ?? null;
+  if (settings !== null && (typeof settings !== 'object' || Array.isArray(settings))) throw new Error(`settings: expected a service's definition, got ${JSON.stringify(settings)}`);
+  return { ...(s as unknown as KeeperState), version, exits, settings: settings as ServiceConfig | null };
 }
 
 /** Removes an instance's socket and state file (either may be gone already). */

@@ -45,7 +45,7 @@ export async function replaceInstance(service: Slot, settings = service.settings
   service.candidate = null;
   service.current = next;
   // A supervisor killed from now on leaves the new one adoptable (as NAME.rN), with the counters as they are.
-  next.keep?.({ starts: service.starts, restarts: service.restarts, reaped: service.reaped, lastExit: service.lastExit });
+  next.keep?.(service.counters());
   service.startedAt = next.startedAt;
   service.failure = null;
   service.emit('ready', service.name, seconds(t0));

@@ -4,7 +4,7 @@ import type { CgroupHandle } from '../cgroup';
 import type { ListenAddress } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
 import type { LaunchEnd } from '../launch/launch';
-import type { ExitRecord } from '../launch/exit-reason';
+import type { ExitCounts, ExitRecord } from '../launch/exit-reason';
 import type { LaunchFailure } from '../launch/failure';
 
 /** How an instance ended, once everything it held is released. */
@@ -45,6 +45,8 @@ export interface SlotCounters {
   restarts: number;
   reaped: number;
   lastExit: ExitRecord | null;
+  /** Instances ended, by reason. */
+  exits: ExitCounts;
 }
 
 /** The sockets of `listen` a service holds across its instances. */

@@ -3,7 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 
 import type { CgroupHandle } from '../cgroup';
 import type { ServiceConfig } from '../config/schema';
-import { classifyEnd, ExitRecord } from '../launch/exit-reason';
+import { classifyEnd, ExitCounts, ExitRecord, noExits } from '../launch/exit-reason';
 import { LaunchFailure } from '../launch/failure';
 import { describeSeccompDeath } from '../launch/seccomp-death';
 import { Backoff, shouldRestart } from './backoff';
@@ -25,6 +25,8 @@ export class Slot extends EventEmitter<SlotEvents> {
   /** Orphans reaped by the nsvisor-init of every instance so far. */
   reaped = 0;
   lastExit: ExitRecord | null = null;
+  /** Instances ended (and starts that failed), by reason: the exits_total of the metrics, carried across an adoption. */
+  exits: ExitCounts = noExits();
   /** Why the last attempt failed (spawn error, readiness), for status; cleared by a good start and by stop. */
   failure: string | null = null;
   /** Something that went wrong without ending the service (a teardown step, a log write), for status. */
@@ -170,6 +172,7 @@ export class Slot extends EventEmitter<SlotEvents> {
     this.settings = next;
     this.backoff = new Backoff(next.restart);
     if (healthChanged && this.state === 'running' && this.current) this.watch(this.current);
+    this.keepState(); // a successor compares the definition the instance runs now
   }
 
   /**
@@ -282,6 +285,7 @@ export class Slot extends EventEmitter<SlotEvents> {
     this.restarts = counters.restarts;
     this.reaped = counters.reaped;
     this.lastExit = counters.lastExit;
+    this.exits = { ...counters.exits };
     this.wanted = true;
     this.setState('starting');
     this.track(inst);
@@ -291,7 +295,7 @@ export class Slot extends EventEmitter<SlotEvents> {
     this.watch(inst);
     const a = inst.adoption;
     const dropped = (a?.dropped[0] ?? 0) + (a?.dropped[1] ?? 0);
-    this.emit('adopted', this.name, { pid: inst.pid, orphanedMs: a?.orphanedMs ?? 0, dropped, starts: this.starts, restarts: this.restarts, reaped: this.reaped });
+    this.emit('adopted', this.name, { pid: inst.pid, orphanedMs: a?.orphanedMs ?? 0, dropped, starts: this.starts, restarts: this.restarts, reaped: this.reaped, exits: { ...this.exits } });
     return inst;
   }
 
@@ -325,10 +329,20 @@ export class Slot extends EventEmitter<SlotEvents> {
     this.failure = null;
     this.warning = null;
     // Written before anyone hears it runs: a supervisor killed from then on leaves it adoptable.
-    inst.keep?.({ starts: this.starts, restarts: this.restarts, reaped: this.reaped, lastExit: this.lastExit });
+    inst.keep?.(this.counters());
     this.emit('ready', this.name, seconds(t0));
     this.setState('running');
     this.watch(inst);
+  }
+
+  /** The counters a successor carries on from. */
+  counters(): SlotCounters {
+    return { starts: this.starts, restarts: this.restarts, reaped: this.reaped, lastExit: this.lastExit, exits: { ...this.exits } };
+  }
+
+  /** The state file of the serving instance written anew (an exit beside it was counted, its definition changed). */
+  private keepState(): void {
+    if (this.state === 'running' && this.current) this.current.keep?.(this.counters());
   }
 
   /** Starts watching the serving instance's health (replacing any watch of an earlier one). */
@@ -368,6 +382,7 @@ export class Slot extends EventEmitter<SlotEvents> {
   recordSpawnFailure(f: LaunchFailure): void {
     this.failure = f.message;
     this.lastExit = { code: f.exitCode, signal: null, reason: 'spawn_failed', at: new Date() };
+    this.exits.spawn_failed++;
     this.emit('startFailed', this.name, f);
     this.emit('exit', this.name, this.lastExit, false, null);
   }
@@ -384,11 +399,12 @@ export class Slot extends EventEmitter<SlotEvents> {
   private onExit(inst: InstanceHandle, end: InstanceEnd): void {
     const exit = classifyEnd(end);
     this.lastExit = this.sick.has(inst) ? { ...exit, reason: 'unhealthy' } : exit;
+    this.exits[this.lastExit.reason]++;
     if (exit.seccomp && inst === this.current) this.failure = describeSeccompDeath(exit.seccomp); // the NOTE of status, until a start is ready
     const final = inst.cgroup && end.final ? { cgroup: inst.cgroup, stats: end.final } : null;
     this.emit('exit', this.name, this.lastExit, inst !== this.current, final);
     if (inst === this.candidate) this.candidate = null; // replaceInstance learns it from the failed readiness wait
-    if (inst !== this.current) return; // a candidate, or an old instance retired by a zero-downtime restart
+    if (inst !== this.current) return this.keepState(); // a candidate, or an old instance retired by a zero-downtime restart
     this.current = null;
     this.unwatch();
     this.statusText = null;

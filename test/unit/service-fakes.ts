@@ -3,7 +3,7 @@ import { validateConfig } from '../../src/config/schema';
 import type { ServiceConfig } from '../../src/config/schema';
 import type { LaunchEnd } from '../../src/launch/launch';
 import type { LaunchFailure } from '../../src/launch/failure';
-import type { Clock, InstanceHandle, InstanceOptions, ListenHold, ServiceRuntime } from '../../src/service/runtime';
+import type { Clock, InstanceHandle, InstanceOptions, ListenHold, ServiceRuntime, SlotCounters } from '../../src/service/runtime';
 
 /** A clock whose timers fire only when the test advances it. */
 export class FakeClock implements Clock {
@@ -119,6 +119,13 @@ export class FakeInstance implements InstanceHandle {
   async retune(prev: ServiceConfig, next: ServiceConfig): Promise<void> {
     if (this.refuse && this.refuse.test(JSON.stringify(next.resources))) throw new Error(`refused ${JSON.stringify(next.resources)}`);
     this.retuned.push([prev, next]);
+  }
+
+  /** What was written to its state file, in order (the last is what a successor would find). */
+  readonly kept: SlotCounters[] = [];
+
+  keep(counters: SlotCounters): void {
+    this.kept.push(counters);
   }
 
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
