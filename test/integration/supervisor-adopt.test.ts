@@ -1,13 +1,23 @@
-// A new `nsvisor run` adopts the instances a SIGKILLed one left: same pids, the output printed meanwhile in its logs, counters going on, stop working; a reused pid is not taken.
+// A new `nsvisor run` adopts the instances a SIGKILLed one left: same pids, the output printed meanwhile in its logs, counters (exits by reason too) going on, stop working; a reused pid is not taken.
 import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { EXIT_REASONS } from '../../src/launch/exit-reason';
 import { keeperDir } from '../../src/service/keeper-files';
-import { alive, killBackground, requireRoot, SLOWDOWN, waitFor } from './helpers';
-import { removeRoots, runAgain, startRun, stopRun } from './supervisor-helpers';
+import { parseText } from '../unit/metrics-fakes';
+import { alive, killBackground, requireRoot, SLOWDOWN, waitFor, waitForAsync } from './helpers';
+import { removeRoots, runAgain, RunningSupervisor, startRun, stopRun } from './supervisor-helpers';
+
+/** A service's exits by reason as `status --json` and GET /metrics (nsvisor_service_exits_total) of `run` have them. */
+async function exitsOf(run: RunningSupervisor, name: string): Promise<{ status: Record<string, number>; metrics: Record<string, number | undefined> }> {
+  const url = (await waitForAsync('the metrics address', async () => /metrics on (http:\/\/\S+\/metrics)/.exec(run.output())))[1];
+  const v = parseText(await (await fetch(url)).text());
+  const metrics = Object.fromEntries(EXIT_REASONS.map((r) => [r, v.get(`nsvisor_service_exits_total{name="${name}",reason="${r}"}`)]));
+  return { status: run.status().find((x: any) => x.name === name).exits, metrics };
+}
 
 
 describe('adoption: a new supervisor takes over the instances a SIGKILLed one left (root, real kernel)', function () {
@@ -16,23 +26,28 @@ describe('adoption: a new supervisor takes over the instances a SIGKILLed one le
   afterEach(killBackground);
   after(removeRoots);
 
-  it('same pids, the lines printed while orphaned in `logs`, starts and restarts go on, stop ends it with its exit reason', async () => {
+  it('same pids, the lines printed while orphaned in `logs`, starts, restarts and exits by reason go on, stop ends it with its exit reason', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adopt-'));
     fs.chmodSync(dir, 0o777);
-    const once = path.join(dir, 'crashed-once');
-    // The first run exits 1 (a restart follows); the second prints a numbered line every 50 ms, and exits 3 on SIGTERM.
-    const script = `[ -e ${once} ] || { touch ${once}; exit 1; }; trap 'exit 3' TERM; i=0; while :; do echo "tick $i"; echo $i > ${path.join(dir, 'count')}; i=$((i+1)); sleep 0.05; done`;
+    const runs = path.join(dir, 'runs');
+    // The first three runs end, one for each of three reasons: exit 0, exit 1, killed by SIGKILL (restarts follow); the
+    // fourth prints a numbered line every 50 ms, and exits 3 on SIGTERM.
+    const ends = 'case $n in 0) exit 0;; 1) exit 1;; 2) kill -KILL $$;; esac';
+    const script = `n=$(cat ${runs} 2>/dev/null || echo 0); echo $((n+1)) > ${runs}; ${ends}; trap 'exit 3' TERM; i=0; while :; do echo "tick $i"; echo $i > ${path.join(dir, 'count')}; i=$((i+1)); sleep 0.05; done`;
     const services = {
       ticker: { command: ['sh', '-c', script], restart: { policy: 'always', delay: '10ms' } },
       // Without a pid namespace, and stopped by its own stop.signal.
       idle: { command: ['sleep', '1000'], isolate: ['mount', 'uts'], stop: { signal: 'SIGINT' } },
     };
     try {
-      const first = await startRun(services, { adoptTimeout: '20s' });
-      const before = await waitFor('both running, ticker after its restart', () => {
+      const first = await startRun(services, { adoptTimeout: '20s', metrics: '127.0.0.1:0' });
+      const before = await waitFor('both running, ticker after its restarts', () => {
         const s = first.status();
-        return s.every((x: any) => x.state === 'running') && s.find((x: any) => x.name === 'ticker').restarts === 1 ? s : null;
+        return s.every((x: any) => x.state === 'running') && s.find((x: any) => x.name === 'ticker').restarts === 3 ? s : null;
       });
+      const exitsBefore: Record<string, unknown> = { ticker: await exitsOf(first, 'ticker'), idle: await exitsOf(first, 'idle') };
+      const expected = { completed: 1, error: 1, signaled: 1, oom_killed: 0, spawn_failed: 0, unhealthy: 0 };
+      assert.deepEqual(exitsBefore.ticker, { status: expected, metrics: expected }, 'one exit of each of three reasons, in status and metrics');
       first.child.kill('SIGKILL');
       await first.exited;
       const count = () => Number(fs.readFileSync(path.join(dir, 'count'), 'utf8') || -1);
@@ -49,6 +64,7 @@ describe('adoption: a new supervisor takes over the instances a SIGKILLed one le
         assert.equal(a.starts, b.starts, `${name}: starts go on`);
         assert.equal(a.restarts, b.restarts, `${name}: restarts go on`);
         assert.ok(a.adoptedAt, `${name}: status says it was adopted`);
+        assert.deepEqual(await exitsOf(second, name), exitsBefore[name], `${name}: exits by reason go on, in status and metrics`);
       }
       // Every line from 0 on is in the log, those printed while no supervisor read included.
       await waitFor('lines after the adoption', () => /tick \d+\s*$/.test(second.ctl(['logs', '-n', '10000', 'ticker']).stdout));
@@ -57,6 +73,7 @@ describe('adoption: a new supervisor takes over the instances a SIGKILLed one le
       assert.equal(second.ctl(['stop', 'ticker']).code, 0);
       const stopped = second.status().find((x: any) => x.name === 'ticker');
       assert.deepEqual([stopped.state, stopped.lastExit.reason, stopped.lastExit.code], ['stopped', 'error', 3]);
+      assert.deepEqual((await exitsOf(second, 'ticker')).metrics, { ...expected, error: 2 }, 'the exit after the adoption counted on top');
       assert.ok(!alive(before.find((x: any) => x.name === 'ticker').initPid));
       assert.equal(await stopRun(second), 0);
       const idleInit = before.find((x: any) => x.name === 'idle').initPid;
