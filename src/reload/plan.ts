@@ -46,6 +46,11 @@ function serviceChange(name: string, before: ServiceConfig, after: ServiceConfig
   return { service: name, kind: 'replace', keys, mode: replaceMode(before, after) };
 }
 
+/** The rule for one service alone: its running definition against the new one, on networks that stay as they are. */
+export function planServiceChange(name: string, before: ServiceConfig, after: ServiceConfig): ServiceChange {
+  return serviceChange(name, before, after, [], sameValue(before, after));
+}
+
 /** Names in reverse dependency order of `config`: dependents first. */
 const reverseOrder = (config: Pick<Config, 'services'>) => dependencyOrder(config).flat().reverse();
 

@@ -1,19 +1,24 @@
 // A reload plan in words, one line per change, as `nsvisor reload` and the supervisor's output print it. Pure.
 import type { ReloadPlan, ServiceChange } from './plan';
 
-function serviceLine(c: ServiceChange): string | null {
+/** What a change does, in words ("update in place (resources.memory)"); null for none. */
+export function changeText(c: ServiceChange): string | null {
   switch (c.kind) {
     case 'unchanged':
       return null;
     case 'add':
-      return `${c.service}: add`;
     case 'remove':
-      return `${c.service}: remove`;
+      return c.kind;
     case 'update':
-      return `${c.service}: update in place (${c.keys.join(', ')})`;
+      return `update in place (${c.keys.join(', ')})`;
     case 'replace':
-      return `${c.service}: replace ${c.mode === 'zero-downtime' ? 'without downtime' : 'by stop, then start'} (${c.keys.join(', ')})`;
+      return `replace ${c.mode === 'zero-downtime' ? 'without downtime' : 'by stop, then start'} (${c.keys.join(', ')})`;
   }
+}
+
+function serviceLine(c: ServiceChange): string | null {
+  const text = changeText(c);
+  return text === null ? null : `${c.service}: ${text}`;
 }
 
 /** The changes in the order they apply; unchanged services are left out (and counted on a last line). */
