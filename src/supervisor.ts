@@ -19,7 +19,10 @@ import { takeListenSockets } from './service/adopted-sockets';
 import { ListenSockets } from './service/listen-sockets';
 import { realClock, ServiceRuntime } from './service/runtime';
 import { notifyDirOf } from './service/notify';
-import { definitionDigest, ensureKeeperDir, identityProblem, keeperDir, KeeperState, readStates, removeKeeperFiles } from './service/keeper-files';
+import { ensureKeeperDir, identityProblem, keeperDir, KeeperState, readStates, removeKeeperFiles } from './service/keeper-files';
+import { AdoptedChanges } from './reload/adopted-changes';
+import { adoptionChange } from './reload/adoption';
+import type { ListenAddress } from './config/addresses';
 import { RestartMode, Service, ServiceEvents } from './service/service';
 
 /** What the supervisor needs of a configuration. */
@@ -41,6 +44,12 @@ export interface SupervisorEvents extends ServiceEvents {
   hostProblem: (problem: HostProblem) => void;
   /** An instance a supervisor that died left was not taken over (`service` null when its state file says none). */
   notAdopted: (service: string | null, cgroup: string, why: string) => void;
+  /**
+   * An instance adopted with another definition than this configuration's went through the reload rules (`action`:
+   * "definition changed: update in place (resources.memory)", "not in this configuration (instances: 1): stop"):
+   * done (`error` null) or not.
+   */
+  adoptedChange: (service: string, instance: string, action: string, error: string | null) => void;
 }
 
 /** A number of instances that cannot be. */
@@ -77,6 +86,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private shuttingDown = false;
   /** What start() does before any service starts (adoption, stale cgroups, networks); stop() waits for it. */
   private prelude: Promise<void> | null = null;
+  /** What the reload rules still do of instances adopted with another definition (their replacements). */
+  private adoptedChanges: AdoptedChanges | null = null;
   private readonly devNull: number;
   private readonly instances: InstanceRuntime;
 
@@ -205,17 +216,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Instances a supervisor that died left running are taken over; the other cgroups it left (SIGKILL, power loss,
     // an instance not taken) must hold nothing now.
     this.prelude = (async () => {
-      const adopted = this.adoptInstances();
+      const adopted = await this.adoptInstances();
       await this.cgroups?.cleanupStale(adopted);
       await this.setupNetworks();
     })();
     await this.prelude;
     if (this.shuttingDown) return;
     this.checkHost();
+    // An adopted instance whose definition changed is replaced once what it depends on runs, as a reload would.
+    const replaced = memo(async (name: string) => this.adoptedChanges?.replace(name));
     const running = memo((name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       return Promise.all(s.settings.dependsOn.map(self)).then(
-        () => (this.shuttingDown ? undefined : s.start()),
+        () => (this.shuttingDown ? undefined : replaced(name).then(() => (this.shuttingDown ? undefined : s.start()))),
         (e: Error) => {
           s.failure = `not started: a dependency did not start (${e.message})`;
           throw e;
@@ -225,6 +238,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const firstOutcome = memo(async (name: string, self: (n: string) => Promise<void>) => {
       const s = this.service(name);
       await Promise.all(s.settings.dependsOn.map(self));
+      if (!this.shuttingDown) await replaced(name);
       if (!this.shuttingDown && s.settings.dependsOn.every((d) => this.service(d).state === 'running')) await s.settled();
     });
     for (const name of this.services.keys()) running(name).catch(() => undefined);
@@ -233,42 +247,56 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Takes over each instance a supervisor that died left in the keeper directory (same cgroupRoot) that is still the
-   * process its state file names and that this configuration runs the same way, in its slot; says why of every other
-   * one, whose files go (its cgroup goes with the leftovers). Makes the directory for this supervisor's instances
-   * (with adoptTimeout > 0). Returns the cgroup names taken over.
+   * process its state file names, in its slot, with the definition it runs; one whose definition differs in this
+   * configuration then goes through the reload rules (AdoptedChanges: in place, replaced, or stopped). Says why of
+   * every other one, whose files go (its cgroup goes with the leftovers). Makes the directory for this supervisor's
+   * instances (with adoptTimeout > 0). Returns the cgroup names taken over.
    */
-  private adoptInstances(): Set<string> {
+  private async adoptInstances(): Promise<Set<string>> {
     const taken = new Set<string>();
     if (!this.cgroups) return taken;
     const dir = keeperDir(this.settings.supervisor.cgroupRoot);
     const states = readStates(dir);
     const twinned = (st: KeeperState) => states.some((o) => !(o instanceof Error) && o !== st && o.service === st.service && o.slot === st.slot);
+    const changes = (this.adoptedChanges = new AdoptedChanges(this));
+    // Planned against this configuration as it is, before the room for the instances to stop is made in it.
+    const planned = new Map(states.filter((st): st is KeeperState => !(st instanceof Error)).map((st) => [st, adoptionChange(st, this.settings.services[st.service])]));
+    await changes.makeRoom([...planned].filter(([st, c]) => c.kind === 'stop' && !identityProblem(st)).map(([st]) => st));
     for (const st of states) {
       if (st instanceof Error) {
         this.emit('notAdopted', null, '?', st.message);
         continue;
       }
+      const change = planned.get(st)!;
       const service = this.services.get(st.service);
       const slot = service?.slots[st.slot];
-      const why = identityProblem(st) ?? (slot ? mismatch(st, slot.name, slot.settings, twinned(st)) : `no service ${st.service}, or not ${st.slot + 1} instances of it, in this configuration`);
+      const refused = change.kind === 'refuse' ? change.why : null;
+      const why = identityProblem(st) ?? refused ?? (slot ? mismatch(st, slot.name, twinned(st)) : `no service ${st.service}, or not ${st.slot + 1} instances of it, in this configuration`);
       try {
         if (why) throw new Error(why);
         const runtime = { ...this.instances, keeperDir: dir };
         const lastExit = st.lastExit && { ...st.lastExit, at: new Date(st.lastExit.at) };
-        const sockets = this.takeSockets(st, service!);
+        // The definition it runs: this configuration's when the same, else its own until the rules give it the new one.
+        const settings = change.kind === 'adopt' ? this.settings.services[st.service] : st.settings!;
+        const sockets = this.takeSockets(st, service!, settings.listen);
+        const prior = slot!.settings;
+        slot!.settings = settings;
         try {
-          slot!.adopt((opts) => Instance.adopt(st, slot!.settings, runtime, { ...opts, instanceName: st.cgroup, listen: null, env: {} }), { ...st, lastExit });
+          slot!.adopt((opts) => Instance.adopt(st, settings, runtime, { ...opts, instanceName: st.cgroup, listen: null, env: {} }), { ...st, lastExit });
         } catch (e) {
+          slot!.settings = prior;
           sockets?.close();
           throw e;
         }
         if (sockets) service!.holdAdopted(sockets);
         taken.add(st.cgroup);
+        changes.taken(st.service, slot!, change);
       } catch (e) {
         this.emit('notAdopted', st.service, st.cgroup, (e as Error).message);
         removeKeeperFiles(dir, st.cgroup);
       }
     }
+    await changes.settle();
     if (this.settings.supervisor.adoptTimeout > 0) {
       try {
         this.instances.keeperDir = ensureKeeperDir(dir);
@@ -280,8 +308,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** The listen sockets of the instance, when its service has some and holds none yet (another instance gave them). */
-  private takeSockets(st: KeeperState, service: Service): ListenSockets | null {
-    const addresses = service.settings.listen;
+  private takeSockets(st: KeeperState, service: Service, addresses: ListenAddress[]): ListenSockets | null {
     if (!addresses.length || service.holdsSockets) return null;
     if (st.mainPid === null) throw new Error(`${st.service}: its main process is not known, so its listen sockets cannot be taken back`);
     return takeListenSockets(st.service, st.mainPid, addresses);
@@ -422,10 +449,9 @@ function serviceRuntime(name: string, instances: InstanceRuntime): ServiceRuntim
  * Why an instance left by a supervisor that died does not fit the slot now, or null when it does. One made by a
  * zero-downtime restart (NAME.rN) is the slot's own once the instance it replaced is gone (`twinned`: it is not).
  */
-function mismatch(st: KeeperState, slotName: string, settings: ServiceConfig, twinned: boolean): string | null {
+function mismatch(st: KeeperState, slotName: string, twinned: boolean): string | null {
   const restarted = st.cgroup.startsWith(`${slotName}.r`) && /^\d+$/.test(st.cgroup.slice(slotName.length + 2));
   if (st.cgroup !== slotName && !(restarted && !twinned)) return `${st.cgroup} was an instance beside another (a restart was under way): not adopted`;
-  if (st.definition !== definitionDigest(settings)) return 'its definition differs in this configuration: not adopted, started anew';
   return null;
 }
 

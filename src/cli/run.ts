@@ -57,7 +57,8 @@ Exit status: 0 after a clean shutdown, 1 on a fatal error, 2 for a configuration
       const daemon = await startDaemon(config, { events, file: source.kind === 'file' ? path.resolve(source.path) : null });
       const m = daemon.metrics?.address;
       const where = m ? `; metrics on http://${m.family === 'IPv6' ? `[${m.address}]` : m.address}:${m.port}/metrics` : '';
-      events.note('started', `supervising ${daemon.supervisor.services.size} services; control socket ${config.supervisor.control}${where}`);
+      // The configuration's count: a service gone from it whose instances are being adopted and stopped is not supervised.
+      events.note('started', `supervising ${Object.keys(config.services).length} services; control socket ${config.supervisor.control}${where}`);
       let stopping = false;
       // A manager waiting for READY=1 (systemd's Type=notify) hears it once every service has had its first start.
       void daemon.started.then(() => {

@@ -97,6 +97,9 @@ export class EventLog {
       say(name, 'adopted', `adopted ${instance} (nsvisor-init pid ${t.pid}) after ${formatDelay(t.orphanedMs)} without a supervisor${lost}`, { ...t, instance });
     });
     sup.on('notAdopted', (service, cgroup, why) => this.write({ service, event: 'not_adopted', message: `instance ${cgroup} left by a supervisor that died: ${why}`, fields: { cgroup, why } }));
+    sup.on('adoptedChange', (service, instance, action, error) =>
+      say(service, error ? 'adopted_change_failed' : 'adopted_change', `adopted ${instance}, ${action}: ${error ? `failed: ${error}` : 'done'}`, { instance, action, error }),
+    );
     sup.on('shutdownTimeout', (names) => this.note('shutdown_timeout', `shutdownTimeout reached: killing ${names.join(', ')}`, { services: names }));
   }
 }

@@ -4,12 +4,10 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 
-import { parse, stringify } from 'yaml';
-
 import { startLoad } from '../../bench/http-load';
 import { exampleService, freePort } from '../../bench/listen-example';
 import { cliAsync, killBackground, requireRoot, SLOWDOWN, waitFor, waitForAsync } from './helpers';
-import { removeRoots, RunningSupervisor, startRun, stateOf, stopRun } from './supervisor-helpers';
+import { editConfig as edit, memoryLimit, removeRoots, RunningSupervisor, startRun, stateOf, stopRun } from './supervisor-helpers';
 
 /** GET of the example server: who answered, and the APP_VERSION it runs with. */
 function get(port: number): Promise<{ pid: number; startedAt: string; version: string | null }> {
@@ -28,22 +26,6 @@ function refused(port: number): Promise<boolean> {
     s.once('connect', () => (s.destroy(), resolve(false)));
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
   });
-}
-
-/** Rewrites the supervisor's file: `edit` changes the parsed configuration in place. */
-function edit(run: RunningSupervisor, change: (config: any) => void): string {
-  const file = `${run.dir}/nsvisor.yaml`;
-  const config = parse(fs.readFileSync(file, 'utf8'));
-  change(config);
-  fs.writeFileSync(file, stringify(config));
-  return file;
-}
-
-/** The memory limit file of a running service's cgroup, as the kernel has it. */
-function memoryLimit(run: RunningSupervisor, name: string): string {
-  const procs: string[] = stateOf(run, name).cgroupProcs;
-  const dir = procs.map((p) => p.replace(/\/cgroup\.procs$/, '')).find((d) => fs.existsSync(`${d}/memory.max`) || fs.existsSync(`${d}/memory.limit_in_bytes`))!;
-  return fs.readFileSync(fs.existsSync(`${dir}/memory.max`) ? `${dir}/memory.max` : `${dir}/memory.limit_in_bytes`, 'utf8').trim();
 }
 
 const pids = (run: RunningSupervisor) => Object.fromEntries(run.status().map((s: any) => [s.name, s.pid]));

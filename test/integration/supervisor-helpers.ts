@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 import { keeperDir } from '../../src/service/keeper-files';
 import { removeTestRoot, testRoot } from './cgroup-helpers';
@@ -93,3 +93,19 @@ export async function stopRun(run: RunningSupervisor): Promise<number | null> {
 }
 
 export const stateOf = (run: RunningSupervisor, name: string) => run.status().find((s: any) => s.name === name);
+
+/** Rewrites the supervisor's file: `change` changes the parsed configuration in place. Returns the file. */
+export function editConfig(run: RunningSupervisor, change: (config: any) => void): string {
+  const config = parse(fs.readFileSync(run.file, 'utf8'));
+  change(config);
+  fs.writeFileSync(run.file, stringify(config));
+  return run.file;
+}
+
+/** The memory limit file of a running service's cgroup (of its instance `name`), as the kernel has it. */
+export function memoryLimit(run: RunningSupervisor, name: string, instance?: number): string {
+  const s = stateOf(run, name);
+  const procs: string[] = (instance === undefined ? s : s.instances[instance]).cgroupProcs;
+  const dir = procs.map((p) => p.replace(/\/cgroup\.procs$/, '')).find((d) => fs.existsSync(`${d}/memory.max`) || fs.existsSync(`${d}/memory.limit_in_bytes`))!;
+  return fs.readFileSync(fs.existsSync(`${dir}/memory.max`) ? `${dir}/memory.max` : `${dir}/memory.limit_in_bytes`, 'utf8').trim();
+}
