@@ -4,8 +4,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { startLoad } from '../../bench/http-load';
+import { exampleService, freePort } from '../../bench/listen-example';
 import { alive, killBackground, requireRoot, SLOWDOWN, waitFor } from './helpers';
-import { editConfig, memoryLimit, removeRoots, runAgain, startRun, stopRun } from './supervisor-helpers';
+import { editConfig, memoryLimit, removeRoots, RunningSupervisor, runAgain, startRun, stateOf, stopRun } from './supervisor-helpers';
 
 const MiB = 2 ** 20;
 
@@ -71,6 +73,36 @@ describe('adoption under a changed configuration: the reload rules (root, real k
       assert.equal(await stopRun(second), 0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a service with listen whose environment changed is replaced without downtime once adopted: 0 failed requests', async () => {
+    const port = await freePort();
+    const first = await startRun({ api: exampleService({ port, version: 'v1' }) }, { adoptTimeout: `${20 * SLOWDOWN}s` });
+    let second: RunningSupervisor | null = null;
+    const load = startLoad({ url: `http://127.0.0.1:${port}/work?ms=10`, concurrency: 4, maxRequests: 1_000_000, maxMs: 200_000 * SLOWDOWN, timeoutMs: 15_000 * SLOWDOWN });
+    try {
+      const before = await waitFor(`api running (${first.output()})`, () => (stateOf(first, 'api')?.state === 'running' ? stateOf(first, 'api') : null), 60_000 * SLOWDOWN);
+      await waitFor('the load answered', () => load.seen() >= 1, 20_000 * SLOWDOWN);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      editConfig(first, (c) => (c.services.api.env.APP_VERSION = 'v2'));
+      second = await runAgain(first);
+      const line = /api: adopted api, definition changed: replace without downtime \(env\.APP_VERSION\): done/;
+      await waitFor(`the replacement (output so far: ${second.output()})`, () => line.test(second!.output()), 60_000 * SLOWDOWN);
+      const now = stateOf(second, 'api');
+      assert.equal(now.state, 'running');
+      assert.notEqual(now.pid, before.pid, 'a new instance');
+      assert.match(fs.readFileSync(`/proc/${now.pid}/environ`, 'utf8'), /(^|\0)APP_VERSION=v2\0/, 'of the new definition');
+      await waitFor('answers from the new instance', () => load.seen() >= 2, 20_000 * SLOWDOWN);
+      load.stop();
+      const result = await load.done;
+      assert.deepEqual(result.failures, {}, `failed requests: ${JSON.stringify(result)}`);
+      assert.equal(await stopRun(second), 0);
+    } finally {
+      load.stop();
+      await load.done;
+      if (second && second.child.exitCode === null) await stopRun(second);
     }
   });
 });
