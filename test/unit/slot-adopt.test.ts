@@ -76,6 +76,14 @@ describe('slot adoption (fakes)', () => {
     assert.deepEqual(s.slots[0].exits, { ...noExits(), error: 3 }, 'the stop ended one more');
   });
 
+  it('writes the state file again once a definition is taken in place (a successor compares the one it runs now)', async () => {
+    const { s, inst } = adopted({ resources: { memory: '64M' } });
+    await s.reconfigure(settingsOf({ resources: { memory: '128M' } }));
+    assert.equal(inst.retuned.length, 1);
+    assert.deepEqual(inst.kept.map((c) => c.starts), [4], 'written once, with the counters it had');
+    await s.stop();
+  });
+
   it('a slot that is not stopped takes nothing', () => {
     const { s, runtime } = adopted();
     assert.throws(() => s.slots[0].adopt((opts) => new FakeInstance(600, runtime.clock, { ...opts, instanceName: 'svc', listen: null, env: {} }), { starts: 0, restarts: 0, reaped: 0, lastExit: null, exits: noExits() }), /cannot adopt an instance while running/);
