@@ -30,7 +30,7 @@ describe('adoption under a changed configuration: the reload rules (root, real k
       pair: { command: waiter('pair'), instances: 2 },
     };
     try {
-      const first = await startRun(services, { adoptTimeout: '20s' });
+      const first = await startRun(services, { adoptTimeout: `${20 * SLOWDOWN}s` });
       const before = await waitFor('every instance running', () => {
         const s = first.status();
         return s.length === 5 && s.every((x: any) => x.state === 'running' && x.runningInstances === x.desiredInstances) ? s : null;

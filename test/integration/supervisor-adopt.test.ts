@@ -40,7 +40,7 @@ describe('adoption: a new supervisor takes over the instances a SIGKILLed one le
       idle: { command: ['sleep', '1000'], isolate: ['mount', 'uts'], stop: { signal: 'SIGINT' } },
     };
     try {
-      const first = await startRun(services, { adoptTimeout: '20s', metrics: '127.0.0.1:0' });
+      const first = await startRun(services, { adoptTimeout: `${20 * SLOWDOWN}s`, metrics: '127.0.0.1:0' });
       const before = await waitFor('both running, ticker after its restarts', () => {
         const s = first.status();
         return s.every((x: any) => x.state === 'running') && s.find((x: any) => x.name === 'ticker').restarts === 3 ? s : null;
