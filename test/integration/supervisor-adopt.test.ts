@@ -2,6 +2,7 @@
 import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -14,7 +15,15 @@ import { removeRoots, runAgain, RunningSupervisor, startRun, stopRun } from './s
 /** A service's exits by reason as `status --json` and GET /metrics (nsvisor_service_exits_total) of `run` have them. */
 async function exitsOf(run: RunningSupervisor, name: string): Promise<{ status: Record<string, number>; metrics: Record<string, number | undefined> }> {
   const url = (await waitForAsync('the metrics address', async () => /metrics on (http:\/\/\S+\/metrics)/.exec(run.output())))[1];
-  const v = parseText(await (await fetch(url)).text());
+  // A connection of its own each time: a kept-alive one the server is closing meanwhile fails the request.
+  const text = await new Promise<string>((resolve, reject) => {
+    http.get(url, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  const v = parseText(text);
   const metrics = Object.fromEntries(EXIT_REASONS.map((r) => [r, v.get(`nsvisor_service_exits_total{name="${name}",reason="${r}"}`)]));
   return { status: run.status().find((x: any) => x.name === name).exits, metrics };
 }
