@@ -17,7 +17,7 @@ import { devicePolicy } from '../security/device-policy';
 import { protectionsOf } from '../security/protections';
 import { seccompProgram } from '../security/seccomp-program';
 import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-plan/plan';
-import { NotifyChannel, openNotify } from './notify';
+import { NotifyChannel, notifyCarried, openNotify, openNotifyAt } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
 import { adoptable, definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
@@ -150,11 +150,14 @@ export class Instance implements InstanceHandle {
     } catch (e) {
       throw LaunchFailure.from(e);
     }
+    let notify: NotifyChannel | null = null;
     try {
       const now = processIdentity(state.initPid);
       if (now?.startTime !== state.startTime) throw new Error(`pid ${state.initPid} is not the instance's nsvisor-init any more`);
+      notify = rebindNotify(state, settings, opts);
       hand = addon.adoptConnect(socketPathOf(runtime.keeperDir, state.cgroup), 2000);
     } catch (e) {
+      notify?.close();
       fs.closeSync(pidfd);
       throw LaunchFailure.from(e);
     }
@@ -172,7 +175,7 @@ export class Instance implements InstanceHandle {
     });
     const keeper = { dir: runtime.keeperDir, cgroup: state.cgroup, service: state.service, slot: state.slot };
     const adoption: Adoption = { at: new Date(), orphanedMs: hand.orphanedMs, dropped: [hand.dropped[0], hand.dropped[1]] };
-    return new Instance(settings, proc, cgroup, ended, null, keeper, new Date(state.startedAt), adoption);
+    return new Instance(settings, proc, cgroup, ended, notify, keeper, new Date(state.startedAt), adoption);
   }
 
   /** Writes the state file a successor adopts this instance by, with the slot's counters now (it runs). */
@@ -184,8 +187,14 @@ export class Instance implements InstanceHandle {
     writeState(k.dir, {
       service: k.service, slot: k.slot, cgroup: k.cgroup, initPid: this.pid, mainPid: this.mainPid, ...id,
       startedAt: this.startedAt.toISOString(), definition: definitionDigest(this.settings),
-      starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit,
+      starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit, notify: this.notify?.path ?? null,
     });
+  }
+
+  /** Why a successor could not adopt this instance as it runs now, or null when it could (`nsvisor upgrade` asks). */
+  adoptionBlocker(): string | null {
+    if (this.notify && notifyCarried(this.pid, this.notify.path)) return `its NOTIFY_SOCKET ${this.notify.path} is carried into its mount namespace`;
+    return null;
   }
 
   /** Resolves when the ready check passes; rejects when it times out or the instance ends first. */
@@ -275,6 +284,21 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: In
       keeper: adoptMs > 0 ? { adoptMs, outputFds: [outR, errR], adoptFd: adoptFd ?? undefined } : undefined,
     }),
   );
+}
+
+/**
+ * The notify socket of an instance being adopted, bound again at the path its NOTIFY_SOCKET names (the dead
+ * supervisor's is gone with it), or null when its service needs none. Throws when the service could not reach it.
+ */
+function rebindNotify(state: KeeperState, settings: ServiceConfig, opts: InstanceOptions): NotifyChannel | null {
+  if (settings.ready?.type !== 'notify' && settings.health?.type !== 'watchdog') return null;
+  const at = state.notify;
+  if (typeof at !== 'string' || !at.startsWith('/') || !at.endsWith(`/${state.cgroup}.sock`)) {
+    throw new Error(`${state.cgroup}: its state file names no notify socket (${JSON.stringify(at)}), so its NOTIFY_SOCKET cannot be bound again`);
+  }
+  // A rootfs or a tmpfs over the socket's directory: the service holds the dead socket's own mount, which a new bind does not reach.
+  if (notifyCarried(state.initPid, at)) throw new Error(`its NOTIFY_SOCKET ${at} is carried into its mount namespace (a rootfs or tmpfs hides its directory), and a new socket there would not reach it`);
+  return openNotifyAt(at, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog });
 }
 
 /** Where a new instance leaves its adoption socket and state file, or null when it cannot be adopted. */

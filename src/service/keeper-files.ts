@@ -27,6 +27,8 @@ export interface KeeperState {
   restarts: number;
   reaped: number;
   lastExit: (Omit<ExitRecord, 'at'> & { at: string }) | null;
+  /** The sd_notify socket its NOTIFY_SOCKET names (ready: notify, health: watchdog), which a successor binds again. */
+  notify?: string | null;
 }
 
 /** /run/nsvisor/<hash of cgroupRoot>/instances for root (the runtime dir of the control socket's default otherwise). */
@@ -42,13 +44,12 @@ const statePathOf = (dir: string, cgroup: string) => path.join(dir, `${cgroup}.j
 export const definitionDigest = (settings: ServiceConfig) => createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 
 /**
- * Whether an instance of this service can be adopted: it needs nothing the supervisor alone has (a notify socket, a
- * network address or device), which a successor could not get back yet. Listen sockets it can: the main process
- * holds them, and the successor copies them from it (adopted-sockets.ts).
+ * Whether an instance of this service can be adopted: it needs nothing the supervisor alone has (a network address
+ * or device), which a successor could not get back yet. Listen sockets it can: the main process holds them, and the
+ * successor copies them from it (adopted-sockets.ts); a notify socket it binds again at the same path (notify.ts).
  */
 export function adoptable(s: ServiceConfig): boolean {
-  const notify = s.ready?.type === 'notify' || s.health?.type === 'watchdog';
-  return !notify && !s.network;
+  return !s.network;
 }
 
 /** Makes the directory (0700); returns it. */
