@@ -17,6 +17,7 @@ import { devicePolicy } from '../security/device-policy';
 import { protectionsOf } from '../security/protections';
 import { seccompProgram } from '../security/seccomp-program';
 import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-plan/plan';
+import { AdoptedAddress, addressRecord, Leased, takeAddress } from './instance-network';
 import { NotifyChannel, notifyCarried, openNotify, openNotifyAt } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
@@ -67,6 +68,8 @@ export class Instance implements InstanceHandle {
     readonly ended: Promise<InstanceEnd>,
     private readonly notify: NotifyChannel | null,
     private readonly keeper: KeeperHold | null,
+    /** Its address on a bridge, recorded for a successor. */
+    private readonly leased: Leased | null,
     readonly startedAt = new Date(),
     /** Set when this supervisor took the instance over from one that died. */
     readonly adoption: Adoption | null = null,
@@ -126,7 +129,7 @@ export class Instance implements InstanceHandle {
       });
       opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
       opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
-      return new Instance(settings, launched.proc, launched.cgroup, launched.ended, notify, keeper);
+      return new Instance(settings, launched.proc, launched.cgroup, launched.ended, notify, keeper, launched.leased);
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
@@ -151,19 +154,22 @@ export class Instance implements InstanceHandle {
       throw LaunchFailure.from(e);
     }
     let notify: NotifyChannel | null = null;
+    let address: AdoptedAddress | null = null;
     try {
       const now = processIdentity(state.initPid);
       if (now?.startTime !== state.startTime) throw new Error(`pid ${state.initPid} is not the instance's nsvisor-init any more`);
       notify = rebindNotify(state, settings, opts);
+      address = takeAddress(state, settings, runtime.networks);
       hand = addon.adoptConnect(socketPathOf(runtime.keeperDir, state.cgroup), 2000);
     } catch (e) {
       notify?.close();
+      if (address) void address.network.detach({ address: address.address });
       fs.closeSync(pidfd);
       throw LaunchFailure.from(e);
     }
     const proc = adoptedProcess(state.cgroup, state.initPid, state.mainPid, pidfd, hand.fd, { onReaped: opts.onReaped, onGarbage: opts.onTrouble });
     const cgroup = runtime.cgroups?.open(state.cgroup) ?? null;
-    const held = { cgroup, network: null, address: null, hostIf: null, device: null };
+    const held = { cgroup, network: address?.network ?? null, address: address?.address ?? null, hostIf: address?.hostIf ?? null, device: null };
     const ended = settleEnd(proc, held, { onTeardownFailure: opts.onTrouble }, Date.parse(state.startedAt));
     (['stdout', 'stderr'] as const).forEach((source, i) => {
       const fd = hand[source];
@@ -175,7 +181,8 @@ export class Instance implements InstanceHandle {
     });
     const keeper = { dir: runtime.keeperDir, cgroup: state.cgroup, service: state.service, slot: state.slot };
     const adoption: Adoption = { at: new Date(), orphanedMs: hand.orphanedMs, dropped: [hand.dropped[0], hand.dropped[1]] };
-    return new Instance(settings, proc, cgroup, ended, notify, keeper, new Date(state.startedAt), adoption);
+    const leased = address && { network: address.network.name, address: address.address };
+    return new Instance(settings, proc, cgroup, ended, notify, keeper, leased, new Date(state.startedAt), adoption);
   }
 
   /** Writes the state file a successor adopts this instance by, with the slot's counters now (it runs). */
@@ -188,6 +195,7 @@ export class Instance implements InstanceHandle {
       service: k.service, slot: k.slot, cgroup: k.cgroup, initPid: this.pid, mainPid: this.mainPid, ...id,
       startedAt: this.startedAt.toISOString(), definition: definitionDigest(this.settings),
       starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit, notify: this.notify?.path ?? null,
+      network: addressRecord(this.leased),
     });
   }
 

@@ -29,6 +29,8 @@ export interface KeeperState {
   lastExit: (Omit<ExitRecord, 'at'> & { at: string }) | null;
   /** The sd_notify socket its NOTIFY_SOCKET names (ready: notify, health: watchdog), which a successor binds again. */
   notify?: string | null;
+  /** Its address on a bridge (network.attach) and the pid of the supervisor that leased it, which a successor takes over. */
+  network?: { name: string; address: string; holder: number } | null;
 }
 
 /** /run/nsvisor/<hash of cgroupRoot>/instances for root (the runtime dir of the control socket's default otherwise). */
@@ -44,12 +46,14 @@ const statePathOf = (dir: string, cgroup: string) => path.join(dir, `${cgroup}.j
 export const definitionDigest = (settings: ServiceConfig) => createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 
 /**
- * Whether an instance of this service can be adopted: it needs nothing the supervisor alone has (a network address
- * or device), which a successor could not get back yet. Listen sockets it can: the main process holds them, and the
- * successor copies them from it (adopted-sockets.ts); a notify socket it binds again at the same path (notify.ts).
+ * Whether an instance of this service can be adopted: it needs nothing the supervisor alone has (a network device
+ * lent to it, which only the supervisor's hold on its namespace brings back), which a successor could not get back
+ * yet. Listen sockets it can: the main process holds them, and the successor copies them from it
+ * (adopted-sockets.ts); a notify socket it binds again at the same path (notify.ts); an address on a bridge it takes
+ * the lease of over, the veth being the instance's (instance-network.ts).
  */
 export function adoptable(s: ServiceConfig): boolean {
-  return !s.network;
+  return !s.network?.device;
 }
 
 /** Makes the directory (0700); returns it. */
