@@ -36,7 +36,7 @@ describe('adoption of a service on a network (root, real kernel)', function () {
     await removeRoots();
   });
 
-  it('same pid, address and veth, reachable from the host side; the lease is the successor\'s, a new instance gets another address; nothing left after stop', async () => {
+  it('same pid, address and veth, reachable from the host side, after a SIGKILL and an upgrade; the lease is the successor\'s, a new instance gets another address; nothing left after stop', async () => {
     const services = { web: { command: ['python3', '-c', ECHO_PY, '7000'], isolate: NET, network: { attach: 'nsva0' }, ready: { tcp: 7000 } } };
     const networks = { nsva0: { subnet: '10.69.0.0/24', nat: true } };
     const ask = (address: string) => {
@@ -75,6 +75,22 @@ describe('adoption of a service on a network (root, real kernel)', function () {
       const rules = nat();
       assert.equal(rules.match(/ip saddr 10\.69\.0\.0\/24 .*masquerade/g)?.length, 1, rules);
       assert.ok(rules.includes(`nsvisor pid ${second.pid}`) && !rules.includes(`nsvisor pid ${first.pid}`), `the NAT made again by the successor: ${rules}`);
+
+      // An upgrade in place adopts it again: the lease is this same pid's already.
+      const up = second.ctl(['upgrade']);
+      assert.equal(up.code, 0, up.stderr);
+      await waitFor(`adopted again by the upgraded program (${second.out()})`, () => second.out().match(/web: adopted web/g)?.length === 2, 30_000 * SLOWDOWN);
+      const upgraded = await waitFor('status from the upgraded program', () => {
+        try {
+          return second.status().find((s) => s.name === 'web');
+        } catch {
+          return null; // between the exec and the new control socket
+        }
+      });
+      assert.deepEqual([upgraded.state, upgraded.pid], ['running', before.pid]);
+      assert.deepEqual(veths(), veth);
+      assert.equal(ask('10.69.0.2'), 'HI', 'reachable after the upgrade');
+      assert.equal(leaseOf(host.leaseDir, '10.69.0.2'), `${second.pid} web`);
 
       // A second instance: the adopted one's address is taken, so it gets the next.
       const scaled = second.ctl(['scale', 'web', '2']);
