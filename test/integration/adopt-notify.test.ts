@@ -42,7 +42,7 @@ describe('adoption of a notify service with a watchdog (root, real kernel)', fun
   afterEach(killBackground);
   after(removeRoots);
 
-  it('same pid, STATUS= and WATCHDOG=1 on the rebound socket, then a watchdog that stops pinging is replaced as unhealthy', async () => {
+  it('same pid, STATUS= and WATCHDOG=1 on the rebound socket (after a SIGKILL and after an upgrade), then a watchdog that stops pinging is replaced as unhealthy', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adopt-notify-'));
     fs.chmodSync(dir, 0o777);
     const countFile = path.join(dir, 'pings');
@@ -76,6 +76,20 @@ describe('adoption of a notify service with a watchdog (root, real kernel)', fun
       assert.deepEqual([served.state, served.pid], ['running', before.pid], `kept while it pings (${out.output()})`);
       assert.doesNotMatch(out.output(), /dog: unhealthy/);
 
+      // An upgrade in place adopts it again and binds the socket once more: its pings go on reaching the supervisor.
+      const up = out.ctl(['upgrade']);
+      assert.equal(up.code, 0, up.stderr);
+      await waitFor(`adopted again by the upgraded program (${out.output()})`, () => out.output().match(/dog: adopted dog/g)?.length === 2, 30_000 * SLOWDOWN);
+      const atUpgrade = count();
+      await waitFor('a STATUS= sent after the upgrade in status', () => {
+        try {
+          return statusPings(out) > atUpgrade;
+        } catch {
+          return false; // between the exec and the new control socket
+        }
+      }, 10_000 * SLOWDOWN);
+      assert.equal(stateOf(out, 'dog').pid, before.pid);
+
       // It goes quiet: replaced, with the watchdog's exit reason (SIGABRT), as an instance this supervisor started would be.
       process.kill(before.pid, 'SIGUSR1');
       const replaced = await waitFor('the replacement', () => {
@@ -95,11 +109,14 @@ describe('adoption of a notify service with a watchdog (root, real kernel)', fun
     }
   });
 
-  it('a NOTIFY_SOCKET carried in under a tmpfs is not adopted (a new bind would not reach it): said, and started anew', async () => {
+  it('a NOTIFY_SOCKET carried in under a tmpfs is not adopted (a new bind would not reach it): upgrade refused, a successor says so and starts it anew', async () => {
     // The tmpfs over /tmp hides the socket's directory: the service holds a mount of the dead supervisor's socket.
     const dog = { command: ['python3', '-c', DOG_PY, '/tmp/pings'], ready: { notify: true }, health: { watchdog: `${1000 * SLOWDOWN}ms` }, mounts: [{ type: 'tmpfs', target: '/tmp' }] };
     const first = await startRun({ dog }, { adoptTimeout: `${20 * SLOWDOWN}s` });
     const before = await waitFor(`dog running (${first.output()})`, () => (statusPings(first) > 0 ? stateOf(first, 'dog') : null), 30_000 * SLOWDOWN);
+    const up = first.ctl(['upgrade']);
+    assert.equal(up.code, 1, 'an upgrade is refused: it would restart dog');
+    assert.match(up.stderr, /upgrade would restart dog \(its NOTIFY_SOCKET \S+\/notify\/dog\.sock is carried into its mount namespace\), which cannot be adopted; nothing was changed/);
     first.child.kill('SIGKILL');
     await first.exited;
     const second = await runAgain(first);
