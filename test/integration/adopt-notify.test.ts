@@ -1,4 +1,4 @@
-// Adoption of a notify service with a watchdog: the successor binds its NOTIFY_SOCKET again, STATUS= and WATCHDOG=1 reach it, a watchdog that stops is replaced.
+// Adoption of health-checked services: the successor binds a notify service's NOTIFY_SOCKET again (STATUS=, WATCHDOG=1 reach it), a watchdog or an exec check that fails after it replaces the instance.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -36,7 +36,7 @@ while True:
 /** The N of the service's last STATUS=pings N as `status` shows it, or -1. */
 const statusPings = (run: RunningSupervisor) => Number(/^pings (\d+)$/.exec(stateOf(run, 'dog')?.statusText ?? '')?.[1] ?? -1);
 
-describe('adoption of a notify service with a watchdog (root, real kernel)', function () {
+describe('adoption of health-checked services: notify, watchdog, exec (root, real kernel)', function () {
   this.timeout(120_000 * SLOWDOWN);
   before(requireRoot);
   afterEach(killBackground);
@@ -131,6 +131,40 @@ describe('adoption of a notify service with a watchdog (root, real kernel)', fun
       await waitFor('the old instance gone (its cgroup was a leftover)', () => !alive(before.initPid));
     } finally {
       assert.equal(await stopRun(second), 0);
+    }
+  });
+
+  it('an exec health check resumes on the adopted instance: once it fails, the instance is replaced as unhealthy', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adopt-health-'));
+    const ok = path.join(dir, 'ok');
+    fs.writeFileSync(ok, '');
+    const probed = path.join(dir, 'probed');
+    // Each check leaves a mark, so the test sees checks run after the adoption.
+    const check = ['sh', '-c', `touch ${probed}; test -e ${ok}`];
+    const idle = { command: ['sleep', '600'], health: { exec: check, interval: '200ms', timeout: `${2 * SLOWDOWN}s`, failures: 2 }, restart: { delay: '100ms' } };
+    let second: RunningSupervisor | null = null;
+    try {
+      const first = await startRun({ idle }, { adoptTimeout: `${20 * SLOWDOWN}s` });
+      const before = await waitFor(`idle running (${first.output()})`, () => (stateOf(first, 'idle')?.state === 'running' ? stateOf(first, 'idle') : null), 30_000 * SLOWDOWN);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      second = await runAgain(first);
+      const out = second;
+      await waitFor(`the adoption line (${out.output()})`, () => /idle: adopted idle/.test(out.output()), 20_000 * SLOWDOWN);
+      fs.rmSync(probed, { force: true });
+      await waitFor('a health check of the adopted instance', () => fs.existsSync(probed), 10_000 * SLOWDOWN);
+      assert.deepEqual([stateOf(out, 'idle').state, stateOf(out, 'idle').pid], ['running', before.pid], 'passing checks leave it running');
+      fs.rmSync(ok);
+      const replaced = await waitFor('the replacement', () => {
+        const s = stateOf(out, 'idle');
+        return s?.state === 'running' && s.pid !== before.pid ? s : null;
+      }, 30_000 * SLOWDOWN);
+      assert.equal(replaced.lastExit?.reason, 'unhealthy', JSON.stringify(replaced.lastExit));
+      assert.match(out.output(), /idle: unhealthy: 2 health checks failed in a row/);
+      assert.ok(!alive(before.initPid), 'the adopted instance is gone');
+    } finally {
+      if (second && second.child.exitCode === null) assert.equal(await stopRun(second), 0);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
