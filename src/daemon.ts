@@ -8,7 +8,6 @@ import { closeConfigPool } from './config/load-off-loop';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { checkUpgrade, reexec } from './control/upgrade';
-import { adoptable } from './service/keeper-files';
 import type { Service } from './service/service';
 import { EventLog } from './events/event-log';
 import { ServiceLog } from './logs';
@@ -58,7 +57,6 @@ function logOptions(supervisor: Supervisor, name: string, events: EventLog) {
 
 /** What a running service keeps from being adopted by the upgraded program, as "NAME (why)", if anything. */
 function notAdoptable(s: Service): string[] {
-  if (!adoptable(s.settings)) return [`${s.name} (its network)`];
   const why = s.slots.map((slot) => slot.current?.adoptionBlocker?.()).find((w) => w);
   return why ? [`${s.name} (${why})`] : [];
 }

@@ -10,6 +10,7 @@ import { LaunchFailure } from '../launch/failure';
 import { launch, settleEnd } from '../launch/launch';
 import { adoptedProcess, parentOf } from '../process/adopted-process';
 import { addon } from '../native';
+import { LentDevice } from '../net/device';
 import type { Network } from '../net/network';
 import { hostContext } from '../process/host-context';
 import type { IsolatedProcess } from '../process/isolated-process';
@@ -21,7 +22,7 @@ import { AdoptedAddress, addressRecord, Leased, takeAddress } from './instance-n
 import { NotifyChannel, notifyCarried, openNotify, openNotifyAt } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
-import { adoptable, definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
+import { definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
 import type { InstanceEnd, InstanceHandle, InstanceOptions, SlotCounters } from './runtime';
 
 export interface InstanceRuntime {
@@ -97,7 +98,7 @@ export class Instance implements InstanceHandle {
     let notify: NotifyChannel | null = null;
     let pipes: number[] = [];
     let adoptFd: number | null = null;
-    const keeper = keeperOf(name, settings, runtime, opts);
+    const keeper = keeperOf(name, runtime, opts);
     try {
       const needsNotify = settings.ready?.type === 'notify' || settings.health?.type === 'watchdog';
       notify = needsNotify ? openNotify(runtime.notifyDir, opts.instanceName, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog }) : null;
@@ -155,21 +156,25 @@ export class Instance implements InstanceHandle {
     }
     let notify: NotifyChannel | null = null;
     let address: AdoptedAddress | null = null;
+    let device: LentDevice | null = null;
     try {
       const now = processIdentity(state.initPid);
       if (now?.startTime !== state.startTime) throw new Error(`pid ${state.initPid} is not the instance's nsvisor-init any more`);
       notify = rebindNotify(state, settings, opts);
       address = takeAddress(state, settings, runtime.networks);
+      const lent = settings.network?.device;
+      if (lent) device = LentDevice.adopt(lent, state.initPid);
       hand = addon.adoptConnect(socketPathOf(runtime.keeperDir, state.cgroup), 2000);
     } catch (e) {
       notify?.close();
       if (address) void address.network.detach({ address: address.address });
+      device?.forget();
       fs.closeSync(pidfd);
       throw LaunchFailure.from(e);
     }
     const proc = adoptedProcess(state.cgroup, state.initPid, state.mainPid, pidfd, hand.fd, { onReaped: opts.onReaped, onGarbage: opts.onTrouble });
     const cgroup = runtime.cgroups?.open(state.cgroup) ?? null;
-    const held = { cgroup, network: address?.network ?? null, address: address?.address ?? null, hostIf: address?.hostIf ?? null, device: null };
+    const held = { cgroup, network: address?.network ?? null, address: address?.address ?? null, hostIf: address?.hostIf ?? null, device };
     const ended = settleEnd(proc, held, { onTeardownFailure: opts.onTrouble }, Date.parse(state.startedAt));
     (['stdout', 'stderr'] as const).forEach((source, i) => {
       const fd = hand[source];
@@ -310,8 +315,8 @@ function rebindNotify(state: KeeperState, settings: ServiceConfig, opts: Instanc
 }
 
 /** Where a new instance leaves its adoption socket and state file, or null when it cannot be adopted. */
-function keeperOf(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions): KeeperHold | null {
-  if (!runtime.keeperDir || !(runtime.adoptTimeout?.() ?? 0) || !adoptable(s) || opts.slot === undefined) return null;
+function keeperOf(name: string, runtime: InstanceRuntime, opts: InstanceOptions): KeeperHold | null {
+  if (!runtime.keeperDir || !(runtime.adoptTimeout?.() ?? 0) || opts.slot === undefined) return null;
   return { dir: runtime.keeperDir, cgroup: opts.instanceName, service: name, slot: opts.slot };
 }
 

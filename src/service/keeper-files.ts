@@ -45,17 +45,6 @@ const statePathOf = (dir: string, cgroup: string) => path.join(dir, `${cgroup}.j
 /** The digest of a definition that says whether a successor runs the same one. */
 export const definitionDigest = (settings: ServiceConfig) => createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 
-/**
- * Whether an instance of this service can be adopted: it needs nothing the supervisor alone has (a network device
- * lent to it, which only the supervisor's hold on its namespace brings back), which a successor could not get back
- * yet. Listen sockets it can: the main process holds them, and the successor copies them from it
- * (adopted-sockets.ts); a notify socket it binds again at the same path (notify.ts); an address on a bridge it takes
- * the lease of over, the veth being the instance's (instance-network.ts).
- */
-export function adoptable(s: ServiceConfig): boolean {
-  return !s.network?.device;
-}
-
 /** Makes the directory (0700); returns it. */
 export function ensureKeeperDir(dir: string): string {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

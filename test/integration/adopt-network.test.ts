@@ -1,4 +1,4 @@
-// Adoption of a service on a bridge: the successor keeps its address, veth and NAT, takes its lease over (a new instance gets another), and removes them at its stop.
+// Adoption of services on a network: a bridge's address, veth and NAT kept, the lease taken over (a new instance gets another), a lent device brought home at the stop.
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -19,7 +19,7 @@ function leaseOf(dir: string, address: string): string | null {
   return null;
 }
 
-describe('adoption of a service on a network (root, real kernel)', function () {
+describe('adoption of services on a network (root, real kernel)', function () {
   this.timeout(120_000 * SLOWDOWN);
   let host: TestHost;
 
@@ -108,5 +108,26 @@ describe('adoption of a service on a network (root, real kernel)', function () {
     assert.deepEqual(host.links(), ['lo'], 'no veth and no bridge left');
     assert.deepEqual(leaseFiles(host.leaseDir), [], 'no network state file left');
     assert.doesNotMatch(nat(), /masquerade/, 'no NAT rule left');
+  });
+
+  it('a network.device instance adopted keeps the device, and the successor moves it back to the host at the stop', async () => {
+    // One end of a veth pair stands for the device (no dummy driver on every kernel), as in net-supervisor.test.ts.
+    host.ip('-n', host.name, 'link', 'add', 'nsvdum0', 'type', 'veth', 'peer', 'name', 'nsvdum0p');
+    const found = host.links().sort();
+    const services = { dev: { command: ['sleep', '600'], isolate: NET, network: { device: 'nsvdum0' } } };
+    const first = await host.supervise(services, {}, {}, { adoptTimeout: `${20 * SLOWDOWN}s` });
+    const before = await waitFor(`dev running (${first.out()})`, () => first.status().find((s) => s.name === 'dev' && s.state === 'running'), 60_000 * SLOWDOWN);
+    assert.ok(!host.links().includes('nsvdum0'), 'lent to the instance');
+    await first.crash();
+    const second = await host.runConfig(first.config);
+    try {
+      await waitFor(`the adoption line (${second.out()})`, () => /dev: adopted dev/.test(second.out()), 30_000 * SLOWDOWN);
+      assert.equal(second.status().find((s) => s.name === 'dev').pid, before.pid);
+      assert.ok(!host.links().includes('nsvdum0'), 'still the instance\'s');
+      assert.equal(second.ctl(['stop', 'dev']).code, 0);
+      assert.deepEqual(host.links().sort(), found, 'back on the host after the adopted instance stopped');
+    } finally {
+      await second.stop();
+    }
   });
 });
