@@ -19,7 +19,8 @@ import { protectionsOf } from '../security/protections';
 import { seccompProgram } from '../security/seccomp-program';
 import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-plan/plan';
 import { AdoptedAddress, addressRecord, Leased, takeAddress } from './instance-network';
-import { NotifyChannel, notifyCarried, openNotify, openNotifyAt } from './notify';
+import { rebindNotify } from './adopted-notify';
+import { needsNotify, NotifyChannel, notifyCarried, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
 import { definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
@@ -100,8 +101,7 @@ export class Instance implements InstanceHandle {
     let adoptFd: number | null = null;
     const keeper = keeperOf(name, runtime, opts);
     try {
-      const needsNotify = settings.ready?.type === 'notify' || settings.health?.type === 'watchdog';
-      notify = needsNotify ? openNotify(runtime.notifyDir, opts.instanceName, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog }) : null;
+      notify = needsNotify(settings) ? openNotify(runtime.notifyDir, opts.instanceName, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog }) : null;
       pipes = [...addon.pipe(), ...addon.pipe()];
       if (keeper) adoptFd = addon.listenUnix(socketPathOf(keeper.dir, keeper.cgroup), 4, 0o600);
     } catch (e) {
@@ -297,21 +297,6 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: In
       keeper: adoptMs > 0 ? { adoptMs, outputFds: [outR, errR], adoptFd: adoptFd ?? undefined } : undefined,
     }),
   );
-}
-
-/**
- * The notify socket of an instance being adopted, bound again at the path its NOTIFY_SOCKET names (the dead
- * supervisor's is gone with it), or null when its service needs none. Throws when the service could not reach it.
- */
-function rebindNotify(state: KeeperState, settings: ServiceConfig, opts: InstanceOptions): NotifyChannel | null {
-  if (settings.ready?.type !== 'notify' && settings.health?.type !== 'watchdog') return null;
-  const at = state.notify;
-  if (typeof at !== 'string' || !at.startsWith('/') || !at.endsWith(`/${state.cgroup}.sock`)) {
-    throw new Error(`${state.cgroup}: its state file names no notify socket (${JSON.stringify(at)}), so its NOTIFY_SOCKET cannot be bound again`);
-  }
-  // A rootfs or a tmpfs over the socket's directory: the service holds the dead socket's own mount, which a new bind does not reach.
-  if (notifyCarried(state.initPid, at)) throw new Error(`its NOTIFY_SOCKET ${at} is carried into its mount namespace (a rootfs or tmpfs hides its directory), and a new socket there would not reach it`);
-  return openNotifyAt(at, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog });
 }
 
 /** Where a new instance leaves its adoption socket and state file, or null when it cannot be adopted. */

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import type { ServiceConfig } from '../config/schema';
 import { addon, NotifySocket } from '../native';
 
 export interface NotifyChannel {
@@ -27,6 +28,9 @@ export interface NotifyListeners {
   /** WATCHDOG=1: it is alive. */
   onWatchdog(): void;
 }
+
+/** Whether a service talks sd_notify to its supervisor: READY=1 (ready: notify) or WATCHDOG=1 (health: watchdog). */
+export const needsNotify = (s: ServiceConfig) => s.ready?.type === 'notify' || s.health?.type === 'watchdog';
 
 /** Binds the notify socket of instance `name` in `dir` (made if missing). */
 export function openNotify(dir: string, name: string, on: NotifyListeners): NotifyChannel {
