@@ -8,13 +8,13 @@ export class UpgradeError extends Error {}
 
 /**
  * Checks that an upgrade can keep every service: the instances must outlive the old program (adoptTimeout > 0), none
- * that runs may be one the new program cannot adopt (`notAdoptable`), and the program on disk must start
+ * that runs may be one the new program cannot adopt (`notAdoptable`: each "NAME (why)"), and the program on disk must start
  * (`node ENTRY --version`), else the new one could adopt nothing. Throws an UpgradeError saying why not.
  */
 export function checkUpgrade(adoptTimeout: number, argv: readonly string[] = process.argv, notAdoptable: string[] = []): string {
   if (adoptTimeout <= 0) throw new UpgradeError('upgrade needs supervisor.adoptTimeout > 0: with 0 the services would end with the old program');
   if (notAdoptable.length) {
-    throw new UpgradeError(`upgrade would restart ${notAdoptable.join(', ')}: a service with ready: notify, health: watchdog or network cannot be adopted yet; nothing was changed`);
+    throw new UpgradeError(`upgrade would restart ${notAdoptable.join(', ')}, which cannot be adopted; nothing was changed`);
   }
   const entry = argv[1];
   const r = spawnSync(argv[0], [entry, '--version'], { encoding: 'utf8', timeout: 30_000 });
