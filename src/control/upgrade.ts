@@ -1,30 +1,71 @@
 // `nsvisor upgrade`: the supervisor executes its program from disk again in place (same pid); its instances outlive the old program and the new one adopts them.
-import { spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 
 import { addon } from '../native';
 
 /** An upgrade that cannot be done: nothing was changed. */
 export class UpgradeError extends Error {}
 
+interface Outcome {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}
+
+/** Runs a command to its end without blocking the event loop (the supervisor goes on serving meanwhile). */
+function runToEnd(cmd: string, args: string[], timeoutMs: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    // NSVISOR_DEBUG: a failure to load prints its stack, which names the file (and line) that broke.
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NSVISOR_DEBUG: '1' }, timeout: timeoutMs });
+    const out = { stdout: '', stderr: '' };
+    child.stdout.on('data', (d) => (out.stdout += d));
+    child.stderr.on('data', (d) => (out.stderr += d));
+    child.on('error', (error) => resolve({ status: null, signal: null, ...out, error }));
+    child.on('close', (status, signal) => resolve({ status, signal, ...out }));
+  });
+}
+
+/**
+ * What made a program fail to load, from its stderr: the error's own line (`SyntaxError: ...`, `Error: Cannot find
+ * module ...`) and where: the file and line a syntax error is in, or the file whose require failed.
+ */
+export function loadFailure(stderr: string): string | null {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = lines.find((l) => /^\w*Error\b/.test(l));
+  if (!error) return null;
+  const at = lines.find((l) => /^\/\S+:\d+$/.test(l));
+  if (at) return `${error} at ${at}`;
+  const by = lines.find((l) => /^- \/\S+$/.test(l));
+  return by ? `${error} (required by ${by.slice(2)})` : error;
+}
+
+/** Runs `node ENTRY ARGS...` of the program on disk; its stdout, or an UpgradeError naming what failed. */
+async function startsWith(argv: readonly string[], args: string[]): Promise<string> {
+  const r = await runToEnd(argv[0], [argv[1], ...args], 30_000);
+  if (r.status === 0) return r.stdout.trim();
+  const lines = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const why = r.error?.message ?? loadFailure(r.stderr) ?? lines[0] ?? `exit ${r.status ?? r.signal}`;
+  throw new UpgradeError(`the new program does not start (${argv[0]} ${argv[1]} ${args.join(' ')}): ${why}; nothing was changed`);
+}
+
 /**
  * Checks that an upgrade can keep every service: the instances must outlive the old program (adoptTimeout > 0), none
- * that runs may be one the new program cannot adopt (`notAdoptable`), and the program on disk must start
- * (`node ENTRY --version`), else the new one could adopt nothing. Throws an UpgradeError saying why not.
+ * that runs may be one the new program cannot adopt (`notAdoptable`), and the program on disk must start: `node
+ * ENTRY --version` loads every command module (the supervisor's included) and the addon, `node ENTRY init --version`
+ * runs the new nsvisor-init. Resolves with the new program's version; rejects with an UpgradeError saying why not.
  */
-export function checkUpgrade(adoptTimeout: number, argv: readonly string[] = process.argv, notAdoptable: string[] = []): string {
+export async function checkUpgrade(adoptTimeout: number, argv: readonly string[] = process.argv, notAdoptable: string[] = []): Promise<string> {
   if (adoptTimeout <= 0) throw new UpgradeError('upgrade needs supervisor.adoptTimeout > 0: with 0 the services would end with the old program');
   if (notAdoptable.length) {
     throw new UpgradeError(`upgrade would restart ${notAdoptable.join(', ')}: a service with ready: notify, health: watchdog or network cannot be adopted yet; nothing was changed`);
   }
-  const entry = argv[1];
-  const r = spawnSync(argv[0], [entry, '--version'], { encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) {
-    // Node's own words for a program that does not load are on the line that names the error, below its location.
-    const lines = `${r.stderr ?? ''}`.split('\n').map((l) => l.trim()).filter(Boolean);
-    const why = r.error?.message ?? lines.find((l) => /^\w*Error\b/.test(l)) ?? lines[0] ?? `exit ${r.status ?? r.signal}`;
-    throw new UpgradeError(`the new program does not start (${argv[0]} ${entry} --version: ${why}): nothing was changed`);
-  }
-  return r.stdout.trim();
+  // Both at once; the first that failed, in this order, is the one reported (the same every time).
+  const [version, init] = await Promise.allSettled([startsWith(argv, ['--version']), startsWith(argv, ['init', '--version'])]);
+  if (version.status === 'rejected') throw version.reason;
+  if (init.status === 'rejected') throw init.reason;
+  return version.value;
 }
 
 /**
