@@ -69,10 +69,11 @@ export async function checkUpgrade(adoptTimeout: number, argv: readonly string[]
 }
 
 /**
- * Replaces this process with the program on disk, same pid and arguments: every fd but 0-2 closes, so each
- * instance's nsvisor-init sees its status pipe hang up and waits to be adopted, which the new program does at start.
+ * Replaces this process with the program on disk, same pid and arguments, Node's own options included (bin/nsvisor
+ * gives it --max-semi-space-size, which process.argv leaves out): every fd but 0-2 closes, so each instance's
+ * nsvisor-init sees its status pipe hang up and waits to be adopted, which the new program does at start.
  */
-export function reexec(argv: readonly string[] = process.argv): never {
+export function reexec(argv: readonly string[] = process.argv, nodeOptions: readonly string[] = process.execArgv): never {
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  return addon.execve(argv[0], [...argv], env);
+  return addon.execve(argv[0], [argv[0], ...nodeOptions, ...argv.slice(1)], env);
 }
