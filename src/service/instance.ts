@@ -20,6 +20,7 @@ import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-pl
 import { NotifyChannel, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
+import { AdoptConnections } from './adopt-connections';
 import { adoptable, definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
 import type { InstanceEnd, InstanceHandle, InstanceOptions, SlotCounters } from './runtime';
 
@@ -142,8 +143,8 @@ export class Instance implements InstanceHandle {
    * its nsvisor-init's socket, gets the output pipes and what init kept of them, pins it by a pidfd, and checks
    * once more it is the process the state names. Throws (a LaunchFailure) when it cannot; nothing is changed then.
    */
-  static adopt(state: KeeperState, settings: ServiceConfig, runtime: InstanceRuntime & { keeperDir: string }, opts: InstanceOptions): Instance {
-    let hand: ReturnType<typeof addon.adoptConnect>;
+  static adopt(state: KeeperState, settings: ServiceConfig, runtime: InstanceRuntime & { keeperDir: string; connections: AdoptConnections }, opts: InstanceOptions): Instance {
+    let hand: ReturnType<typeof addon.adoptReceive>;
     let pidfd: number;
     try {
       pidfd = addon.pidfdOpen(state.initPid);
@@ -153,7 +154,7 @@ export class Instance implements InstanceHandle {
     try {
       const now = processIdentity(state.initPid);
       if (now?.startTime !== state.startTime) throw new Error(`pid ${state.initPid} is not the instance's nsvisor-init any more`);
-      hand = addon.adoptConnect(socketPathOf(runtime.keeperDir, state.cgroup), 2000);
+      hand = addon.adoptReceive(runtime.connections.take(state.cgroup), socketPathOf(runtime.keeperDir, state.cgroup), 2000);
     } catch (e) {
       fs.closeSync(pidfd);
       throw LaunchFailure.from(e);
