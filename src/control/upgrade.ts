@@ -1,5 +1,7 @@
 // `nsvisor upgrade`: the supervisor executes its program from disk again in place (same pid); its instances outlive the old program and the new one adopts them.
 import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 
 import { addon } from '../native';
 
@@ -41,20 +43,31 @@ export function loadFailure(stderr: string): string | null {
   return by ? `${error} (required by ${by.slice(2)})` : error;
 }
 
-/** Runs `node ENTRY ARGS...` of the program on disk; its stdout, or an UpgradeError naming what failed. */
-async function startsWith(argv: readonly string[], args: string[]): Promise<string> {
-  const r = await runToEnd(argv[0], [argv[1], ...args], 30_000);
+/** Runs CMD ARGS... of the program on disk; its stdout, or an UpgradeError naming what failed. */
+async function startsWith(cmd: string, args: string[]): Promise<string> {
+  const r = await runToEnd(cmd, args, 30_000);
   if (r.status === 0) return r.stdout.trim();
   const lines = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   const why = r.error?.message ?? loadFailure(r.stderr) ?? lines[0] ?? `exit ${r.status ?? r.signal}`;
-  throw new UpgradeError(`the new program does not start (${argv[0]} ${argv[1]} ${args.join(' ')}): ${why}; nothing was changed`);
+  throw new UpgradeError(`the new program does not start (${[cmd, ...args].join(' ')}): ${why}; nothing was changed`);
+}
+
+/** The nsvisor-init of the program whose entry is `entry`, found as bin/nsvisor finds it: beside the real file, in ../build/Release. */
+export function initOf(entry: string): string {
+  let real = entry;
+  try {
+    real = fs.realpathSync(entry);
+  } catch {
+    /* a missing entry: its own check says so */
+  }
+  return path.join(path.dirname(real), '..', 'build', 'Release', 'nsvisor-init');
 }
 
 /**
  * Checks that an upgrade can keep every service: the instances must outlive the old program (adoptTimeout > 0), none
  * that runs may be one the new program cannot adopt (`notAdoptable`), and the program on disk must start: `node
- * ENTRY --version` loads every command module (the supervisor's included) and the addon, `node ENTRY init --version`
- * runs the new nsvisor-init. Resolves with the new program's version; rejects with an UpgradeError saying why not.
+ * ENTRY --version` loads every command module (the supervisor's included) and the addon, and its nsvisor-init must
+ * run (`--version`). Resolves with the new program's version; rejects with an UpgradeError saying why not.
  */
 export async function checkUpgrade(adoptTimeout: number, argv: readonly string[] = process.argv, notAdoptable: string[] = []): Promise<string> {
   if (adoptTimeout <= 0) throw new UpgradeError('upgrade needs supervisor.adoptTimeout > 0: with 0 the services would end with the old program');
@@ -62,7 +75,7 @@ export async function checkUpgrade(adoptTimeout: number, argv: readonly string[]
     throw new UpgradeError(`upgrade would restart ${notAdoptable.join(', ')}: a service with ready: notify, health: watchdog or network cannot be adopted yet; nothing was changed`);
   }
   // Both at once; the first that failed, in this order, is the one reported (the same every time).
-  const [version, init] = await Promise.allSettled([startsWith(argv, ['--version']), startsWith(argv, ['init', '--version'])]);
+  const [version, init] = await Promise.allSettled([startsWith(argv[0], [argv[1], '--version']), startsWith(initOf(argv[1]), ['--version'])]);
   if (version.status === 'rejected') throw version.reason;
   if (init.status === 'rejected') throw init.reason;
   return version.value;

@@ -109,7 +109,7 @@ describe('nsvisor upgrade to another program on disk, under HTTP load (root, rea
     }
   });
 
-  it('a syntax error in a file it loads, then a missing addon: refused, naming the file, the services untouched', async () => {
+  it('a syntax error in a file it loads, a missing addon, a missing nsvisor-init: refused, naming the file, the services untouched', async () => {
     const s = await serveFrom(copy);
     const node = process.execPath;
     const refusal = (why: string) => `nsvisor: the new program does not start (${node} ${copy.bin} --version): ${why}; nothing was changed\n`;
@@ -134,6 +134,11 @@ describe('nsvisor upgrade to another program on disk, under HTTP load (root, rea
       fs.renameSync(addon, `${addon}.moved`);
       await refused(refusal(`Error: Cannot find module '${addon}' (required by ${copy.at('dist/src/native.js')})`));
       fs.renameSync(`${addon}.moved`, addon);
+
+      const init = copy.at('build/Release/nsvisor-init');
+      fs.renameSync(init, `${init}.moved`);
+      await refused(`nsvisor: the new program does not start (${init} --version): spawn ${init} ENOENT; nothing was changed\n`);
+      fs.renameSync(`${init}.moved`, init);
       await finish(s);
     } finally {
       s.load.stop();

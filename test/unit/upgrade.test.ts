@@ -1,8 +1,11 @@
 // Unit tests of the upgrade checks: what is refused, and how a program that does not load is described.
 import { strict as assert } from 'assert';
+import * as path from 'path';
 
 import { supervisorLine } from '../../src/cli/status';
-import { checkUpgrade, loadFailure, UpgradeError } from '../../src/control/upgrade';
+import { checkUpgrade, initOf, loadFailure, UpgradeError } from '../../src/control/upgrade';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 describe('upgrade checks', () => {
   it('refuses when the program on disk does not start, naming the command and the missing file', async () => {
@@ -24,6 +27,11 @@ describe('upgrade checks', () => {
     const missing = "nsvisor: Cannot find module '/opt/n/build/Release/nsvisor.node'\nRequire stack:\n- /opt/n/dist/src/native.js\n- /opt/n/dist/src/cli/init.js\nError: Cannot find module '/opt/n/build/Release/nsvisor.node'\n";
     assert.equal(loadFailure(missing), "Error: Cannot find module '/opt/n/build/Release/nsvisor.node' (required by /opt/n/dist/src/native.js)");
     assert.equal(loadFailure('nsvisor: something else\n'), null);
+  });
+
+  it('finds the nsvisor-init beside the real entry file, as bin/nsvisor does', () => {
+    assert.equal(initOf(path.join(repoRoot, 'bin', 'nsvisor')), path.join(repoRoot, 'build', 'Release', 'nsvisor-init'));
+    assert.equal(initOf('/nonexistent/bin/nsvisor'), '/nonexistent/build/Release/nsvisor-init');
   });
 
   it("says which supervisor answered status, its version and this program's age", () => {
