@@ -119,9 +119,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const server: http.Server = await startControlServer(supervisor, config.supervisor.control, {
     logs: { tail: (name, n) => logs.get(name)!.tail(n), follow: (name, onLine) => logs.get(name)!.follow(onLine) },
     reload: (file, dryRun) => reloader.reload(file ?? undefined, dryRun),
-    upgrade: () => {
+    upgrade: async () => {
       const running = [...supervisor.services.values()].filter((s) => s.state !== 'stopped' && s.state !== 'failed');
-      const version = checkUpgrade(supervisor.settings.supervisor.adoptTimeout, process.argv, running.flatMap(notAdoptable));
+      const version = await checkUpgrade(supervisor.settings.supervisor.adoptTimeout, process.argv, running.flatMap(notAdoptable));
       return {
         version,
         reexec: () => {

@@ -23,6 +23,7 @@ import { rebindNotify } from './adopted-notify';
 import { needsNotify, NotifyChannel, notifyCarried, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
+import { AdoptConnections } from './adopt-connections';
 import { definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
 import type { InstanceEnd, InstanceHandle, InstanceOptions, SlotCounters } from './runtime';
 
@@ -146,8 +147,8 @@ export class Instance implements InstanceHandle {
    * its nsvisor-init's socket, gets the output pipes and what init kept of them, pins it by a pidfd, and checks
    * once more it is the process the state names. Throws (a LaunchFailure) when it cannot; nothing is changed then.
    */
-  static adopt(state: KeeperState, settings: ServiceConfig, runtime: InstanceRuntime & { keeperDir: string }, opts: InstanceOptions): Instance {
-    let hand: ReturnType<typeof addon.adoptConnect>;
+  static adopt(state: KeeperState, settings: ServiceConfig, runtime: InstanceRuntime & { keeperDir: string; connections: AdoptConnections }, opts: InstanceOptions): Instance {
+    let hand: ReturnType<typeof addon.adoptReceive>;
     let pidfd: number;
     try {
       pidfd = addon.pidfdOpen(state.initPid);
@@ -164,7 +165,7 @@ export class Instance implements InstanceHandle {
       address = takeAddress(state, settings, runtime.networks);
       const lent = settings.network?.device;
       if (lent) device = LentDevice.adopt(lent, state.initPid);
-      hand = addon.adoptConnect(socketPathOf(runtime.keeperDir, state.cgroup), 2000);
+      hand = addon.adoptReceive(runtime.connections.take(state.cgroup), socketPathOf(runtime.keeperDir, state.cgroup), 2000);
     } catch (e) {
       notify?.close();
       if (address) void address.network.detach({ address: address.address });
