@@ -121,7 +121,7 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
     reload: (file, dryRun) => reloader.reload(file ?? undefined, dryRun),
     upgrade: async () => {
       const running = [...supervisor.services.values()].filter((s) => s.state !== 'stopped' && s.state !== 'failed');
-      const version = await checkUpgrade(supervisor.settings.supervisor.adoptTimeout, process.argv, running.flatMap(notAdoptable));
+      const version = await checkUpgrade(supervisor.settings.supervisor.adoptTimeout, process.argv, running.flatMap(notAdoptable), opts.file ?? null);
       return {
         version,
         reexec: () => {

@@ -67,18 +67,35 @@ export function initOf(entry: string): string {
  * Checks that an upgrade can keep every service: the instances must outlive the old program (adoptTimeout > 0), none
  * that runs may be one the new program cannot adopt (`notAdoptable`: each "NAME (why)"), and the program on disk must
  * start: `node ENTRY --version` loads every command module (the supervisor's included) and the addon, and its
- * nsvisor-init must run (`--version`). Resolves with the new program's version; rejects with an UpgradeError saying why not.
+ * nsvisor-init must run (`--version`), and the configuration file it will read at start (`configFile`, null for the
+ * built-in demo) must pass its `check --schema-only`, else the new program would end at start. Resolves with the new
+ * program's version; rejects with an UpgradeError saying why not.
  */
-export async function checkUpgrade(adoptTimeout: number, argv: readonly string[] = process.argv, notAdoptable: string[] = []): Promise<string> {
+export async function checkUpgrade(adoptTimeout: number, argv: readonly string[] = process.argv, notAdoptable: string[] = [], configFile: string | null = null): Promise<string> {
   if (adoptTimeout <= 0) throw new UpgradeError('upgrade needs supervisor.adoptTimeout > 0: with 0 the services would end with the old program');
   if (notAdoptable.length) {
     throw new UpgradeError(`upgrade would restart ${notAdoptable.join(', ')}, which cannot be adopted; nothing was changed`);
   }
   // Both at once; the first that failed, in this order, is the one reported (the same every time).
-  const [version, init] = await Promise.allSettled([startsWith(argv[0], [argv[1], '--version']), startsWith(initOf(argv[1]), ['--version'])]);
+  const [version, init, config] = await Promise.allSettled([
+    startsWith(argv[0], [argv[1], '--version']),
+    startsWith(initOf(argv[1]), ['--version']),
+    configFile === null ? Promise.resolve() : configPasses(argv, configFile),
+  ]);
   if (version.status === 'rejected') throw version.reason;
   if (init.status === 'rejected') throw init.reason;
+  if (config.status === 'rejected') throw config.reason;
   return version.value;
+}
+
+/** The new program's `check --schema-only` of `file` (the host checks would count this supervisor's own services as problems). */
+async function configPasses(argv: readonly string[], file: string): Promise<void> {
+  const r = await runToEnd(argv[0], [argv[1], 'check', '--schema-only', '-c', file], 30_000);
+  if (r.status === 0) return;
+  // check prints "FILE: N problems" and then one problem a line.
+  const problems = r.stdout.split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+  const why = problems.length ? problems.join('; ') : r.error?.message ?? (r.stderr.trim() || `exit ${r.status ?? r.signal}`);
+  throw new UpgradeError(`the configuration the new program would read at start is not valid (${file}): ${why}; nothing was changed`);
 }
 
 /**

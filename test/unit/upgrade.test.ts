@@ -1,5 +1,7 @@
 // Unit tests of the upgrade checks: what is refused, and how a program that does not load is described.
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 import { supervisorLine } from '../../src/cli/status';
@@ -14,6 +16,22 @@ describe('upgrade checks', () => {
       assert.equal(e.message.split('\n')[0], `the new program does not start (${process.execPath} /nonexistent/nsvisor --version): Error: Cannot find module '/nonexistent/nsvisor'; nothing was changed`);
       return true;
     });
+  });
+
+  it('refuses when the configuration file the new program would read is not valid, naming each problem', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsvisor-upgrade-'));
+    try {
+      const file = path.join(dir, 'nsvisor.yaml');
+      fs.writeFileSync(file, 'services:\n  web:\n    command: [/bin/true]\n    resources: { memory: lots }\n');
+      const program = [process.execPath, path.join(repoRoot, 'bin', 'nsvisor')];
+      await assert.rejects(checkUpgrade(30_000, program, [], file), {
+        message: `the configuration the new program would read at start is not valid (${file}): services.web.resources.memory: expected a size like 256Mi, 1G or 65536, got "lots"; nothing was changed`,
+      });
+      fs.writeFileSync(file, 'services:\n  web:\n    command: [/bin/true]\n');
+      assert.equal(await checkUpgrade(30_000, program, [], file), require(path.join(repoRoot, 'package.json')).version);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses when the services could not survive it, before starting anything', async () => {
