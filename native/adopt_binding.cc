@@ -35,23 +35,35 @@ static bool ReadAll(int fd, char *p, size_t n) {
   throw SystemError(env, what, err);
 }
 
-// adoptConnect(path, timeoutMs) -> { fd, stdout, stderr, held: [Buffer, Buffer], dropped: [n, n], orphanedMs }:
-// fd is the connection (close-on-exec, to be read as the status channel), stdout/stderr the pipes' read ends or
-// null. Blocks at most timeoutMs per read.
-static Napi::Value AdoptConnect(const Napi::CallbackInfo &info) {
+// adoptOpen(path) -> a connection (close-on-exec) to an nsvisor-init's adoption socket. The connect does not wait
+// for init (its backlog queues it), so a supervisor can open every connection first and the inits hand over at
+// once, in parallel, instead of one round trip after the other.
+static Napi::Value AdoptOpen(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  Args args(info, "adoptConnect");
+  Args args(info, "adoptOpen");
   std::string path = args(0, "path").String();
-  uint32_t timeout_ms = args(1, "timeoutMs").Uint32();
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw Napi::TypeError::New(env, "adoptConnect: path too long: " + path);
+  if (path.size() >= sizeof addr.sun_path) throw Napi::TypeError::New(env, "adoptOpen: path too long: " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) Fail(env, "socket(" + path + ")", errno, {});
+  if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0) Fail(env, "connect(" + path + ")", errno, {fd});
+  return Napi::Number::New(env, fd);
+}
+
+// adoptReceive(fd, path, timeoutMs) -> { fd, stdout, stderr, held: [Buffer, Buffer], dropped: [n, n], orphanedMs }:
+// the hand-over on a connection adoptOpen made (path names it in errors). fd stays the connection, to be read as
+// the status channel; stdout/stderr are the pipes' read ends or null. Blocks at most timeoutMs per read; on a
+// failure the connection is closed too.
+static Napi::Value AdoptReceive(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Args args(info, "adoptReceive");
+  int fd = args(0, "fd").Fd();
+  std::string path = args(1, "path").String();
+  uint32_t timeout_ms = args(2, "timeoutMs").Uint32();
   timeval bound = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
   if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound) < 0) Fail(env, "setsockopt(SO_RCVTIMEO)", errno, {fd});
-  if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0) Fail(env, "connect(" + path + ")", errno, {fd});
   nsv_adopt_header h{};
   char control[CMSG_SPACE(2 * sizeof(int))]{};
   iovec iov = {&h, sizeof h};
@@ -153,7 +165,8 @@ static Napi::Value ListeningAddress(const Napi::CallbackInfo &info) {
 }
 
 void InitAdoptBindings(Napi::Env env, Napi::Object exports) {
-  exports.Set("adoptConnect", Napi::Function::New(env, AdoptConnect));
+  exports.Set("adoptOpen", Napi::Function::New(env, AdoptOpen));
+  exports.Set("adoptReceive", Napi::Function::New(env, AdoptReceive));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
   exports.Set("listeningAddress", Napi::Function::New(env, ListeningAddress));

@@ -8,7 +8,7 @@ import { closeConfigPool } from './config/load-off-loop';
 import type { Config } from './config/schema';
 import { startControlServer } from './control/server';
 import { checkUpgrade, reexec } from './control/upgrade';
-import { adoptable } from './service/keeper-files';
+import type { Service } from './service/service';
 import { EventLog } from './events/event-log';
 import { ServiceLog } from './logs';
 import { MetricsServer, startMetricsServer, SupervisorMetrics } from './metrics';
@@ -53,6 +53,12 @@ function logOptions(supervisor: Supervisor, name: string, events: EventLog) {
       events.write({ service: name, event: 'log_recovered', message: `log: writes work again; ${lost} lines were lost`, fields: { lostLines: lost } });
     },
   };
+}
+
+/** What a running service keeps from being adopted by the upgraded program, as "NAME (why)", if anything. */
+function notAdoptable(s: Service): string[] {
+  const why = s.slots.map((slot) => slot.current?.adoptionBlocker?.()).find((w) => w);
+  return why ? [`${s.name} (${why})`] : [];
 }
 
 /** The permanent host problems of the services a reload changes or adds (only those are checked: a reload of one of a thousand stays cheap). */
@@ -113,9 +119,9 @@ export async function startDaemon(config: Config, opts: DaemonOptions = {}): Pro
   const server: http.Server = await startControlServer(supervisor, config.supervisor.control, {
     logs: { tail: (name, n) => logs.get(name)!.tail(n), follow: (name, onLine) => logs.get(name)!.follow(onLine) },
     reload: (file, dryRun) => reloader.reload(file ?? undefined, dryRun),
-    upgrade: () => {
+    upgrade: async () => {
       const running = [...supervisor.services.values()].filter((s) => s.state !== 'stopped' && s.state !== 'failed');
-      const version = checkUpgrade(supervisor.settings.supervisor.adoptTimeout, process.argv, running.filter((s) => !adoptable(s.settings)).map((s) => s.name));
+      const version = await checkUpgrade(supervisor.settings.supervisor.adoptTimeout, process.argv, running.flatMap(notAdoptable), opts.file ?? null);
       return {
         version,
         reexec: () => {

@@ -158,12 +158,15 @@ interface Addon {
   pidfdGetfd(pidfd: number, fd: number): number | null;
   /** The address of a listening stream socket (TCP or unix), null for any other fd. */
   listeningAddress(fd: number): { type: 'tcp'; host: string; port: number } | { type: 'unix'; path: string } | null;
+  /** Connects to an orphaned nsvisor-init's adoption socket; does not wait for init to accept (see adoptReceive). */
+  adoptOpen(path: string): number;
   /**
-   * Connects to an orphaned nsvisor-init's adoption socket and takes the hand-over: the connection (its status
+   * Takes the hand-over on a connection adoptOpen made (`path` names it in errors): the connection (init's status
    * channel from now on), the read ends of its output pipes (null for one at EOF), the output it kept while
-   * orphaned, the lines it dropped, how long it was orphaned. Each read waits at most timeoutMs.
+   * orphaned, the lines it dropped, how long it was orphaned. Each read waits at most timeoutMs; on a failure the
+   * connection is closed.
    */
-  adoptConnect(path: string, timeoutMs: number): { fd: number; stdout: number | null; stderr: number | null; held: [Buffer, Buffer]; dropped: [number, number]; orphanedMs: number };
+  adoptReceive(fd: number, path: string, timeoutMs: number): { fd: number; stdout: number | null; stderr: number | null; held: [Buffer, Buffer]; dropped: [number, number]; orphanedMs: number };
   /** Replaces this process; fds 0-2 and `keepFds` more from 3 are passed on, then `passFds` moved in after them, all others closed. */
   execve(file: string, argv: string[], envp: string[], keepFds?: number, passFds?: number[]): never;
   strerror(errno: number): string;

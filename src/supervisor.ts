@@ -15,6 +15,7 @@ import { describeWithStats, ServiceStatus } from './control/status';
 import { LaunchFailure } from './launch/failure';
 import { realHostFacts } from './process/host-context';
 import { Instance, InstanceRuntime } from './service/instance';
+import { AdoptConnections } from './service/adopt-connections';
 import { takeListenSockets } from './service/adopted-sockets';
 import { ListenSockets } from './service/listen-sockets';
 import { realClock, ServiceRuntime } from './service/runtime';
@@ -262,6 +263,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Planned against this configuration as it is, before the room for the instances to stop is made in it.
     const planned = new Map(states.filter((st): st is KeeperState => !(st instanceof Error)).map((st) => [st, adoptionChange(st, this.settings.services[st.service])]));
     await changes.makeRoom([...planned].filter(([st, c]) => c.kind === 'stop' && !identityProblem(st)).map(([st]) => st));
+    const connections = new AdoptConnections(dir, states);
     for (const st of states) {
       if (st instanceof Error) {
         this.emit('notAdopted', null, '?', st.message);
@@ -274,7 +276,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const why = identityProblem(st) ?? refused ?? (slot ? mismatch(st, slot.name, twinned(st)) : `no service ${st.service}, or not ${st.slot + 1} instances of it, in this configuration`);
       try {
         if (why) throw new Error(why);
-        const runtime = { ...this.instances, keeperDir: dir };
+        const runtime = { ...this.instances, keeperDir: dir, connections };
         const lastExit = st.lastExit && { ...st.lastExit, at: new Date(st.lastExit.at) };
         // The definition it runs: this configuration's when the same, else its own until the rules give it the new one.
         const settings = change.kind === 'adopt' ? this.settings.services[st.service] : st.settings!;
@@ -296,6 +298,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         removeKeeperFiles(dir, st.cgroup);
       }
     }
+    connections.closeRest();
     await changes.settle();
     if (this.settings.supervisor.adoptTimeout > 0) {
       try {
@@ -321,7 +324,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private checkHost(): void {
     // An adopted service's sockets are bound already, by it: its listen addresses are not checked.
     const held = (p: HostProblem) => p.service !== null && !!this.services.get(p.service)?.holdsSockets && p.path.startsWith(`services.${p.service}.listen[`);
-    const problems = hostProblems(this.settings as Config, this.hostFacts()).filter((p) => !held(p));
+    // Only the services with an instance still to start are checked: an adopted one runs already (and the checks of
+    // a thousand adopted services would hold the event loop for seconds before status answers after an upgrade).
+    const toStart = Object.entries(this.settings.services).filter(([name]) => this.services.get(name)!.slots.some((slot) => slot.state === 'stopped'));
+    const problems = hostProblems({ ...(this.settings as Config), services: Object.fromEntries(toStart) }, this.hostFacts()).filter((p) => !held(p));
     for (const p of problems) this.emit('hostProblem', p);
     for (const [name, s] of this.services) {
       const fatal = problems.filter((p) => p.service === name && p.permanent);

@@ -25,7 +25,10 @@ export class CgroupPool {
   constructor(opts: CgroupPoolOptions = {}) {
     const threads = opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism()));
     // No thread kept while nothing reads stats: each holds a V8 isolate (~10 MB resident); a status or a scrape starts them again.
-    this.pool = new Piscina({ filename: TASK_FILE, minThreads: 0, maxThreads: threads, idleTimeout: IDLE_MS });
+    // trackUnmanagedFds off: the files a worker opens for HeldFiles belong to the supervisor from then on. Node's
+    // default closes them when that worker ends (idle, or the pool's end) behind HeldFiles' back, which then reads and
+    // at last closes fd numbers given to something else since (a new worker's epoll fd: libuv aborts, or spins).
+    this.pool = new Piscina({ filename: TASK_FILE, minThreads: 0, maxThreads: threads, idleTimeout: IDLE_MS, trackUnmanagedFds: false });
     this.batch = opts.batch ?? 50;
   }
 

@@ -59,8 +59,8 @@ export function register(program: Command): void {
       ),
   ).action(async (flags: SocketFlags) => {
     const socket = await resolveSocket(flags);
-    const r: { pid: number; version: string } = await call(socket, 'POST', '/v1/upgrade');
-    process.stdout.write(`upgrading: pid ${r.pid} executes nsvisor ${r.version}\n`);
+    const r: { pid: number; version: string; from?: string } = await call(socket, 'POST', '/v1/upgrade');
+    process.stdout.write(`upgrading: pid ${r.pid} executes nsvisor ${r.version}${r.from ? ` (it ran ${r.from})` : ''}\n`);
   });
   withSocketOptions(
     program

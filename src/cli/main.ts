@@ -1,6 +1,7 @@
 // Entry point of the nsvisor command: builds the commander program from one module per command.
 import { Command } from 'commander';
 
+import { VERSION } from '../version';
 import { reportError } from './errors';
 
 interface CommandModule {
@@ -28,7 +29,7 @@ const COMMANDS: [string | null, () => CommandModule][] = [
 export function buildProgram(argv: string[] = []): Command {
   const program = new Command('nsvisor')
     .description('Run services in isolated Linux namespaces: a correct PID 1, supervision, limits and metrics.')
-    .version(require('../../../package.json').version)
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
   const named = COMMANDS.some(([name]) => name !== null && name === argv[2]) ? argv[2] : null;

@@ -1,7 +1,7 @@
 // `nsvisor status [NAME] [--json]`: the services of the running supervisor as a table or JSON.
 import { Command } from 'commander';
 
-import { call } from '../control/client';
+import { call, request } from '../control/client';
 import type { ServiceStatus } from '../control/status';
 import { bytes, duration, table } from './format';
 import { resolveSocket, SocketFlags, withSocketOptions } from './socket-option';
@@ -36,6 +36,18 @@ export function statusTable(services: ServiceStatus[], now = Date.now(), instanc
   return table(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'CPU', 'MEMORY', 'NOTE'], rows);
 }
 
+/** What GET /v1/supervisor says of the supervisor itself. */
+export interface SupervisorInfo {
+  pid: number;
+  version: string;
+  startedAt: string;
+}
+
+/** The line under the table: which supervisor answered, the version it runs and since when (an upgrade restarts that clock). */
+export function supervisorLine(info: SupervisorInfo, now = Date.now()): string {
+  return `supervisor pid ${info.pid}, nsvisor ${info.version}, this program for ${duration((now - Date.parse(info.startedAt)) / 1000)}`;
+}
+
 export function register(program: Command): void {
   withSocketOptions(
     program
@@ -45,8 +57,12 @@ export function register(program: Command): void {
       .option('--json', 'print JSON: an array of objects (one object with NAME)'),
   ).action(async (name: string | undefined, flags: SocketFlags & { json?: boolean }) => {
     const socket = await resolveSocket(flags);
-    const body = await call(socket, 'GET', `/v1/status/${name ? encodeURIComponent(name) : ''}`);
-    if (flags.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    else process.stdout.write(`${statusTable(Array.isArray(body) ? body : [body], Date.now(), !name)}\n`);
+    const path = `/v1/status/${name ? encodeURIComponent(name) : ''}`;
+    if (flags.json) return void process.stdout.write(`${JSON.stringify(await call(socket, 'GET', path), null, 2)}\n`);
+    // The whole table ends with the supervisor's own line; one that has no such endpoint (older) just has none.
+    const [body, info] = await Promise.all([call(socket, 'GET', path), name ? null : request(socket, 'GET', '/v1/supervisor')]);
+    const now = Date.now();
+    process.stdout.write(`${statusTable(Array.isArray(body) ? body : [body], now, !name)}\n`);
+    if (info?.status === 200) process.stdout.write(`${supervisorLine(info.body, now)}\n`);
   });
 }

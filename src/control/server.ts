@@ -8,7 +8,11 @@ import { ConfigError } from '../config/issues';
 import { ReloadBusyError, ReloadResult } from '../reload/reloader';
 import { UpgradeError } from './upgrade';
 import { ScaleError, Supervisor, UnknownServiceError } from '../supervisor';
+import { VERSION } from '../version';
 import { describeService, describeWithStats } from './status';
+
+/** When this program started: after an upgrade in place, the time of the execve, not that of the process. */
+const PROGRAM_STARTED_AT = new Date(Date.now() - process.uptime() * 1000).toISOString();
 
 /** What `logs` needs from the supervisor's log pipeline. */
 export interface LogReader {
@@ -21,8 +25,8 @@ export interface ControlExtras {
   logs: LogReader;
   /** Reloads `file` (null: the file the supervisor started with), or only plans it. */
   reload(file: string | null, dryRun: boolean): Promise<ReloadResult>;
-  /** Checks the program on disk can take over (throws an UpgradeError), then returns what re-executes it, run once the answer is sent. */
-  upgrade(): { version: string; reexec: () => void };
+  /** Checks the program on disk can take over (rejects with an UpgradeError), then gives what re-executes it, run once the answer is sent. */
+  upgrade(): Promise<{ version: string; reexec: () => void }>;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, name: string, query: URLSearchParams) => Promise<void>;
@@ -53,6 +57,8 @@ export async function startControlServer(sup: Supervisor, socketPath: string, { 
     send(res, 200, describeService(sup.service(name)));
   };
   const routes: Record<string, Handler> = {
+    // The supervisor itself: its pid, the version of the program it runs, since when it runs that program.
+    'GET supervisor': async (_req, res) => send(res, 200, { pid: process.pid, version: VERSION, startedAt: PROGRAM_STARTED_AT }),
     'GET status': async (_req, res, name) => {
       if (!name) return send(res, 200, await sup.describe());
       // NAME, or NAME.K: one instance of a service of several.
@@ -85,15 +91,15 @@ export async function startControlServer(sup: Supervisor, socketPath: string, { 
       }
     },
     'POST upgrade': async (_req, res) => {
-      let next: ReturnType<typeof upgrade>;
+      let next: Awaited<ReturnType<typeof upgrade>>;
       try {
-        next = upgrade();
+        next = await upgrade();
       } catch (e) {
         if (e instanceof UpgradeError) return send(res, 409, { error: e.message });
         throw e;
       }
       res.once('finish', () => setImmediate(next.reexec));
-      send(res, 200, { status: 'upgrading', pid: process.pid, version: next.version });
+      send(res, 200, { status: 'upgrading', pid: process.pid, version: next.version, from: VERSION });
     },
     'GET logs': async (req, res, name, query) => {
       sup.service(name);

@@ -59,6 +59,8 @@ export interface Launched {
   cgroup: CgroupHandle | null;
   /** Settles once the instance has exited and its network and cgroup are released; never rejects. */
   ended: Promise<LaunchEnd>;
+  /** The address it holds on a bridge, if any (a successor that adopts it takes the lease over). */
+  leased: { network: string; address: number } | null;
 }
 
 /** What an attempt holds of the host, to be given back whatever happens. */
@@ -148,7 +150,8 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
   } finally {
     if (seccompFd !== undefined) fs.closeSync(seccompFd); // the child has its own copy from the clone
   }
-  return { proc, cgroup: held.cgroup, ended: settleEnd(proc, held, spec, launchedAt) };
+  const leased = held.network && held.address !== null ? { network: held.network.name, address: held.address } : null;
+  return { proc, cgroup: held.cgroup, ended: settleEnd(proc, held, spec, launchedAt), leased };
 }
 
 /**

@@ -1,6 +1,7 @@
 // network.device: a host device lent to one instance's network namespace and moved back out before that namespace goes.
 import * as fs from 'fs';
 
+import { addon } from '../native';
 import { moveBackOnPool, moveInOnPool } from './pool';
 
 /**
@@ -21,6 +22,27 @@ export class LentDevice {
       throw e;
     }
     return new LentDevice(name, nsFd);
+  }
+
+  /**
+   * The device a supervisor that died lent to pid's network namespace, for an instance adopted now: that namespace
+   * held again, so giveBack() brings the device home at the instance's end. Throws when it is not there any more.
+   */
+  static adopt(name: string, pid: number): LentDevice {
+    const nsFd = fs.openSync(`/proc/${pid}/ns/net`, 'r');
+    try {
+      if (addon.netLinkIndex(name, pid) === null) throw new Error(`network device ${name} is not in the network namespace of pid ${pid} any more`);
+    } catch (e) {
+      fs.closeSync(nsFd);
+      throw e;
+    }
+    return new LentDevice(name, nsFd);
+  }
+
+  /** Lets the namespace go without moving the device (an adoption that did not happen): the kernel decides its fate. */
+  forget(): void {
+    if (this.nsFd !== null) fs.closeSync(this.nsFd);
+    this.nsFd = null;
   }
 
   /**

@@ -80,6 +80,26 @@ export class LeaseDir {
     return pool.next(owner, (a) => !this.claim(a, owner));
   }
 
+  /**
+   * Takes over `address` for `owner` from `holder`, the supervisor that leased it for an instance now adopted (dead, or
+   * this process before an upgrade). Throws an AddressError when another live process holds it now.
+   */
+  takeOver(pool: AddressPool, address: number, owner: string, holder: number): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    pool.reserve(address, owner);
+    const h = this.holder(address);
+    if (h === null ? this.claim(address, owner) : !h.live || h.pid === holder || h.pid === process.pid) {
+      if (h !== null) {
+        fs.writeFileSync(`${this.file(address)}.tmp`, `${process.pid} ${owner}\n`);
+        fs.renameSync(`${this.file(address)}.tmp`, this.file(address));
+      }
+      return;
+    }
+    pool.release(address);
+    const now = this.holder(address);
+    throw new AddressError(`${owner}: ${formatIPv4(address)} on network ${pool.network} is the address of ${now?.owner ?? 'another process'} (pid ${now?.pid ?? '?'}) now`);
+  }
+
   release(pool: AddressPool, address: number): void {
     pool.release(address);
     const h = this.holder(address);

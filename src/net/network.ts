@@ -40,6 +40,11 @@ export class Network {
     return this.leases.acquire(this.pool, owner, wanted);
   }
 
+  /** Takes over the address of an adopted instance from `holder`, the supervisor that leased it; throws an AddressError when it cannot. */
+  takeOver(owner: string, address: number, holder: number): void {
+    this.leases.takeOver(this.pool, address, owner, holder);
+  }
+
   /**
    * Connects the network namespace of `pid` (before it runs anything), on the netlink pool: veth host end on the bridge, eth0 inside with
    * `address`, up, default route via the gateway. On failure nothing of it is left and the error names the step.

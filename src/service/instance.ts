@@ -10,6 +10,7 @@ import { LaunchFailure } from '../launch/failure';
 import { launch, settleEnd } from '../launch/launch';
 import { adoptedProcess, parentOf } from '../process/adopted-process';
 import { addon } from '../native';
+import { LentDevice } from '../net/device';
 import type { Network } from '../net/network';
 import { hostContext } from '../process/host-context';
 import type { IsolatedProcess } from '../process/isolated-process';
@@ -17,10 +18,13 @@ import { devicePolicy } from '../security/device-policy';
 import { protectionsOf } from '../security/protections';
 import { seccompProgram } from '../security/seccomp-program';
 import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-plan/plan';
-import { NotifyChannel, openNotify } from './notify';
+import { AdoptedAddress, addressRecord, Leased, takeAddress } from './instance-network';
+import { rebindNotify } from './adopted-notify';
+import { needsNotify, NotifyChannel, notifyCarried, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
-import { adoptable, definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
+import { AdoptConnections } from './adopt-connections';
+import { definitionDigest, KeeperState, processIdentity, removeKeeperFiles, socketPathOf, writeState } from './keeper-files';
 import type { InstanceEnd, InstanceHandle, InstanceOptions, SlotCounters } from './runtime';
 
 export interface InstanceRuntime {
@@ -67,6 +71,8 @@ export class Instance implements InstanceHandle {
     readonly ended: Promise<InstanceEnd>,
     private readonly notify: NotifyChannel | null,
     private readonly keeper: KeeperHold | null,
+    /** Its address on a bridge, recorded for a successor. */
+    private readonly leased: Leased | null,
     readonly startedAt = new Date(),
     /** Set when this supervisor took the instance over from one that died. */
     readonly adoption: Adoption | null = null,
@@ -94,10 +100,9 @@ export class Instance implements InstanceHandle {
     let notify: NotifyChannel | null = null;
     let pipes: number[] = [];
     let adoptFd: number | null = null;
-    const keeper = keeperOf(name, settings, runtime, opts);
+    const keeper = keeperOf(name, runtime, opts);
     try {
-      const needsNotify = settings.ready?.type === 'notify' || settings.health?.type === 'watchdog';
-      notify = needsNotify ? openNotify(runtime.notifyDir, opts.instanceName, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog }) : null;
+      notify = needsNotify(settings) ? openNotify(runtime.notifyDir, opts.instanceName, { onStatus: opts.onStatusText, onWatchdog: opts.onWatchdog }) : null;
       pipes = [...addon.pipe(), ...addon.pipe()];
       if (keeper) adoptFd = addon.listenUnix(socketPathOf(keeper.dir, keeper.cgroup), 4, 0o600);
     } catch (e) {
@@ -126,7 +131,7 @@ export class Instance implements InstanceHandle {
       });
       opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
       opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
-      return new Instance(settings, launched.proc, launched.cgroup, launched.ended, notify, keeper);
+      return new Instance(settings, launched.proc, launched.cgroup, launched.ended, notify, keeper, launched.leased);
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
       notify?.close();
@@ -142,25 +147,35 @@ export class Instance implements InstanceHandle {
    * its nsvisor-init's socket, gets the output pipes and what init kept of them, pins it by a pidfd, and checks
    * once more it is the process the state names. Throws (a LaunchFailure) when it cannot; nothing is changed then.
    */
-  static adopt(state: KeeperState, settings: ServiceConfig, runtime: InstanceRuntime & { keeperDir: string }, opts: InstanceOptions): Instance {
-    let hand: ReturnType<typeof addon.adoptConnect>;
+  static adopt(state: KeeperState, settings: ServiceConfig, runtime: InstanceRuntime & { keeperDir: string; connections: AdoptConnections }, opts: InstanceOptions): Instance {
+    let hand: ReturnType<typeof addon.adoptReceive>;
     let pidfd: number;
     try {
       pidfd = addon.pidfdOpen(state.initPid);
     } catch (e) {
       throw LaunchFailure.from(e);
     }
+    let notify: NotifyChannel | null = null;
+    let address: AdoptedAddress | null = null;
+    let device: LentDevice | null = null;
     try {
       const now = processIdentity(state.initPid);
       if (now?.startTime !== state.startTime) throw new Error(`pid ${state.initPid} is not the instance's nsvisor-init any more`);
-      hand = addon.adoptConnect(socketPathOf(runtime.keeperDir, state.cgroup), 2000);
+      notify = rebindNotify(state, settings, opts);
+      address = takeAddress(state, settings, runtime.networks);
+      const lent = settings.network?.device;
+      if (lent) device = LentDevice.adopt(lent, state.initPid);
+      hand = addon.adoptReceive(runtime.connections.take(state.cgroup), socketPathOf(runtime.keeperDir, state.cgroup), 2000);
     } catch (e) {
+      notify?.close();
+      if (address) void address.network.detach({ address: address.address });
+      device?.forget();
       fs.closeSync(pidfd);
       throw LaunchFailure.from(e);
     }
     const proc = adoptedProcess(state.cgroup, state.initPid, state.mainPid, pidfd, hand.fd, { onReaped: opts.onReaped, onGarbage: opts.onTrouble });
     const cgroup = runtime.cgroups?.open(state.cgroup) ?? null;
-    const held = { cgroup, network: null, address: null, hostIf: null, device: null };
+    const held = { cgroup, network: address?.network ?? null, address: address?.address ?? null, hostIf: address?.hostIf ?? null, device };
     const ended = settleEnd(proc, held, { onTeardownFailure: opts.onTrouble }, Date.parse(state.startedAt));
     (['stdout', 'stderr'] as const).forEach((source, i) => {
       const fd = hand[source];
@@ -172,7 +187,8 @@ export class Instance implements InstanceHandle {
     });
     const keeper = { dir: runtime.keeperDir, cgroup: state.cgroup, service: state.service, slot: state.slot };
     const adoption: Adoption = { at: new Date(), orphanedMs: hand.orphanedMs, dropped: [hand.dropped[0], hand.dropped[1]] };
-    return new Instance(settings, proc, cgroup, ended, null, keeper, new Date(state.startedAt), adoption);
+    const leased = address && { network: address.network.name, address: address.address };
+    return new Instance(settings, proc, cgroup, ended, notify, keeper, leased, new Date(state.startedAt), adoption);
   }
 
   /** Writes the state file a successor adopts this instance by, with the slot's counters now (it runs). */
@@ -184,8 +200,15 @@ export class Instance implements InstanceHandle {
     writeState(k.dir, {
       service: k.service, slot: k.slot, cgroup: k.cgroup, initPid: this.pid, mainPid: this.mainPid, ...id,
       startedAt: this.startedAt.toISOString(), definition: definitionDigest(this.settings), settings: this.settings,
-      starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit, exits: counters.exits,
+      starts: counters.starts, restarts: counters.restarts, reaped: counters.reaped, lastExit, exits: counters.exits, notify: this.notify?.path ?? null,
+      network: addressRecord(this.leased),
     });
+  }
+
+  /** Why a successor could not adopt this instance as it runs now, or null when it could (`nsvisor upgrade` asks). */
+  adoptionBlocker(): string | null {
+    if (this.notify && notifyCarried(this.pid, this.notify.path)) return `its NOTIFY_SOCKET ${this.notify.path} is carried into its mount namespace`;
+    return null;
   }
 
   /** Resolves when the ready check passes; rejects when it times out or the instance ends first. */
@@ -278,8 +301,8 @@ function plan(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: In
 }
 
 /** Where a new instance leaves its adoption socket and state file, or null when it cannot be adopted. */
-function keeperOf(name: string, s: ServiceConfig, runtime: InstanceRuntime, opts: InstanceOptions): KeeperHold | null {
-  if (!runtime.keeperDir || !(runtime.adoptTimeout?.() ?? 0) || !adoptable(s) || opts.slot === undefined) return null;
+function keeperOf(name: string, runtime: InstanceRuntime, opts: InstanceOptions): KeeperHold | null {
+  if (!runtime.keeperDir || !(runtime.adoptTimeout?.() ?? 0) || opts.slot === undefined) return null;
   return { dir: runtime.keeperDir, cgroup: opts.instanceName, service: name, slot: opts.slot };
 }
 

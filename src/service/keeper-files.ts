@@ -36,6 +36,10 @@ export interface KeeperState {
   lastExit: (Omit<ExitRecord, 'at'> & { at: string }) | null;
   /** The slot's instances ended, by reason (zeros from a version 1 file). */
   exits: ExitCounts;
+  /** The sd_notify socket its NOTIFY_SOCKET names (ready: notify, health: watchdog), which a successor binds again. */
+  notify?: string | null;
+  /** Its address on a bridge (network.attach) and the pid of the supervisor that leased it, which a successor takes over. */
+  network?: { name: string; address: string; holder: number } | null;
 }
 
 /** /run/nsvisor/<hash of cgroupRoot>/instances for root (the runtime dir of the control socket's default otherwise). */
@@ -49,16 +53,6 @@ const statePathOf = (dir: string, cgroup: string) => path.join(dir, `${cgroup}.j
 
 /** The digest of a definition that says whether a successor runs the same one. */
 export const definitionDigest = (settings: ServiceConfig) => createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-
-/**
- * Whether an instance of this service can be adopted: it needs nothing the supervisor alone has (a notify socket, a
- * network address or device), which a successor could not get back yet. Listen sockets it can: the main process
- * holds them, and the successor copies them from it (adopted-sockets.ts).
- */
-export function adoptable(s: ServiceConfig): boolean {
-  const notify = s.ready?.type === 'notify' || s.health?.type === 'watchdog';
-  return !notify && !s.network;
-}
 
 /** Makes the directory (0700); returns it. */
 export function ensureKeeperDir(dir: string): string {

@@ -35,6 +35,8 @@ export interface InstanceHandle {
   retune(prev: ServiceConfig, next: ServiceConfig): Promise<void>;
   /** Records the slot's counters where a successor that adopts the instance finds them (when it can be adopted). */
   keep?(counters: SlotCounters): void;
+  /** Why a successor could not adopt it as it runs now (its settings allowing adoption), or null. */
+  adoptionBlocker?(): string | null;
   /** Set when it was taken over from a supervisor that died. */
   readonly adoption?: { at: Date; orphanedMs: number; dropped: [number, number] } | null;
 }

@@ -42,9 +42,9 @@ export function cliAsync(args: string[]): Promise<CliResult> {
 
 const background = new Set<number>();
 
-/** Starts the CLI in the background (for signals and parent-death tests); killBackground() ends what is left. */
-export function cliBackground(args: string[]) {
-  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the CLI (or the one at `bin`, a copy) in the background (for signals and parent-death tests); killBackground() ends what is left. */
+export function cliBackground(args: string[], bin = cliPath) {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   background.add(child.pid!);
   child.on('exit', () => background.delete(child.pid!));
   return child;

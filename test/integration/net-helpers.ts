@@ -129,8 +129,14 @@ export class TestHost {
    * SIGKILL; `env` is added to its environment.
    */
   async supervise(services: Record<string, unknown>, networks: Record<string, unknown>, env: Record<string, string> = {}, supervisor: Record<string, unknown> = {}) {
-    const { socket, file, dir, root } = writeConfig(services, supervisor);
-    fs.appendFileSync(file, stringify({ networks }));
+    const config = writeConfig(services, supervisor);
+    fs.appendFileSync(config.file, stringify({ networks }));
+    return this.runConfig(config, env);
+  }
+
+  /** `nsvisor run` of a config supervise() wrote: again, for the successor of one crash() killed. */
+  async runConfig(config: ReturnType<typeof writeConfig>, env: Record<string, string> = {}) {
+    const { socket, file, dir, root } = config;
     const bg = this.background(['run', '-c', file], env);
     await waitFor(`the control socket (${bg.out()})`, () => fs.existsSync(socket) || bg.child.exitCode !== null);
     if (!fs.existsSync(socket)) {
@@ -147,6 +153,7 @@ export class TestHost {
     };
     return {
       ctl,
+      config,
       dir,
       /** The cgroup root of its services. */
       root,
@@ -156,6 +163,11 @@ export class TestHost {
       status: () => JSON.parse(ctl(['status', '--json']).stdout) as any[],
       stop: () => end('SIGTERM'),
       kill: () => end('SIGKILL'),
+      /** SIGKILL, its config and files left for a successor (runConfig). */
+      crash: async () => {
+        bg.child.kill('SIGKILL');
+        if (bg.child.exitCode === null && bg.child.signalCode === null) await new Promise((r) => bg.child.once('exit', r));
+      },
     };
   }
 

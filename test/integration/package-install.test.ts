@@ -1,4 +1,4 @@
-// nsvisor as a user installs it: `npm pack`, then `npm install -g` of the tarball with a fresh HOME and prefix, then the installed command for real.
+// nsvisor as a user installs it: `npm pack` of a copy of the tree, then `npm install -g` of the tarball with a fresh HOME and prefix, then the installed command for real.
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -10,6 +10,21 @@ import { removeTestRoot, testRoot } from './cgroup-helpers';
 import { repoRoot, requireRoot, SLOWDOWN, waitFor, watched } from './helpers';
 
 const npm = fs.existsSync(path.join(path.dirname(process.execPath), 'npm')) ? path.join(path.dirname(process.execPath), 'npm') : 'npm';
+
+/**
+ * A copy of the checkout's files (tracked, and new ones git does not ignore) in `dir`, with its node_modules linked:
+ * `npm pack` rebuilds dist/src, which must not happen under the suite that is running from it.
+ */
+function copyOfTree(dir: string): string {
+  const listed = spawnSync('git', ['-C', repoRoot, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' });
+  assert.equal(listed.status, 0, `git ls-files in ${repoRoot}: ${listed.stderr}`);
+  for (const f of listed.stdout.split('\0').filter((f) => f && fs.existsSync(path.join(repoRoot, f)))) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.copyFileSync(path.join(repoRoot, f), path.join(dir, f));
+  }
+  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
 
 /** The environment of a fresh user: this one's PATH and certificates, its own HOME, none of an outer npm's settings. */
 function freshEnv(home: string): NodeJS.ProcessEnv {
@@ -28,31 +43,33 @@ describe('package install (npm pack, npm install -g, root)', function () {
   this.timeout(300_000 * SLOWDOWN);
   let scratch = '';
   let cgroupRoot = '';
+  let tree = '';
   const installed = () => path.join(scratch, 'prefix', 'bin', 'nsvisor');
   const pkgDir = () => path.join(scratch, 'prefix', 'lib', 'node_modules', 'nsvisor');
-  const leftOver = path.join(repoRoot, 'dist', 'src', 'left-over.js');
+  const leftOver = () => path.join(tree, 'dist', 'src', 'left-over.js');
 
   before(() => {
     requireRoot();
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'nsvisor-pkg-'));
     cgroupRoot = testRoot();
+    tree = copyOfTree(path.join(scratch, 'tree'));
   });
   after(async () => {
-    fs.rmSync(leftOver, { force: true }); // a pack that failed leaves it
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
     if (cgroupRoot) await removeTestRoot(cgroupRoot);
   });
 
   it('npm pack compiles the TypeScript afresh into the tarball, which holds no tests', () => {
     // What an earlier build left in dist/src without a source (a module since removed) is not shipped.
-    fs.writeFileSync(leftOver, '');
-    const [packed] = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', scratch], { cwd: repoRoot }));
+    fs.mkdirSync(path.dirname(leftOver()), { recursive: true });
+    fs.writeFileSync(leftOver(), '');
+    const [packed] = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', scratch], { cwd: tree }));
     const files: string[] = packed.files.map((f: { path: string }) => f.path);
     for (const f of ['bin/nsvisor', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'binding.gyp', 'native/init.c', 'scripts/build-native.js', 'contrib/nsvisor.service']) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
     assert.deepEqual(files.filter((f) => /^(dist\/)?(test|bench)\//.test(f) || f.endsWith('.map') || f.includes('left-over')), [], 'no tests, benchmarks, source maps or left-overs');
-    assert.ok(!fs.existsSync(leftOver), 'dist/src is built afresh');
+    assert.ok(!fs.existsSync(leftOver()), 'dist/src is built afresh');
     assert.ok(fs.existsSync(path.join(scratch, packed.filename)));
   });
 

@@ -58,9 +58,9 @@ export async function startRun(services: Record<string, unknown>, extra: Record<
   return runConfig(writeConfig(services, extra));
 }
 
-/** `nsvisor run` of a config writeConfig() made (again: a successor of a supervisor that died). */
-export async function runConfig({ dir, socket, file, root }: { dir: string; socket: string; file: string; root: string }): Promise<RunningSupervisor> {
-  const child = cliBackground(['run', '-c', file]);
+/** `nsvisor run` of a config writeConfig() made (again: a successor of a supervisor that died); `bin`: another copy of the CLI. */
+export async function runConfig({ dir, socket, file, root }: { dir: string; socket: string; file: string; root: string }, bin?: string): Promise<RunningSupervisor> {
+  const child = cliBackground(['run', '-c', file], bin);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -1,10 +1,9 @@
-// Unit tests of the adoption files (the state file, the identity check that keeps a reused pid from being taken) and of the upgrade checks.
+// Unit tests of the adoption files (the state file, the identity check that keeps a reused pid from being taken).
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { checkUpgrade, UpgradeError } from '../../src/control/upgrade';
 import { noExits } from '../../src/launch/exit-reason';
 import { identityProblem, KeeperState, processIdentity, readStates, removeKeeperFiles, STATE_VERSION, writeState } from '../../src/service/keeper-files';
 import { settingsOf } from './service-fakes';
@@ -59,13 +58,5 @@ describe('adoption files', () => {
     assert.match(identityProblem(stateOf(process.pid, { startTime: '1' }))!, /is another process now/);
     assert.match(identityProblem(stateOf(process.pid, { cgroupLine: '0::/elsewhere' }))!, /in another cgroup now/);
     assert.match(identityProblem(stateOf(2 ** 22 + 1))!, /is gone/);
-  });
-});
-
-describe('upgrade checks', () => {
-  it('refuses when the program on disk does not start, naming the command, and when services could not survive', () => {
-    assert.throws(() => checkUpgrade(30_000, [process.execPath, '/nonexistent/nsvisor']), (e: Error) => e instanceof UpgradeError && /the new program does not start \(.* \/nonexistent\/nsvisor --version: .*Cannot find module/.test(e.message));
-    assert.throws(() => checkUpgrade(0), /adoptTimeout > 0/);
-    assert.throws(() => checkUpgrade(30_000, process.argv, ['web']), /upgrade would restart web: a service with ready: notify/);
   });
 });
