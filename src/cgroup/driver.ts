@@ -51,7 +51,7 @@ export interface CgroupHandle {
   thaw(): void;
   /** SIGKILLs everything in the cgroup (atomically where the kernel can) and waits until it is empty. */
   kill(): Promise<void>;
-  /** kill(), then removes the cgroup from every hierarchy. */
+  /** Removes the cgroup from every hierarchy, after a kill() when something is still in it. */
   destroy(): Promise<void>;
 }
 
