@@ -80,10 +80,15 @@ export function exists(p: string): boolean {
  * not make whatever the kernel said (EROFS on a cgroup tree a container runtime mounted read-only, EACCES, ...).
  */
 export function mkdir(dir: string): void {
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
   try {
     faultPoint('cgroup.create', dir);
+    try {
+      return mkdirLevel(dir); // the parent is there (a service's cgroup under its root): one mkdir(2)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const missing: string[] = [];
+    for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
     for (const d of missing) mkdirLevel(d);
   } catch (e) {
     throw new CgroupError(`${dir}: mkdir: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
