@@ -25,6 +25,8 @@ export interface StatsTarget {
   fds?: Record<string, number | null>;
   /** Read only BRIEF_FILES (the figures of a status): a figure from any other file comes back null; fds and hold unused. */
   brief?: boolean;
+  /** Read only COUNTER_FILES (the last figures of an ended instance): the gauges come back null; fds and hold unused. */
+  counters?: boolean;
   /** Open the files of collectionFiles() and keep them open: their fds come back with the figures (CollectedStats). */
   hold?: boolean;
 }
@@ -51,7 +53,7 @@ export interface CgroupHandle {
   thaw(): void;
   /** SIGKILLs everything in the cgroup (atomically where the kernel can) and waits until it is empty. */
   kill(): Promise<void>;
-  /** kill(), then removes the cgroup from every hierarchy. */
+  /** Removes the cgroup from every hierarchy, after a kill() when something is still in it. */
   destroy(): Promise<void>;
 }
 

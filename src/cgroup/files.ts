@@ -80,10 +80,15 @@ export function exists(p: string): boolean {
  * not make whatever the kernel said (EROFS on a cgroup tree a container runtime mounted read-only, EACCES, ...).
  */
 export function mkdir(dir: string): void {
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
   try {
     faultPoint('cgroup.create', dir);
+    try {
+      return mkdirLevel(dir); // the parent is there (a service's cgroup under its root): one mkdir(2)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const missing: string[] = [];
+    for (let d = path.resolve(dir); !fs.existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
     for (const d of missing) mkdirLevel(d);
   } catch (e) {
     throw new CgroupError(`${dir}: mkdir: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
@@ -128,24 +133,41 @@ export async function until(done: () => boolean, timeoutMs: number): Promise<boo
 }
 
 /**
- * Removes a cgroup directory and its sub-cgroups, deepest first, each rmdir on libuv's thread pool (the kernel
- * may take milliseconds over it). A cgroup whose last task is still being released answers EBUSY for a moment:
- * retried until the timeout.
+ * One rmdir of a cgroup directory on libuv's thread pool (the kernel may take milliseconds over it): true once it is
+ * gone (ENOENT: gone already), false when the kernel says it is busy (a task or a sub-cgroup in it, or its last task
+ * still being released); any other refusal throws a CgroupError naming the directory.
+ */
+export async function removeIfIdle(dir: string): Promise<boolean> {
+  try {
+    faultPoint('cgroup.destroy', dir);
+    await fs.promises.rmdir(dir);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code === 'EBUSY') return false;
+    throw new CgroupError(`${dir}: rmdir: ${reason(e)}`, code);
+  }
+}
+
+/** The directories of `dirs` that one rmdir each (all at once) did not remove because they are busy. */
+export async function removeIdle(dirs: string[]): Promise<string[]> {
+  const removed = await Promise.all(dirs.map(removeIfIdle));
+  return dirs.filter((_, i) => !removed[i]);
+}
+
+/**
+ * Removes a cgroup directory and its sub-cgroups, deepest first. It is tried first as it is (an instance's cgroup
+ * seldom has sub-cgroups): only a busy one is listed. A cgroup whose last task is still being released answers
+ * EBUSY for a moment: retried until the timeout.
  */
 export async function removeTree(dir: string, timeoutMs = 5000): Promise<void> {
-  for (const c of children(dir)) await removeTree(`${dir}/${c}`, timeoutMs);
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      faultPoint('cgroup.destroy', dir);
-      await fs.promises.rmdir(dir);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || Date.now() > deadline) throw new CgroupError(`${dir}: rmdir: ${reason(e)}`, code);
-      await sleep(10);
-    }
+  while (!(await removeIfIdle(dir))) {
+    if (Date.now() > deadline) throw new CgroupError(`${dir}: rmdir: ${TEXT.EBUSY}`, 'EBUSY');
+    const subs = children(dir);
+    for (const c of subs) await removeTree(`${dir}/${c}`, timeoutMs);
+    if (!subs.length) await sleep(10);
   }
 }
 

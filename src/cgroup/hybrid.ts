@@ -1,7 +1,7 @@
 // The hybrid driver: v1 controllers for limits and accounting, the v2 tree for placement, cgroup.kill, freezing and pressure.
 import type { Layout } from './detect';
 import { CgroupDriver, CgroupHandle, destroyAll, leftover, Placement, StatsTarget } from './driver';
-import { exists, removeEmpty, removeTree, until } from './files';
+import { exists, removeEmpty, removeIfIdle, removeTree, until } from './files';
 import type { DeviceRule } from '../security/device-rules';
 import type { Limits } from './limits';
 import { V1Cgroup, V1Driver } from './v1';
@@ -67,7 +67,12 @@ export class HybridCgroup implements CgroupHandle {
     await this.v1.kill(); // what is left (a process placed only in v1), or the whole kill on kernels before 5.14
   }
 
+  /**
+   * The v2 cgroup holds every process of the service: once its rmdir is allowed nothing runs there, and the v1
+   * directories go the same way (one still busy, a process moved there alone, is killed first). Else kill, remove.
+   */
   async destroy(): Promise<void> {
+    if (await removeIfIdle(this.v2.dir)) return this.v1.destroy();
     await this.kill();
     for (const d of this.dirs) await removeTree(d);
   }

@@ -182,6 +182,12 @@ export const BRIEF_FILES: Record<'v1' | 'v2', Record<string, string[]>> = {
   v1: { cpuacct: ['cpuacct.usage'], memory: ['memory.usage_in_bytes', 'memory.limit_in_bytes'] },
 };
 
+/** The files of the counters (COUNTERS) alone, by hierarchy: what an instance's last figures add, read as its cgroup goes. */
+export const COUNTER_FILES: Record<'v1' | 'v2', Record<string, string[]>> = {
+  v2: { v2: ['cpu.stat', 'memory.events', 'cpu.pressure', 'memory.pressure', 'io.pressure'] },
+  v1: { cpuacct: ['cpuacct.usage', 'cpuacct.usage_all'], cpu: ['cpu.stat'], memory: ['memory.oom_control'], unified: ['cpu.pressure', 'memory.pressure', 'io.pressure'] },
+};
+
 /** The files a collection reads each time, with their paths: those a collector may hold open between collections. */
 export function collectionFiles(dirs: Record<string, string>, kind: 'v1' | 'v2'): { name: string; path: string }[] {
   if (kind === 'v2') return V2_FILES.map((name) => ({ name, path: `${dirs.v2}/${name}` }));

@@ -3,7 +3,7 @@ import * as path from 'path';
 
 import { Layout, selfDir, V1Controller } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, leftover, Placement, StatsTarget } from './driver';
-import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
+import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeIdle, removeTree, until, writeFile, writeLimit } from './files';
 import { DeviceRule, v1Line } from '../security/device-rules';
 import { controllersFor, Limits, v1Updates, v1Writes } from './limits';
 import { parseFlatKeyed } from './stats';
@@ -87,6 +87,7 @@ export class V1Cgroup implements CgroupHandle {
 
   async kill(): Promise<void> {
     // Frozen, nothing can fork away between reading the list and the signals; without a freezer, repeat until empty.
+    if (this.allPids().length === 0) return; // an empty cgroup stays empty: nothing to freeze
     const frozen = this.dir('freezer') !== undefined && exists(this.dir('freezer')!);
     for (let round = 0; round < 100; round++) {
       try {
@@ -103,9 +104,15 @@ export class V1Cgroup implements CgroupHandle {
     throw new CgroupError(`${this.dirs[0]}: processes left after SIGKILL: ${this.allPids().join(' ')}`);
   }
 
+  /**
+   * Each directory that nothing is in goes at once (the kernel refuses the rmdir of a busy one); only when one is
+   * left is the cgroup killed (what a process moved in one hierarchy still holds in another is found) and removed.
+   */
   async destroy(): Promise<void> {
+    const busy = await removeIdle(this.dirs);
+    if (!busy.length) return;
     await this.kill();
-    for (const d of this.dirs) await removeTree(d);
+    for (const d of busy) await removeTree(d);
   }
 }
 

@@ -3,7 +3,7 @@ import * as path from 'path';
 
 import { Layout, selfDir } from './detect';
 import { CgroupDriver, CgroupHandle, checkName, destroyAll, leftover, Placement, StatsTarget } from './driver';
-import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeTree, until, writeFile, writeLimit } from './files';
+import { cgroupGone, children, CgroupError, exists, killPid, mkdir, pidsIn, readIfExists, removeEmpty, removeIfIdle, removeTree, until, writeFile, writeLimit } from './files';
 import { addon } from '../native';
 import { deviceProgram } from '../security/device-program';
 import type { DeviceRule } from '../security/device-rules';
@@ -102,7 +102,9 @@ export class V2Cgroup implements CgroupHandle {
     if (!(await until(() => !this.populated(), 10_000))) throw new CgroupError(`${this.dir}: processes left after SIGKILL: ${this.pids().join(' ')}`);
   }
 
+  /** Without a kill when nothing is in it (the kernel refuses the rmdir of a cgroup a task is in). */
   async destroy(): Promise<void> {
+    if (await removeIfIdle(this.dir)) return;
     await this.kill();
     await removeTree(this.dir);
   }

@@ -48,7 +48,7 @@ export interface LaunchEnd {
   main: ExitStatus['main'];
   /** The cgroup's OOM kill count rose: whichever process the kernel chose, the instance ended because of it. */
   oomKilled: boolean;
-  /** The cgroup's figures read just before it was removed. */
+  /** The cgroup's counters read just before it was removed (its gauges null). */
   final: CgroupStats | null;
   /** The main process died of SIGSYS: the syscall the seccomp filter's audit record names, or why none was found. */
   seccomp?: SeccompDeath;
@@ -96,8 +96,8 @@ async function release(spec: TeardownReport, held: Held, readFinal: boolean): Pr
   }
   const cgroup = held.cgroup;
   if (!cgroup) return null;
-  // One read of the cgroup's figures before it goes: what it used since the metrics last looked, its OOM kills.
-  const final = readFinal ? await tryStep(spec, 'read the final cgroup figures', () => statsOf({ ...cgroup.statsTarget, skipLimits: true })) : null;
+  // One read of the cgroup's counters before it goes: what it used since the metrics last looked, its OOM kills.
+  const final = readFinal ? await tryStep(spec, 'read the final cgroup figures', () => statsOf({ ...cgroup.statsTarget, counters: true })) : null;
   await tryStep(spec, 'remove the cgroup', () => cgroup.destroy());
   return final;
 }

@@ -11,15 +11,17 @@ import { initPath } from '../native';
 import { LeaseDir } from '../net/leases';
 import type { CgroupMount } from '../spawn-plan/hardening';
 import type { PathKind, SpecContext } from '../spawn-plan/plan';
+import { turnMemo } from './turn-memo';
 
-export function probePath(p: string): PathKind {
+/** What is at `p` (following links), or null; asked once per path in a turn (see turnMemo). */
+export const probePath = turnMemo((p: string): PathKind => {
   try {
     const st = fs.statSync(p);
     return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
   } catch {
     return null;
   }
-}
+});
 
 /** First subordinate id of the calling user in /etc/subuid, or 100000 (the usual first range). */
 export function subordinateBase(file = '/etc/subuid'): number {
@@ -147,8 +149,9 @@ export function realHostFacts(opts: { isSupervisor?: boolean } = {}): HostFacts 
       const layout = orNull(detectLayout);
       return layout && cgroupFacts(root, layout, read, opts.isSupervisor ?? false);
     },
-    stat: (p) => orNull(() => factsOf(fs.statSync(p))),
-    lstat: (p) => orNull(() => factsOf(fs.lstatSync(p))),
+    // The checks of 1,000 services look at the same paths (each plan's /proc and /dev): once each in a check.
+    stat: turnMemo((p) => orNull(() => factsOf(fs.statSync(p)))),
+    lstat: turnMemo((p) => orNull(() => factsOf(fs.lstatSync(p)))),
     readlink: (p) => orNull(() => fs.readlinkSync(p)),
     readHead: (p, bytes) => orNull(() => readHead(p, bytes)),
     readText: (p) => fs.readFileSync(p, 'utf8'),

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 
 import type { StatsTarget } from '../cgroup/driver';
-import { BRIEF_FILES, CgroupStats, CollectedStats, collectionFiles, FileTexts, statsV1, statsV2, V1_FALLBACK_FILE, V1_LIMIT_FILES, V2_LIMIT_FILES } from '../cgroup/stats';
+import { BRIEF_FILES, CgroupStats, COUNTER_FILES, CollectedStats, collectionFiles, FileTexts, statsV1, statsV2, V1_FALLBACK_FILE, V1_LIMIT_FILES, V2_LIMIT_FILES } from '../cgroup/stats';
 
 /** One buffer for every read of this thread: cgroup files are small, and their size is not known before reading. */
 const buffer = Buffer.allocUnsafe(64 * 1024);
@@ -54,7 +54,8 @@ function read(file: string): string | null {
  * caller has them. A target that asks to hold its files gets their fds back with the figures.
  */
 export function statsOf(target: StatsTarget): CollectedStats {
-  if (target.brief) return briefStatsOf(target);
+  if (target.brief) return someStatsOf(target, BRIEF_FILES);
+  if (target.counters) return someStatsOf(target, COUNTER_FILES);
   const files: FileTexts = {};
   const list = collectionFiles(target.dirs, target.kind);
   const opened = target.hold ? openAll(list) : undefined;
@@ -76,13 +77,17 @@ export function statsOf(target: StatsTarget): CollectedStats {
   return stats;
 }
 
-/** Only the figures of BRIEF_FILES, read by path: a status of 1,000 services reads 3 files of each cgroup, not 14. */
-function briefStatsOf(target: StatsTarget): CgroupStats {
+/**
+ * Only the figures of one of the short lists, read by path: a status of 1,000 services reads 3 files of each cgroup
+ * (BRIEF_FILES), the end of an instance those of its counters (COUNTER_FILES), not 14.
+ */
+function someStatsOf(target: StatsTarget, lists: typeof BRIEF_FILES): CgroupStats {
   const files: FileTexts = {};
-  for (const [controller, names] of Object.entries(BRIEF_FILES[target.kind])) {
+  for (const [controller, names] of Object.entries(lists[target.kind])) {
     const dir = target.dirs[controller];
     if (dir) for (const f of names) files[f] = read(`${dir}/${f}`);
   }
+  if (target.kind === 'v1' && lists === COUNTER_FILES && files['cpuacct.usage_all'] === null && target.dirs.cpuacct) files[V1_FALLBACK_FILE] = read(`${target.dirs.cpuacct}/${V1_FALLBACK_FILE}`);
   return target.kind === 'v2' ? statsV2(files) : statsV1(files);
 }
 

@@ -157,6 +157,29 @@ describe(`cgroups: the ${detectLayout().kind} driver on the real kernel`, functi
     }
   });
 
+  it('destroy() of an empty cgroup removes it everywhere; of one a process is in below a sub-cgroup, kills it first', async () => {
+    const d = openCgroups({ root });
+    const empty = d.create('idle', { pids: 5 });
+    await empty.destroy();
+    assert.ok(empty.dirs.every((dir) => !fs.existsSync(dir)), 'an empty cgroup goes at once');
+    const h = d.create('nested', { pids: 10 });
+    const child = spawn('sleep', ['100'], { stdio: 'ignore' });
+    try {
+      for (const dir of h.dirs) {
+        fs.mkdirSync(`${dir}/inner`);
+        fs.writeFileSync(`${dir}/inner/cgroup.procs`, String(child.pid));
+      }
+      const exited = new Promise((r) => child.on('exit', r));
+      await h.destroy();
+      await exited;
+      assert.equal(child.signalCode, 'SIGKILL');
+      assert.ok(h.dirs.every((dir) => !fs.existsSync(dir)), 'the cgroup and its sub-cgroup are gone everywhere');
+      assert.ok(!d.list().includes('nested'));
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('leaves no cgroup behind: every sandbox cgroup is gone once it has ended', () => {
     for (const d of rootDirs(root)) {
       const left = fs.existsSync(d) ? fs.readdirSync(d).filter((n) => fs.statSync(`${d}/${n}`).isDirectory()) : [];

@@ -5,7 +5,7 @@ import * as path from 'path';
 
 import { CounterCarry } from '../../src/cgroup/counter-carry';
 import { statsOf } from '../../src/workers/cgroup-stats';
-import { CgroupStats, FileTexts, keyedValue, parseFlatKeyed, parsePressureSome, parseSingle, statsV1, statsV2, V1_FILES, V1_LIMIT_FILES, V2_FILES, V2_LIMIT_FILES } from '../../src/cgroup/stats';
+import { CgroupStats, COUNTERS, FileTexts, keyedValue, parseFlatKeyed, parsePressureSome, parseSingle, statsV1, statsV2, V1_FILES, V1_LIMIT_FILES, V2_FILES, V2_LIMIT_FILES } from '../../src/cgroup/stats';
 
 const fixtures = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'cgroup');
 
@@ -103,6 +103,22 @@ describe('cgroup: the brief figures of a status', () => {
       for (const k of ['tasks', 'memoryRssBytes', 'tasksLimit'] as const) {
         assert.notEqual(full[k], null, k);
         assert.equal(brief[k], null, k);
+      }
+    });
+  }
+});
+
+describe('cgroup: the last figures of an ended instance', () => {
+  for (const kind of ['v2', 'v1'] as const) {
+    it(`${kind}: reads every counter as a full collection does, without the files of the gauges (memory, tasks: null)`, () => {
+      const dir = path.join(fixtures, kind);
+      const dirs: Record<string, string> = kind === 'v2' ? { v2: dir } : { cpuacct: dir, cpu: dir, memory: dir, pids: dir, unified: dir };
+      const full = statsOf({ kind, dirs });
+      const last = statsOf({ kind, dirs, counters: true });
+      for (const k of COUNTERS) assert.equal(last[k], full[k], k);
+      for (const k of ['memoryUsageBytes', 'memoryRssBytes', 'tasks'] as const) {
+        assert.notEqual(full[k], null, k);
+        assert.equal(last[k], null, k);
       }
     });
   }
