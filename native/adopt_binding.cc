@@ -35,9 +35,10 @@ static bool ReadAll(int fd, char *p, size_t n) {
   throw SystemError(env, what, err);
 }
 
-// adoptConnect(path, timeoutMs) -> { fd, stdout, stderr, held: [Buffer, Buffer], dropped: [n, n], orphanedMs }:
-// fd is the connection (close-on-exec, to be read as the status channel), stdout/stderr the pipes' read ends or
-// null. Blocks at most timeoutMs per read.
+// adoptConnect(path, timeoutMs) -> { fd, ackFd, stdout, stderr, held: [Buffer, Buffer], dropped: [n, n], orphanedMs }:
+// fd is the connection (close-on-exec, to be read as the status channel), ackFd a copy of it to acknowledge the
+// held bytes on (adopt_wire.h; null when none is held), stdout/stderr the pipes' read ends or null. Blocks at most
+// timeoutMs per read.
 static Napi::Value AdoptConnect(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Args args(info, "adoptConnect");
@@ -82,8 +83,12 @@ static Napi::Value AdoptConnect(const Napi::CallbackInfo &info) {
     held.Set(i, bytes);
     dropped.Set(i, Napi::Number::New(env, h.dropped[i]));
   }
+  // The held bytes are acknowledged on a copy of the connection, which stays valid however the status reader ends.
+  int ack = -1;
+  if ((h.held[0] || h.held[1]) && (ack = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) Fail(env, "fcntl(" + path + ", F_DUPFD_CLOEXEC)", errno, {fd, pipes[0], pipes[1]});
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("ackFd", ack < 0 ? env.Null() : Napi::Number::New(env, ack));
   out.Set("stdout", pipes[0] < 0 ? env.Null() : Napi::Number::New(env, pipes[0]));
   out.Set("stderr", pipes[1] < 0 ? env.Null() : Napi::Number::New(env, pipes[1]));
   out.Set("held", held);
