@@ -90,15 +90,18 @@ describe('adoption: a new supervisor takes over the instances a SIGKILLed one le
       // has grown by a random amount (a batch being written, or just written and not yet taken from the pipe).
       if (k % 2 === 0) {
         const target = size() + Math.floor(Math.random() * 24 * 1024);
-        await waitFor(`the log past ${target} bytes`, () => size() >= target || fs.readFileSync(logFile, 'utf8').includes(`n ${total}\n`), 60_000 * SLOWDOWN, 5);
+        await waitFor(`the log past ${target} bytes`, () => size() >= target || fs.readFileSync(logFile, 'utf8').includes(`n ${total}\n`), 15_000, 5);
       }
       run.child.kill('SIGKILL');
       await run.exited;
       run = await runAgain(run);
-      await waitFor(`the adoption (output so far: ${run.output()})`, () => /counter: adopted counter/.test(run.output()), 60_000 * SLOWDOWN, 5);
+      await waitFor(`the adoption (output so far: ${run.output()})`, () => /counter: adopted counter/.test(run.output()), 15_000, 5);
       console.log(`      kill ${k + 1} of ${kills}: adopted again, ${size()} bytes logged`);
     }
-    await waitFor(`line ${total} in the log`, () => new RegExp(`n ${total}\\n`).test(run.ctl(['logs', '-n', '1', 'counter']).stdout), 60_000 * SLOWDOWN);
+    const logTail = () => fs.readFileSync(logFile, 'utf8').split('\n').slice(-4).join(' / ');
+    await waitFor(`line ${total} in the log`, () => fs.readFileSync(logFile, 'utf8').includes(` n ${total}\n`), 15_000, 50).catch((e) => {
+      throw new Error(`${e.message}; the log ends with: ${logTail()}; the supervisor said: ${run.output().slice(-2000)}`);
+    });
     const logged = run.ctl(['logs', '-n', String(2 * total), 'counter']).stdout;
     const numbered = logged.split('\n').filter((l) => / n \d+$/.test(l)).length;
     console.log(`      ${kills} kills: ${numbered} numbered lines logged for ${total} printed (${numbered - total} written twice)`);
