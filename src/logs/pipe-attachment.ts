@@ -24,8 +24,8 @@ export interface PipeTiming {
 
 /**
  * Stop and wait: one look at a time, the next only after the lines of the last are written and taken. Nothing
- * is consumed before it is in the log; the unfinished last line stays in the pipe (at most a whole line is
- * written twice when the supervisor dies between a write and the consume that follows it).
+ * is consumed before it is in the log; the unfinished last line stays in the pipe. A supervisor that dies between a
+ * write and the consume that follows it leaves that look's lines for the next one, which writes them again.
  */
 export class PipeAttachment {
   /** Bytes handed to the log and not yet taken from the pipe. */
