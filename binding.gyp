@@ -22,6 +22,7 @@
         "native/listen_binding.cc",
         "native/devices_binding.cc",
         "native/adopt_binding.cc",
+        "native/output_pipe_binding.cc",
         "native/spawn.c",
         "native/nsinfo_binding.cc",
         "native/nsinfo.c",

@@ -13,6 +13,7 @@ import { closeConfigPool } from '../src/config/load-off-loop';
 import { reloadHostProblems } from '../src/daemon';
 import { EventLog } from '../src/events/event-log';
 import { Reloader } from '../src/reload/reloader';
+import { readInput } from '../src/logs/peek-input';
 import { Supervisor } from '../src/supervisor';
 import { f2, lagOf, pageOpening } from './cgroup-bench';
 
@@ -81,7 +82,7 @@ export async function measureReload(o: ReloadBenchOptions): Promise<ReloadBenchR
   try {
     writeConfig(file, root, o.services);
     sup = new Supervisor(await loadConfig(file));
-    sup.on('output', (_n, stream) => stream.resume());
+    sup.on('output', (_n, input) => void readInput(input));
     process.stderr.write(`reload: starting ${o.services} services\n`);
     await startAll(sup);
     const reloader = new Reloader(sup, file, quiet, { rebindMetrics: async () => undefined, hostProblems: reloadHostProblems, count: () => undefined });
@@ -102,7 +103,7 @@ export async function measureReload(o: ReloadBenchOptions): Promise<ReloadBenchR
     const full = await timed('full stop and start of the supervisor', async () => {
       await sup!.stop();
       sup = new Supervisor(await loadConfig(file));
-      sup.on('output', (_n, stream) => stream.resume());
+      sup.on('output', (_n, input) => void readInput(input));
       await startAll(sup);
       return 0;
     });

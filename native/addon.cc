@@ -12,6 +12,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitListenBindings(env, exports);
   InitDevicesBindings(env, exports);
   InitAdoptBindings(env, exports);
+  InitOutputPipeBindings(env, exports);
   return exports;
 }
 

@@ -52,9 +52,10 @@ static Napi::Value AdoptOpen(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
-// adoptReceive(fd, path, timeoutMs) -> { fd, stdout, stderr, held: [Buffer, Buffer], dropped: [n, n], orphanedMs }:
+// adoptReceive(fd, path, timeoutMs) -> { fd, ackFd, stdout, stderr, held: [Buffer, Buffer], dropped: [n, n], orphanedMs }:
 // the hand-over on a connection adoptOpen made (path names it in errors). fd stays the connection, to be read as
-// the status channel; stdout/stderr are the pipes' read ends or null. Blocks at most timeoutMs per read; on a
+// the status channel; ackFd is a copy of it to acknowledge the held bytes on (adopt_wire.h; null when none is
+// held); stdout/stderr are the pipes' read ends or null. Blocks at most timeoutMs per read; on a
 // failure the connection is closed too.
 static Napi::Value AdoptReceive(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -94,8 +95,12 @@ static Napi::Value AdoptReceive(const Napi::CallbackInfo &info) {
     held.Set(i, bytes);
     dropped.Set(i, Napi::Number::New(env, h.dropped[i]));
   }
+  // The held bytes are acknowledged on a copy of the connection, which stays valid however the status reader ends.
+  int ack = -1;
+  if ((h.held[0] || h.held[1]) && (ack = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) Fail(env, "fcntl(" + path + ", F_DUPFD_CLOEXEC)", errno, {fd, pipes[0], pipes[1]});
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("ackFd", ack < 0 ? env.Null() : Napi::Number::New(env, ack));
   out.Set("stdout", pipes[0] < 0 ? env.Null() : Napi::Number::New(env, pipes[0]));
   out.Set("stderr", pipes[1] < 0 ? env.Null() : Napi::Number::New(env, pipes[1]));
   out.Set("held", held);

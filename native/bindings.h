@@ -18,6 +18,7 @@ void InitNetlinkBindings(Napi::Env env, Napi::Object exports);
 void InitListenBindings(Napi::Env env, Napi::Object exports);
 void InitDevicesBindings(Napi::Env env, Napi::Object exports);
 void InitAdoptBindings(Napi::Env env, Napi::Object exports);
+void InitOutputPipeBindings(Napi::Env env, Napi::Object exports);
 
 // Throws a JS Error carrying .syscall and .errno, like Node's own system errors.
 Napi::Error SystemError(Napi::Env env, const std::string &syscall, int err);

@@ -45,6 +45,7 @@ struct init_state {
   long stop_deadline;   /* ms at which an orphaned stop turns to SIGKILL; -1 before it starts */
   long orphaned_at;     /* ms at which the supervisor was found gone */
   struct held_output out[2];
+  int awaiting_acks;    /* the adopter has held output it has not said is in its log yet */
 };
 
 /* A failure nsvisor-init cannot go on from. Named on the status pipe (read by the supervisor until the command
@@ -276,6 +277,7 @@ static void adopted(struct init_state *st) {
   st->status_fd = conn;
   st->orphaned = 0;
   st->adopt_deadline = -1;
+  for (int i = 0; i < st->o->n_output_fds; i++) st->awaiting_acks |= st->out[i].len > 0;
 }
 
 /* The nearest of the clocks that are running (the drain, the adoption window, an orphaned stop) as a poll timeout. */
@@ -294,7 +296,7 @@ static int poll_timeout(struct init_state *st) {
 static void wait_for_events(struct init_state *st) {
   /* A pipe's write end reports POLLERR once its read end is closed: the supervisor is gone. The output pipes are
      watched only while orphaned (poll skips a negative fd): until then they are the supervisor's to read. */
-  struct pollfd p[5] = {{st->sfd, POLLIN, 0}, {st->status_fd, 0, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
+  struct pollfd p[5] = {{st->sfd, POLLIN, 0}, {st->status_fd, st->awaiting_acks ? POLLIN : 0, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
   for (int i = 0; st->orphaned && i < st->o->n_output_fds; i++) p[2 + i].fd = st->out[i].fd;
   /* A new supervisor is taken while the service runs and its stop has not begun. */
   if (st->orphaned && st->stop_deadline < 0 && !st->main_done) p[4].fd = st->o->adopt_fd;
@@ -302,7 +304,12 @@ static void wait_for_events(struct init_state *st) {
   if (n < 0 && errno != EINTR) die(st, STEP_INIT_POLL, NULL, errno);
   if (n <= 0) return;
   if (p[1].revents & POLLNVAL) die(st, STEP_INIT_POLL, "status pipe", EBADF);
-  if (p[1].revents & (POLLERR | POLLHUP)) status_pipe_closed(st);
+  /* The adopter's acknowledgements first: one sent just before it died still counts. */
+  if (st->awaiting_acks && (p[1].revents & POLLIN)) st->awaiting_acks = adopt_take_acks(st->status_fd, st->out, st->o->n_output_fds) > 0;
+  if (p[1].revents & (POLLERR | POLLHUP)) {
+    st->awaiting_acks = 0; /* what is not acknowledged goes to the next adopter */
+    status_pipe_closed(st);
+  }
   for (int i = 0; i < 2; i++)
     if (p[2 + i].revents && output_drain(&st->out[i]) < 0) {
       init_log(INIT_WARN, "reading the output pipe: %s; it is read no further", strerror(errno));
@@ -355,7 +362,7 @@ static int exit_code(const struct init_options *o, int status) {
 int main(int argc, char **argv) {
   struct init_options o;
   struct saved_signals saved;
-  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0, {NULL, 0}, 0, -1, -1, 0, {{-1, NULL, 0, 0}, {-1, NULL, 0, 0}}};
+  struct init_state st = {&o, -1, 0, 0, 0, -1, 0, -1, 0, {NULL, 0}, 0, -1, -1, 0, {{-1, NULL, 0, 0}, {-1, NULL, 0, 0}}, 0};
   parse_options(argc, argv, &o);
   st.status_fd = o.status_fd;
   start(&st, &saved);

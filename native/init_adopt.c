@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "adopt_wire.h"
+#include "init_log.h"
 
 /* A new supervisor that stops reading mid-way must not hold the service's keeper for long. */
 #define HANDOVER_TIMEOUT_S 5
@@ -72,10 +73,24 @@ int adopt_accept(int listen_fd, struct held_output out[2], int n_out, long orpha
   if (send_header(conn, &h, fds, n) < 0) return refuse(conn, errno);
   for (int i = 0; i < n_out; i++) {
     if (write_all(conn, out[i].buf, out[i].len) < 0) return refuse(conn, errno);
-    free(out[i].buf);
-    out[i].buf = NULL;
-    out[i].len = 0;
-    out[i].dropped = 0;
+    out[i].dropped = 0; /* told once; the bytes stay until the adopter says they are in its log */
   }
   return conn;
+}
+
+size_t adopt_take_acks(int conn, struct held_output out[2], int n_out) {
+  struct nsv_adopt_ack ack;
+  ssize_t r;
+  /* Each acknowledgement is one write of its whole size, so reads of that size never split one. */
+  while ((r = read(conn, &ack, sizeof ack)) == (ssize_t)sizeof ack || (r < 0 && errno == EINTR)) {
+    if (r < 0) continue;
+    if (ack.magic != NSV_ADOPT_ACK_MAGIC || ack.stream >= (uint32_t)n_out) {
+      init_log(INIT_WARN, "adoption socket: an acknowledgement that makes no sense (magic %#x, stream %u) is ignored", ack.magic, ack.stream);
+      continue;
+    }
+    output_forget(&out[ack.stream], ack.bytes);
+  }
+  size_t left = 0;
+  for (int i = 0; i < n_out; i++) left += out[i].len;
+  return left;
 }

@@ -48,6 +48,17 @@ int output_append(struct held_output *h, const char *data, size_t n) {
   return 0;
 }
 
+void output_forget(struct held_output *h, size_t n) {
+  if (n >= h->len) {
+    free(h->buf);
+    h->buf = NULL;
+    h->len = 0;
+    return;
+  }
+  memmove(h->buf, h->buf + n, h->len - n);
+  h->len -= n;
+}
+
 int output_drain(struct held_output *h) {
   char chunk[16384];
   if (h->fd < 0) return 1;

@@ -29,4 +29,7 @@ int output_drain(struct held_output *h);
 /* Appends n bytes to the buffer, dropping the oldest lines past the bound. Returns 0, or -1 (ENOMEM). */
 int output_append(struct held_output *h, const char *data, size_t n);
 
+/* Forgets the first n held bytes (all of them when n is more), which the adopter has written to its log. */
+void output_forget(struct held_output *h, size_t n);
+
 #endif

@@ -130,6 +130,23 @@ export interface PidfdWatch {
   close(): void;
 }
 
+/** A service's output pipe, peeked (tee into a scratch pipe) and consumed apart: native/output_pipe_binding.cc. */
+export interface OutputPipe {
+  /** Calls the constructor's onReadable once, when the pipe holds bytes or has ended. */
+  watch(): void;
+  /** Up to `max` bytes at the head, left in the pipe; empty when there are none yet, null at the end. */
+  peek(max: number): Buffer | null;
+  /** Takes `n` bytes from the head; returns how many were there to take. */
+  consume(n: number): number;
+  available(): number;
+  hungUp(): boolean;
+  /** Throws away all that comes until the end, then lets go of the fd. */
+  discard(): void;
+  close(): void;
+  /** The most one peek can return. */
+  readonly capacity: number;
+}
+
 export interface NotifySocket {
   /** Stops reading and removes the socket file. */
   close(): void;
@@ -137,6 +154,8 @@ export interface NotifySocket {
 
 interface Addon {
   NotifySocket: new (path: string, onMessage: (text: string) => void) => NotifySocket;
+  /** Owns `fd` from then on (made non-blocking). */
+  OutputPipe: new (fd: number, onReadable: () => void) => OutputPipe;
   /** One datagram to a service manager's NOTIFY_SOCKET (a path, or @name for an abstract socket); throws naming sendto. */
   sdNotify(socket: string, text: string): void;
   /** A TCP socket fd made in the network namespace of `pid`, for readiness probes. */
@@ -166,7 +185,7 @@ interface Addon {
    * orphaned, the lines it dropped, how long it was orphaned. Each read waits at most timeoutMs; on a failure the
    * connection is closed.
    */
-  adoptReceive(fd: number, path: string, timeoutMs: number): { fd: number; stdout: number | null; stderr: number | null; held: [Buffer, Buffer]; dropped: [number, number]; orphanedMs: number };
+  adoptReceive(fd: number, path: string, timeoutMs: number): { fd: number; ackFd: number | null; stdout: number | null; stderr: number | null; held: [Buffer, Buffer]; dropped: [number, number]; orphanedMs: number };
   /** Replaces this process; fds 0-2 and `keepFds` more from 3 are passed on, then `passFds` moved in after them, all others closed. */
   execve(file: string, argv: string[], envp: string[], keepFds?: number, passFds?: number[]): never;
   strerror(errno: number): string;

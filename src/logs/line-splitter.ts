@@ -29,23 +29,10 @@ export class LineSplitter {
     // A line begun in the previous chunk goes on in this one: one buffer holds both (a copy of the chunk, cheaper than a copy per line).
     const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
     this.rest = null;
-    const at: number[] = [];
-    let start = 0;
-    for (;;) {
-      const nl = buf.indexOf(10, start);
-      const end = nl === -1 ? buf.length : nl;
-      while (end - start > this.maxLineBytes) {
-        const cut = charBoundary(buf, start, start + this.maxLineBytes);
-        at.push(start, cut, 1);
-        this.cutPieces++;
-        start = cut;
-      }
-      if (nl === -1) break;
-      at.push(start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl, 0);
-      start = nl + 1;
-    }
+    const { at, through, cut } = lineSpans(buf, this.maxLineBytes);
+    this.cutPieces += cut;
     // Keep a copy of the unfinished line, not a view that would pin the whole chunk.
-    if (start < buf.length) this.rest = Buffer.from(buf.subarray(start));
+    if (through < buf.length) this.rest = Buffer.from(buf.subarray(through));
     return { buf, at };
   }
 
@@ -68,6 +55,43 @@ export class LineSplitter {
     const s = this.scanEnd();
     return s ? spanText(s, 0) : null;
   }
+}
+
+/**
+ * The lines of `buf` as [start, end, cut] triples: each complete line, and pieces of maxLineBytes of a line longer
+ * than that (cut 1). `through` is the offset after the last of them, where the unfinished tail begins; `cut` counts the pieces.
+ */
+export function lineSpans(buf: Buffer, maxLineBytes: number): { at: number[]; through: number; cut: number } {
+  const at: number[] = [];
+  let start = 0;
+  let cut = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, start);
+    const end = nl === -1 ? buf.length : nl;
+    while (end - start > maxLineBytes) {
+      const piece = charBoundary(buf, start, start + maxLineBytes);
+      at.push(start, piece, 1);
+      cut++;
+      start = piece;
+    }
+    if (nl === -1) break;
+    at.push(start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl, 0);
+    start = nl + 1;
+  }
+  return { at, through: start, cut };
+}
+
+/**
+ * The lines at the head of a stream that is read before it is taken (a service's pipe, peeked): those lineSpans
+ * finds, and with `all` the unfinished tail as a line of its own too. `through` is how many bytes they cover,
+ * what the reader may take once they are written.
+ */
+export function headLines(buf: Buffer, maxLineBytes: number, all: boolean): { spans: Spans; through: number; cut: number } {
+  const { at, through, cut } = lineSpans(buf, maxLineBytes);
+  if (!all || through === buf.length) return { spans: { buf, at }, through, cut };
+  const end = buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length;
+  at.push(through, end, 0);
+  return { spans: { buf, at }, through: buf.length, cut };
 }
 
 /** The largest offset in (min, at] that does not fall inside a UTF-8 sequence; `at` when there is none. */

@@ -1,5 +1,9 @@
 // One service's log pipeline: its stdout/stderr pipes → timestamped lines → rotated files or the supervisor's stdout.
 //
+// A service's pipe (a PeekInput) is read without being consumed: its lines are taken from it only once they are
+// written (pipe-attachment.ts), so a supervisor killed at any moment loses none. A plain stream (tests, a
+// supervisor embedded in another program) is read as streams are, and what is queued is lost with the process.
+//
 // The event loop is never blocked: lines are queued and written in batches by one asynchronous writer (each
 // batch is what arrived while the previous one was being written). The queue is bounded (maxBufferBytes, 1 MiB
 // by default). When it is full the service's pipes are paused: Node stops reading them, the kernel pipe buffer
@@ -12,6 +16,8 @@ import { FileSink, KEEP_FILES, logFiles, ROTATE_BYTES } from './file-sink';
 import { formatSpans, linePrefix, LogSource } from './line-format';
 import { LineRing } from './line-ring';
 import { LineSplitter, MAX_LINE_BYTES, spanText, Spans } from './line-splitter';
+import type { PeekInput } from './peek-input';
+import { PipeAttachment, PipeLog } from './pipe-attachment';
 import { readLastLinesOf } from './read-last-lines';
 import { LogSink } from './sink';
 import { StreamSink } from './stream-sink';
@@ -58,6 +64,13 @@ export interface LogStats {
 
 export type LineListener = (line: string) => void;
 
+/** What one look at a pipe takes at most (each look is written before the next). */
+const PEEK_BYTES = 256 * 1024;
+
+function isPeekInput(input: NodeJS.ReadableStream | PeekInput): input is PeekInput {
+  return typeof (input as PeekInput).peek === 'function';
+}
+
 interface Attachment {
   stream: NodeJS.ReadableStream;
   source: LogSource;
@@ -78,6 +91,16 @@ export class ServiceLog {
   /** Lines lost since writes began to fail; null while they work. */
   private lostSinceFailure: number | null = null;
   private readonly attached = new Set<Attachment>();
+  private readonly pipes = new Set<PipeAttachment>();
+  private readonly pipeLog: PipeLog = {
+    deliver: (spans, cut, source, written) => {
+      this.counts.cutPieces += cut;
+      this.accept(spans, source, written);
+    },
+    ended: (a) => void this.pipes.delete(a),
+  };
+  /** Called once the batch being queued is written: the pipes take its lines then. */
+  private written: (() => void)[] = [];
   private readonly listeners = new Set<LineListener>();
   /** Formatted chunks waiting for the writer, and how many lines they hold. */
   private queue: Buffer[] = [];
@@ -112,8 +135,10 @@ export class ServiceLog {
   }
 
   /** Reads one pipe of a service instance until it ends; call again for each fd of each restarted instance. */
-  attach(stream: NodeJS.ReadableStream, source: LogSource): void {
+  attach(input: NodeJS.ReadableStream | PeekInput, source: LogSource): void {
     if (this.closed) throw new Error(`${this.name}: log is closed`);
+    if (isPeekInput(input)) return this.attachPipe(input, source);
+    const stream = input;
     const splitter = new LineSplitter(this.maxLineBytes);
     const a: Attachment = {
       stream,
@@ -133,6 +158,14 @@ export class ServiceLog {
     stream.on('close', a.onEnd);
     stream.on('error', a.onEnd); // a broken pipe ends that instance's output, not the supervisor; stays on after detach
     if (this.paused) stream.pause();
+  }
+
+  private attachPipe(input: PeekInput, source: LogSource): void {
+    const peekBytes = Math.max(this.maxLineBytes + 1, Math.min(PEEK_BYTES, this.maxBufferBytes));
+    const a = new PipeAttachment(input, source, this.pipeLog, { peekBytes, maxLineBytes: this.maxLineBytes });
+    this.pipes.add(a);
+    if (this.paused) a.pause();
+    a.start();
   }
 
   /** The last `n` lines, oldest first: from memory, then from the files on disk when memory holds fewer. */
@@ -175,6 +208,8 @@ export class ServiceLog {
       this.detach(a);
       a.stream.resume();
     }
+    for (const a of this.pipes) a.close(); // each drains and lets go of its pipe once its last lines are written
+    this.pipes.clear();
     this.closed = true;
     this.listeners.clear();
     await this.serialized(async () => {
@@ -205,9 +240,10 @@ export class ServiceLog {
   }
 
   /** The lines of one chunk, all with the time it arrived: formatted into one buffer for the writer and the ring. */
-  private accept(spans: Spans, source: LogSource): void {
+  private accept(spans: Spans, source: LogSource, written?: () => void): void {
     const n = spans.at.length / 3;
-    if (this.closed || n === 0) return;
+    if (this.closed || n === 0) return written?.();
+    if (written) this.written.push(written);
     const prefix = this.prefix(source); // one read of the clock per chunk
     const text = formatSpans(prefix.bytes, spans);
     this.queue.push(text);
@@ -251,8 +287,10 @@ export class ServiceLog {
     while (this.queue.length > 0) {
       const chunks = this.queue;
       const lines = this.queuedLines;
+      const written = this.written;
       this.queue = [];
       this.queuedLines = 0;
+      this.written = [];
       const total = chunks.reduce((s, c) => s + c.length, 0);
       try {
         await this.sink.write(chunks);
@@ -266,6 +304,7 @@ export class ServiceLog {
         this.lostSinceFailure = (this.lostSinceFailure ?? 0) + lines;
       }
       this.buffered -= total;
+      for (const done of written) done();
       if (this.paused && this.buffered <= this.maxBufferBytes / 2) this.resume();
     }
   }
@@ -274,10 +313,12 @@ export class ServiceLog {
     if (this.paused) return;
     this.paused = true;
     for (const a of this.attached) a.stream.pause();
+    for (const a of this.pipes) a.pause();
   }
 
   private resume(): void {
     this.paused = false;
     for (const a of this.attached) a.stream.resume();
+    for (const a of this.pipes) a.resume();
   }
 }

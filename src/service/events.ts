@@ -3,6 +3,7 @@
 import type { CgroupHandle, CgroupStats } from '../cgroup';
 import type { ExitCounts, ExitRecord } from '../launch/exit-reason';
 import type { LaunchFailure } from '../launch/failure';
+import type { PeekInput } from '../logs/peek-input';
 import type { ServiceState } from './states';
 
 /** An ended instance's cgroup (its identity for the metrics) and the figures it last had. */
@@ -53,7 +54,7 @@ export interface SlotEvents {
   stopped: (name: string, seconds: number, killed: boolean) => void;
   /** nsvisor-init reaped `count` orphans (processes of the service whose parent had ended), reported in batches. */
   reaped: (name: string, count: number) => void;
-  output: (name: string, stream: NodeJS.ReadableStream, source: 'stdout' | 'stderr') => void;
+  output: (name: string, input: PeekInput, source: 'stdout' | 'stderr') => void;
   /** An instance a supervisor that died left running was taken over (same pids), with the counters it had. */
   adopted: (name: string, taken: AdoptedInstance) => void;
 }

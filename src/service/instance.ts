@@ -1,12 +1,11 @@
 // One running instance of a service: launched on the shared launch path, with its notify socket, output pipes, readiness and stop sequence.
 import * as fs from 'fs';
-import * as net from 'net';
-import { PassThrough } from 'stream';
 
 import type { CgroupDriver, CgroupHandle } from '../cgroup';
 import { parseIPv4 } from '../config/addresses';
 import type { ServiceConfig } from '../config/schema';
 import { LaunchFailure } from '../launch/failure';
+import { PipeInput } from '../logs/peek-input';
 import { launch, settleEnd } from '../launch/launch';
 import { adoptedProcess, parentOf } from '../process/adopted-process';
 import { addon } from '../native';
@@ -20,6 +19,7 @@ import { seccompProgram } from '../security/seccomp-program';
 import { buildSpawnPlan, identityArgs, identityOf, SpecError } from '../spawn-plan/plan';
 import { AdoptedAddress, addressRecord, Leased, takeAddress } from './instance-network';
 import { rebindNotify } from './adopted-notify';
+import { HeldAcks } from './held-acks';
 import { needsNotify, NotifyChannel, notifyCarried, openNotify } from './notify';
 import { probeOnce, ProbeTarget } from './probes';
 import { waitReady } from './readiness';
@@ -129,8 +129,8 @@ export class Instance implements InstanceHandle {
         onTrouble: opts.onTrouble,
         onTeardownFailure: opts.onTrouble,
       });
-      opts.onOutput(new net.Socket({ fd: outR, readable: true, writable: false }), 'stdout');
-      opts.onOutput(new net.Socket({ fd: errR, readable: true, writable: false }), 'stderr');
+      opts.onOutput(new PipeInput(outR), 'stdout');
+      opts.onOutput(new PipeInput(errR), 'stderr');
       return new Instance(settings, launched.proc, launched.cgroup, launched.ended, notify, keeper, launched.leased);
     } catch (e) {
       for (const fd of [outR, errR]) fs.closeSync(fd);
@@ -177,13 +177,11 @@ export class Instance implements InstanceHandle {
     const cgroup = runtime.cgroups?.open(state.cgroup) ?? null;
     const held = { cgroup, network: address?.network ?? null, address: address?.address ?? null, hostIf: address?.hostIf ?? null, device };
     const ended = settleEnd(proc, held, { onTeardownFailure: opts.onTrouble }, Date.parse(state.startedAt));
+    // What init held comes first; it forgets it only as we say it is written, so a successor that dies first loses none.
+    const acks = new HeldAcks(hand.ackFd, [hand.held[0].length, hand.held[1].length]);
+    void ended.then(() => acks.close());
     (['stdout', 'stderr'] as const).forEach((source, i) => {
-      const fd = hand[source];
-      const out = new PassThrough();
-      if (hand.held[i].length) out.write(hand.held[i]);
-      if (fd === null) out.end();
-      else new net.Socket({ fd, readable: true, writable: false }).pipe(out);
-      opts.onOutput(out, source);
+      opts.onOutput(new PipeInput(hand[source], hand.held[i], (n) => acks.taken(i as 0 | 1, n)), source);
     });
     const keeper = { dir: runtime.keeperDir, cgroup: state.cgroup, service: state.service, slot: state.slot };
     const adoption: Adoption = { at: new Date(), orphanedMs: hand.orphanedMs, dropped: [hand.dropped[0], hand.dropped[1]] };

@@ -6,6 +6,7 @@ import type { ServiceConfig } from '../config/schema';
 import type { LaunchEnd } from '../launch/launch';
 import type { ExitCounts, ExitRecord } from '../launch/exit-reason';
 import type { LaunchFailure } from '../launch/failure';
+import type { PeekInput } from '../logs/peek-input';
 
 /** How an instance ended, once everything it held is released. */
 export type InstanceEnd = LaunchEnd;
@@ -69,7 +70,8 @@ export interface InstanceOptions {
   /** Variables laid over the service's environment (NSVISOR_INSTANCE). */
   env: Record<string, string>;
   onStatusText(text: string): void;
-  onOutput(stream: NodeJS.ReadableStream, source: 'stdout' | 'stderr'): void;
+  /** A pipe of the instance, read by peeking (logs/peek-input.ts); whoever takes it reads it to its end. */
+  onOutput(input: PeekInput, source: 'stdout' | 'stderr'): void;
   /** nsvisor-init reaped this many orphans (reported in batches). */
   onReaped(count: number): void;
   /** WATCHDOG=1 from the instance (health.watchdog). */

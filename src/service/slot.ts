@@ -249,7 +249,7 @@ export class Slot extends EventEmitter<SlotEvents> {
     return {
       slot: this.index,
       onStatusText: (text) => (this.statusText = text),
-      onOutput: (stream, source) => this.emit('output', this.name, stream, source),
+      onOutput: (input, source) => this.emit('output', this.name, input, source),
       onReaped: (n) => {
         this.reaped += n;
         this.emit('reaped', this.name, n);

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { openCgroups } from '../../src/cgroup';
 import { parseConfigText } from '../../src/config/load';
 import { Supervisor } from '../../src/supervisor';
+import { readInput } from '../../src/logs/peek-input';
 import { removeTestRoot, testRoot } from './cgroup-helpers';
 import { processesWhere, requireRoot, SLOWDOWN, waitFor } from './helpers';
 
@@ -42,7 +43,7 @@ function supervise(services: Record<string, unknown>) {
   const events: { t: number; what: string }[] = [];
   sup.on('ready', (name) => events.push({ t: performance.now(), what: `${name} ready` }));
   sup.on('unhealthy', (name, why) => events.push({ t: performance.now(), what: `${name} unhealthy: ${why}` }));
-  sup.on('output', (_n, stream) => stream.resume());
+  sup.on('output', (_n, input) => void readInput(input));
   const cleanup = async () => {
     await sup.stop();
     await removeTestRoot(root);

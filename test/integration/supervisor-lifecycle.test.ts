@@ -9,6 +9,7 @@ import { parseConfigText } from '../../src/config/load';
 import { openCgroups } from '../../src/cgroup';
 import { detectLayout } from '../../src/cgroup/detect';
 import { Supervisor } from '../../src/supervisor';
+import { readInput } from '../../src/logs/peek-input';
 import { removeTestRoot, testRoot } from './cgroup-helpers';
 import { mainPid, requireRoot, waitFor } from './helpers';
 
@@ -20,7 +21,7 @@ function supervise(services: Record<string, unknown>) {
   const sup = new Supervisor(config, { notifyDir: path.join(dir, 'notify'), cgroups: openCgroups({ root }) });
   const events: { t: number; name: string; state: string }[] = [];
   sup.on('state', (name, state) => events.push({ t: performance.now(), name, state }));
-  sup.on('output', (_n, stream) => stream.resume());
+  sup.on('output', (_n, input) => void readInput(input));
   const cleanup = async () => {
     await sup.stop();
     await removeTestRoot(root);

@@ -7,6 +7,7 @@ import * as path from 'path';
 
 import { parseConfigText } from '../../src/config/load';
 import { Supervisor } from '../../src/supervisor';
+import { readInput } from '../../src/logs/peek-input';
 import { removeTestRoot, testRoot } from './cgroup-helpers';
 import { mountinfo, requireRoot, SLOWDOWN, waitFor } from './helpers';
 
@@ -39,7 +40,7 @@ async function runNotifyService(base: string, settings: Record<string, unknown>)
   const config = parseConfigText(JSON.stringify({ supervisor: { control, logDir: '-', metrics: 'off', cgroupRoot: root }, services: { web } }), 'test');
   const sup = new Supervisor(config);
   let output = '';
-  sup.on('output', (_name, stream) => stream.on('data', (d: Buffer) => (output += d)));
+  sup.on('output', (_name, input) => void readInput(input, (d) => (output += d)));
   const before = hostMountsOf(dir);
   const states: string[] = [];
   sup.on('state', (_name, state) => states.push(state));
