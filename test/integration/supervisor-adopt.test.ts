@@ -1,4 +1,4 @@
-// A new `nsvisor run` adopts the instances a SIGKILLed one left: same pids, the output printed meanwhile in its logs (none lost across kills at random moments), counters (exits by reason too) going on, stop working; a reused pid is not taken.
+// A new `nsvisor run` adopts the instances a SIGKILLed one left: same pids, the output printed meanwhile in its logs (none lost across kills at random moments), counters (exits by reason too) going on, exec and stop working; a reused pid is not taken.
 import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -82,6 +82,12 @@ describe('adoption: a new supervisor takes over the instances a SIGKILLed one le
         assert.equal(a.restarts, b.restarts, `${name}: restarts go on`);
         assert.ok(a.adoptedAt, `${name}: status says it was adopted`);
         assert.deepEqual(await exitsOf(second, name), exitsBefore[name], `${name}: exits by reason go on, in status and metrics`);
+        // exec joins the adopted instance: the same mount and uts namespaces as its main process.
+        for (const ns of ['mnt', 'uts']) {
+          const r = second.ctl(['exec', name, '--', 'readlink', `/proc/self/ns/${ns}`]);
+          assert.equal(r.code, 0, `${name}: exec: ${r.stderr}`);
+          assert.equal(r.stdout.trim(), fs.readlinkSync(`/proc/${a.pid}/ns/${ns}`), `${name}: exec in the adopted instance's ${ns} namespace`);
+        }
       }
       // Every line from 0 on is in the log, those printed while no supervisor read included.
       await waitFor('lines after the adoption', () => /tick \d+\s*$/.test(second.ctl(['logs', '-n', '10000', 'ticker']).stdout));
