@@ -160,7 +160,8 @@ describe('adoption of health-checked services: notify, watchdog, exec (root, rea
         return s?.state === 'running' && s.pid !== before.pid ? s : null;
       }, 30_000 * SLOWDOWN);
       assert.equal(replaced.lastExit?.reason, 'unhealthy', JSON.stringify(replaced.lastExit));
-      assert.match(out.output(), /idle: unhealthy: 2 health checks failed in a row/);
+      // The supervisor's line may reach its stdout after status already shows the replacement.
+      await waitFor(`the unhealthy line (${out.output()})`, () => /idle: unhealthy: 2 health checks failed in a row/.test(out.output()), 10_000 * SLOWDOWN);
       assert.ok(!alive(before.initPid), 'the adopted instance is gone');
     } finally {
       if (second && second.child.exitCode === null) assert.equal(await stopRun(second), 0);
